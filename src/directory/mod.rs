@@ -1,0 +1,29 @@
+//! The Postgres directory: the adapter between the tables roster editors change in SQL
+//! and the pure [`DirectorySnapshot`](crate::routing::DirectorySnapshot) the routing
+//! policy reads.
+//!
+//! - [`repository`]: loads the whole directory in one consistent read and validates it;
+//!   every bad row is reported with its table, key and rule.
+//! - [`cache`]: keeps the current snapshot in memory and reloads it when the database
+//!   announces a change (LISTEN/NOTIFY); an invalid edit never replaces a good snapshot.
+//! - [`constraints`]: what each named constraint of the schema means, in English and
+//!   Russian, and the message for an edit the database refused.
+//! - [`calendar`]: the text format of later years' production calendars and its import.
+//! - [`demo`]: the demo directory behind `hotline seed-demo`.
+//!
+//! Holds no routing logic: it translates rows into the model and back, nothing more.
+
+pub mod cache;
+pub mod calendar;
+pub mod constraints;
+pub mod demo;
+mod error;
+pub mod repository;
+
+pub use cache::{CacheOptions, DirectoryCache, DirectoryHealth};
+pub use constraints::{EditRefusal, constraint_message};
+pub use error::{BadRows, DirectoryError, RowProblem};
+pub use repository::load_snapshot;
+
+/// The migrations embedded in the binary, so `hotline migrate` needs no source tree.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
