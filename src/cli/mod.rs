@@ -1,0 +1,260 @@
+//! The `hotline` command line: thin glue between clap, the directory adapter and the
+//! routing policy. Errors are `anyhow` with context here and nowhere else.
+//!
+//! # Exit codes
+//!
+//! - `0`: done; for `directory check`, the directory is clean.
+//! - `1`: `directory check` found problems: bad rows (each named with table, key and
+//!   rule) or gaps in the roster.
+//! - `2`: the command could not do its job: bad arguments, database unreachable, a
+//!   refused edit, an unreadable file (the message says which).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tracing_subscriber::EnvFilter;
+
+use crate::directory::{self, DirectoryError, EditRefusal};
+use crate::routing::policy::NoRecency;
+use crate::routing::{LineNumber, MenuChoice, RouteRequest, TopicCode, decide, lint};
+
+/// The `hotline` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hotline",
+    version,
+    about = "Call router of the 122/117 unified contact center"
+)]
+pub struct Cli {
+    /// Postgres URL of the directory, e.g. postgres://postgres@127.0.0.1:5432/hotline.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the database migrations embedded in this binary.
+    Migrate,
+    /// Replace the directory (all but the production calendar) with the demo directory.
+    SeedDemo,
+    /// Production calendars of later years.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// Inspect the directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+    /// Show who would take a call: `--line 122 --digit 1 --at 2026-05-08T17:30:00+08:00`.
+    Route(RouteArgs),
+    // `serve` (the ARI app and FastAGI endpoint on a live DirectoryCache) comes with the
+    // call-handling issue; it will be dispatched from `run` like the others.
+}
+
+/// `hotline calendar …`
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Import a calendar file (format: docs/calendar-format.md), replacing every year it lists.
+    Import {
+        /// The file, e.g. calendar/2027.txt.
+        file: PathBuf,
+    },
+}
+
+/// `hotline directory …`
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Load and lint the directory; exit 1 if it has bad rows or gaps, 0 if clean.
+    Check(CheckArgs),
+}
+
+/// Arguments of `hotline directory check`.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// First day to check (YYYY-MM-DD); default: today in Asia/Irkutsk.
+    #[arg(long)]
+    from: Option<NaiveDate>,
+    /// How many days to check.
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+}
+
+/// Arguments of `hotline route`.
+#[derive(Debug, Args)]
+struct RouteArgs {
+    /// The line called (122, 117).
+    #[arg(long)]
+    line: String,
+    /// The digit pressed in the menu (0-9, *, #); with neither --digit nor --topic, no input.
+    #[arg(long, conflicts_with = "topic")]
+    digit: Option<char>,
+    /// A topic code instead of a digit (what a specialist's transfer asks for).
+    #[arg(long)]
+    topic: Option<String>,
+    /// The instant of the call, RFC 3339 (2026-05-08T17:30:00+08:00); default: now.
+    #[arg(long, value_parser = parse_instant)]
+    at: Option<DateTime<FixedOffset>>,
+    /// Print the decision as one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads an RFC 3339 instant with its offset.
+fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map_err(|error| format!("{error}; expected e.g. 2026-05-08T17:30:00+08:00"))
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `info`), so `--json` output on
+/// stdout stays one clean object.
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Runs one command; the exit code follows the table in the module doc.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let pool = connect(cli.database_url.as_deref()).await?;
+    match cli.command {
+        Command::Migrate => migrate(&pool).await,
+        Command::SeedDemo => seed_demo(&pool).await,
+        Command::Calendar(CalendarCommand::Import { file }) => import_calendar(&pool, &file).await,
+        Command::Directory(DirectoryCommand::Check(args)) => check(&pool, &args).await,
+        Command::Route(args) => route(&pool, &args).await,
+    }
+}
+
+/// A small pool to the directory database. The URL is never printed: it may hold a
+/// password.
+async fn connect(database_url: Option<&str>) -> anyhow::Result<PgPool> {
+    let url = database_url.context("no database: set DATABASE_URL or pass --database-url")?;
+    PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .context("connecting to the directory database (DATABASE_URL)")
+}
+
+/// Turns a directory error into a report; a refused edit names the row and the rule.
+fn explain(error: DirectoryError) -> anyhow::Error {
+    match &error {
+        DirectoryError::Database { doing, source } => match EditRefusal::from_error(source) {
+            Some(refusal) => anyhow::anyhow!("{doing}: {refusal}"),
+            None => error.into(),
+        },
+        _ => error.into(),
+    }
+}
+
+/// `hotline migrate`.
+async fn migrate(pool: &PgPool) -> anyhow::Result<ExitCode> {
+    directory::MIGRATOR
+        .run(pool)
+        .await
+        .map_err(DirectoryError::from)
+        .map_err(explain)?;
+    let latest = directory::MIGRATOR
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or_default();
+    println!("database migrated (latest migration {latest})");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline seed-demo`.
+async fn seed_demo(pool: &PgPool) -> anyhow::Result<ExitCode> {
+    let summary = directory::demo::seed_demo(pool).await.map_err(explain)?;
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline calendar import FILE`.
+async fn import_calendar(pool: &PgPool, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the calendar file {}", path.display()))?;
+    let file = directory::calendar::parse_calendar(&text)
+        .with_context(|| format!("parsing {}", path.display()))?;
+    let years = directory::calendar::import_calendar(pool, &file)
+        .await
+        .map_err(explain)?;
+    if years.is_empty() {
+        println!("{}: no days listed, nothing imported", path.display());
+    }
+    for year in years {
+        println!(
+            "{}: {} days imported ({} replaced)",
+            year.year, year.imported, year.replaced
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline directory check`: bad rows first (the lint needs a loaded directory), then
+/// the roster gaps over the requested days.
+async fn check(pool: &PgPool, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let snapshot = match directory::load_snapshot(pool).await {
+        Ok(snapshot) => snapshot,
+        Err(error @ (DirectoryError::BadRows(_) | DirectoryError::Inconsistent(_))) => {
+            println!("{error}");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(error) => return Err(explain(error)),
+    };
+    let from = args.from.unwrap_or_else(today_in_irkutsk);
+    let gaps = lint::check(&snapshot, from, args.days);
+    for gap in &gaps {
+        println!("{gap}");
+    }
+    if gaps.is_empty() {
+        println!("directory OK: no gaps in {} days from {from}", args.days);
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{} gap(s) in {} days from {from}", gaps.len(), args.days);
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Today's date where the contact center works.
+fn today_in_irkutsk() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&chrono_tz::Asia::Irkutsk)
+        .date_naive()
+}
+
+/// `hotline route`: one decision, as text or as one JSON object.
+async fn route(pool: &PgPool, args: &RouteArgs) -> anyhow::Result<ExitCode> {
+    let snapshot = directory::load_snapshot(pool).await.map_err(explain)?;
+    let choice = match (args.digit, &args.topic) {
+        (Some(digit), _) => MenuChoice::Digit(digit),
+        (None, Some(topic)) => MenuChoice::Topic(TopicCode(topic.clone())),
+        (None, None) => MenuChoice::NoInput,
+    };
+    let request = RouteRequest {
+        line: LineNumber(args.line.clone()),
+        choice,
+        at: args.at.map_or_else(Utc::now, |at| at.with_timezone(&Utc)),
+    };
+    let decision = decide(&snapshot, &request, &NoRecency);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&decision).context("serialising the decision")?
+        );
+    } else {
+        println!("{}", decision.render_text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
