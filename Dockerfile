@@ -1,0 +1,28 @@
+# The hotline service: build the `hotline` binary, run it on a slim Debian.
+#
+#   docker build -t hotline .
+#
+# At start it applies the migrations, loads the demo directory and serves
+# (see docker-compose.yml for the environment it expects).
+
+FROM rust:1-bookworm AS build
+WORKDIR /build
+# Everything cargo needs to build the binary (migrations are embedded by
+# sqlx::migrate!, benches are declared in Cargo.toml).
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY src/ src/
+COPY migrations/ migrations/
+COPY benches/ benches/
+RUN cargo build --release --locked --bin hotline
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home-dir /var/lib/hotline --create-home hotline
+COPY --from=build /build/target/release/hotline /usr/local/bin/hotline
+USER hotline
+WORKDIR /var/lib/hotline
+# Journal records that cannot reach Postgres at shutdown are spooled here.
+ENV HOTLINE_JOURNAL_SPOOL=/var/lib/hotline/journal.spool
+CMD ["sh", "-c", "hotline migrate && hotline seed-demo && exec hotline serve"]
