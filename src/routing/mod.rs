@@ -1,0 +1,20 @@
+//! The routing policy and the model it works on. Pure: imports no tokio, sqlx or
+//! reqwest, never reads the clock; the instant of a decision is a parameter.
+//!
+//! - [`model`]: the directory snapshot (organisations, hours, calendar, staff, menus).
+//! - [`schedule`]: is an organisation open at an instant, and why (not).
+//! - [`policy`]: `decide(snapshot, request, recency) -> Decision` with a reason.
+//! - [`lint`]: gaps in the directory (`hotline directory check`).
+
+pub mod lint;
+pub mod model;
+pub mod policy;
+pub mod schedule;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use model::*;
+pub use policy::{
+    CallRecency, Decision, DecisionMode, MenuChoice, NoRecency, Reason, RouteRequest, decide,
+};
