@@ -1,0 +1,1049 @@
+//! The routing policy: who takes a call on a line, about a topic, at an instant — and
+//! why, in words a specialist and a roster editor can check.
+//!
+//! [`decide`] walks these rules in order; the first that fires sets the
+//! [`DecisionMode`]:
+//!
+//! 1. the line is not in the directory → `unknown_line`;
+//! 2. the caller pressed nothing → `no_input`; a digit not on the line's menu →
+//!    `invalid_digit`; a menu item without a topic → `specialist_requested`;
+//! 3. the topic is not in the directory → `unknown_topic`; it has no responsible agency
+//!    (e.g. contract military service) → `specialist_topic`;
+//! 4. the **candidates** are the staff on the topic who are active, not absent on the
+//!    local date of the instant (in their organisation's time zone), and whose *own*
+//!    organisation is open at the instant (see [`super::schedule`]). They are ordered by
+//!    the topic's organisation order (`Topic::organisations` by priority, then the
+//!    other organisations by code), then staff priority, then id;
+//! 5. no organisation covering the topic (having staff on it) is open → `after_hours`,
+//!    and the reason says when the first of them opens again; some is open but nobody
+//!    in it is reachable → `nobody_reachable` (also when nobody covers the topic);
+//! 6. otherwise `automatic` or `manual`, as the *first organisation with a candidate*
+//!    sets for the topic; its strategy and attempt timeout apply to the whole list. With
+//!    the `least_recent` strategy the candidates are re-ordered by their last call
+//!    (never called first, then the longest ago; ties keep the order above).
+//!
+//! Every decision carries the active specialists as `fallback`, whatever the mode, so
+//! the caller is never left without someone to ring.
+//!
+//! Performance: the snapshot's [`super::model::RoutingIndex`] holds each topic's
+//! organisations and staff pre-sorted, and organisations with identical schedules
+//! share one status computation, so a decision costs a few status look-ups, one pass
+//! over the topic's staff and two short reason strings. Candidates are positions in
+//! that shared roster, not copies. Pure: no I/O, no clock.
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+
+use super::model::{
+    DialTarget, DirectorySnapshot, HuntStrategy, Line, LineNumber, MenuItem, Organisation,
+    ProductionCalendar, ResponsibleStaff, Specialist, StaffId, Topic, TopicCode, TopicRoster,
+    TopicRouting, TransferMode,
+};
+use super::schedule::{
+    ClockTime, ClosedWhy, DayRule, NEXT_OPENING_LIMIT_DAYS, OpenState, Opening, ScheduleStatus,
+    local_time,
+};
+
+/// What the caller chose in the menu, as the telephony adapter reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MenuChoice {
+    /// A DTMF key pressed after the menu prompt.
+    Digit(char),
+    /// A topic chosen directly (a dialplan that routes by itself, an operator screen).
+    Topic(TopicCode),
+    /// The menu timed out after all its attempts.
+    NoInput,
+}
+
+/// One question to the policy: who takes this call now?
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteRequest {
+    /// The short number dialled (each line has its own menu).
+    pub line: LineNumber,
+    /// What the caller chose.
+    pub choice: MenuChoice,
+    /// The instant of the decision; the policy never reads the clock itself.
+    pub at: DateTime<Utc>,
+}
+
+/// Which rule decided the call. Only `automatic` dials staff directly; in every other
+/// mode a specialist answers (and in `manual` transfers to a candidate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionMode {
+    /// Working hours; the service dials the candidates itself.
+    Automatic,
+    /// Working hours; a specialist answers and transfers to a candidate by hand.
+    Manual,
+    /// No organisation covering the topic is open; specialists take the call.
+    AfterHours,
+    /// The digit is not on the line's menu.
+    InvalidDigit,
+    /// The caller chose nothing.
+    NoInput,
+    /// The line is not in the directory.
+    UnknownLine,
+    /// The topic is not in the directory.
+    UnknownTopic,
+    /// The menu item asks for a specialist directly.
+    SpecialistRequested,
+    /// The topic has no responsible agency: specialists handle it themselves.
+    SpecialistTopic,
+    /// An organisation is open, but none of its staff on the topic is reachable
+    /// (absent, inactive), or nobody covers the topic at all.
+    NobodyReachable,
+}
+
+impl DecisionMode {
+    /// The snake_case name used in JSON, logs and the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Automatic => "automatic",
+            Self::Manual => "manual",
+            Self::AfterHours => "after_hours",
+            Self::InvalidDigit => "invalid_digit",
+            Self::NoInput => "no_input",
+            Self::UnknownLine => "unknown_line",
+            Self::UnknownTopic => "unknown_topic",
+            Self::SpecialistRequested => "specialist_requested",
+            Self::SpecialistTopic => "specialist_topic",
+            Self::NobodyReachable => "nobody_reachable",
+        }
+    }
+}
+
+impl fmt::Display for DecisionMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the policy decided as it did, in Russian (for specialists and roster editors)
+/// and English (for logs and support).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// Russian.
+    pub ru: String,
+    /// English.
+    pub en: String,
+}
+
+/// When each staff member was last called: input to the `least_recent` strategy. Kept
+/// outside the snapshot because it changes with every call, not with the roster.
+pub trait CallRecency {
+    /// The last time this person was rung, or `None` if never (they go first).
+    fn last_called(&self, staff: StaffId) -> Option<DateTime<Utc>>;
+}
+
+/// No call history: `least_recent` then falls back to the ordinary order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRecency;
+
+impl CallRecency for NoRecency {
+    fn last_called(&self, _: StaffId) -> Option<DateTime<Utc>> {
+        None
+    }
+}
+
+/// The simplest history: a map kept by whoever dials.
+impl<S: BuildHasher> CallRecency for HashMap<StaffId, DateTime<Utc>, S> {
+    fn last_called(&self, staff: StaffId) -> Option<DateTime<Utc>> {
+        self.get(&staff).copied()
+    }
+}
+
+/// The policy's answer: whom to ring, how, and why.
+#[derive(Clone, Debug)]
+pub struct Decision {
+    /// Which rule fired.
+    pub mode: DecisionMode,
+    /// The line of the request.
+    pub line: LineNumber,
+    /// The topic, once one was chosen and found.
+    pub topic: Option<Arc<Topic>>,
+    /// Staff to ring (or for a specialist to transfer to), in order; empty unless
+    /// the mode is `automatic` or `manual`.
+    pub candidates: Candidates,
+    /// How to ring the candidates; `None` when there are none.
+    pub strategy: Option<HuntStrategy>,
+    /// How long each attempt rings, in seconds; `None` when there are no candidates.
+    pub attempt_timeout_seconds: Option<u32>,
+    /// The active specialists by id: who takes the call if no candidate answers, or
+    /// at once in the modes without candidates. Shared with the snapshot.
+    pub fallback: Arc<[Specialist]>,
+    /// Which rule fired, in words.
+    pub reason: Reason,
+    /// The instant decided for.
+    pub at: DateTime<Utc>,
+}
+
+/// The ordered candidates of a decision: positions in the topic's pre-sorted roster,
+/// which the decision shares with the snapshot, so that listing a few hundred staff
+/// copies a few hundred integers and bumps no reference counts.
+#[derive(Clone, Default)]
+pub struct Candidates {
+    /// The topic's roster; `None` when there are no candidates.
+    roster: Option<Arc<TopicRoster>>,
+    /// Positions in `roster.staff`, in ringing order.
+    picks: Vec<u32>,
+}
+
+/// One candidate, borrowed from the decision.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate<'a> {
+    /// The person (clone the `Arc` to keep it beyond the decision).
+    pub staff: &'a Arc<ResponsibleStaff>,
+    /// Their organisation, the one whose hours made them a candidate.
+    pub organisation: &'a Arc<Organisation>,
+}
+
+impl<'a> Candidate<'a> {
+    /// Where to ring them.
+    pub fn endpoint(&self) -> &'a DialTarget {
+        &self.staff.endpoint
+    }
+}
+
+impl Candidates {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.picks.len()
+    }
+
+    /// True when nobody is to be rung.
+    pub fn is_empty(&self) -> bool {
+        self.picks.is_empty()
+    }
+
+    /// The candidate at a position of the ringing order.
+    pub fn get(&self, position: usize) -> Option<Candidate<'_>> {
+        let roster = self.roster.as_ref()?;
+        let entry = &roster.staff[*self.picks.get(position)? as usize];
+        Some(Candidate {
+            staff: &entry.staff,
+            organisation: &roster.organisations[entry.organisation].organisation,
+        })
+    }
+
+    /// In ringing order.
+    pub fn iter(&self) -> impl Iterator<Item = Candidate<'_>> + '_ {
+        (0..self.picks.len()).filter_map(|position| self.get(position))
+    }
+}
+
+impl fmt::Debug for Candidates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|c| (c.staff.id, &c.staff.full_name)))
+            .finish()
+    }
+}
+
+/// Decides who takes a call. See the module documentation for the rules. Expects a
+/// snapshot from [`DirectorySnapshot::validated`]; an unvalidated one is routed
+/// correctly but rebuilds its index on every call.
+pub fn decide(
+    snapshot: &DirectorySnapshot,
+    request: &RouteRequest,
+    recency: &(impl CallRecency + ?Sized),
+) -> Decision {
+    let index = snapshot.routing_index();
+    let routed = route(snapshot, &index.rosters, request, recency);
+    let mut reason = routed.reason;
+    if index.fallback.is_empty() {
+        reason
+            .ru
+            .push_str(" ВНИМАНИЕ: нет ни одного активного специалиста.");
+        reason
+            .en
+            .push_str(" WARNING: there is no active specialist.");
+    }
+    let has_candidates = !routed.picks.is_empty();
+    let routing = routed.routing.filter(|_| has_candidates);
+    Decision {
+        mode: routed.mode,
+        line: request.line.clone(),
+        topic: routed
+            .roster
+            .as_ref()
+            .map(|roster| Arc::clone(&roster.topic)),
+        candidates: Candidates {
+            roster: routed.roster.filter(|_| has_candidates),
+            picks: routed.picks,
+        },
+        strategy: routing.map(|routing| routing.strategy),
+        attempt_timeout_seconds: routing.map(|routing| routing.attempt_timeout_seconds),
+        fallback: Arc::clone(&index.fallback),
+        reason,
+        at: request.at,
+    }
+}
+
+/// What the rules produce, before it is dressed as a [`Decision`].
+struct Routed {
+    mode: DecisionMode,
+    /// The chosen topic's roster, once a topic is known.
+    roster: Option<Arc<TopicRoster>>,
+    picks: Vec<u32>,
+    /// The settings of the first organisation with a candidate.
+    routing: Option<TopicRouting>,
+    reason: Reason,
+}
+
+impl Routed {
+    /// A decision that leaves the call to the specialists.
+    fn for_specialists(
+        mode: DecisionMode,
+        roster: Option<Arc<TopicRoster>>,
+        reason: Reason,
+    ) -> Self {
+        Self {
+            mode,
+            roster,
+            picks: Vec::new(),
+            routing: None,
+            reason,
+        }
+    }
+}
+
+/// Rules 1-3: line, menu and topic.
+fn route(
+    snapshot: &DirectorySnapshot,
+    rosters: &HashMap<TopicCode, Arc<TopicRoster>>,
+    request: &RouteRequest,
+    recency: &(impl CallRecency + ?Sized),
+) -> Routed {
+    use DecisionMode::*;
+    let Some(line) = snapshot.lines.get(&request.line) else {
+        return Routed::for_specialists(UnknownLine, None, explain::unknown_line(&request.line));
+    };
+    let code = match &request.choice {
+        MenuChoice::NoInput => {
+            return Routed::for_specialists(NoInput, None, explain::no_input(line));
+        }
+        MenuChoice::Topic(code) => code,
+        MenuChoice::Digit(digit) => match line.menu.get(digit) {
+            None => {
+                let reason = explain::invalid_digit(line, *digit);
+                return Routed::for_specialists(InvalidDigit, None, reason);
+            }
+            Some(item @ MenuItem { topic: None, .. }) => {
+                let reason = explain::specialist_requested(line, item);
+                return Routed::for_specialists(SpecialistRequested, None, reason);
+            }
+            Some(MenuItem {
+                topic: Some(code), ..
+            }) => code,
+        },
+    };
+    let Some(roster) = rosters.get(code) else {
+        return Routed::for_specialists(UnknownTopic, None, explain::unknown_topic(code));
+    };
+    let roster = Arc::clone(roster);
+    if roster.topic.agency.is_none() {
+        let reason = explain::specialist_topic(&roster.topic);
+        return Routed::for_specialists(SpecialistTopic, Some(roster), reason);
+    }
+    route_topic(&snapshot.calendar, roster, request.at, recency)
+}
+
+/// Rules 4-6: the topic's staff at the instant.
+fn route_topic(
+    calendar: &ProductionCalendar,
+    roster: Arc<TopicRoster>,
+    at: DateTime<Utc>,
+    recency: &(impl CallRecency + ?Sized),
+) -> Routed {
+    if roster.organisations.is_empty() {
+        let reason = explain::nobody_covers(&roster.topic);
+        return Routed::for_specialists(DecisionMode::NobodyReachable, Some(roster), reason);
+    }
+    let statuses = organisation_statuses(calendar, &roster, at);
+    let mut picks = reachable_staff(&roster, &statuses);
+    let Some(&first_pick) = picks.first() else {
+        let reason = match statuses.iter().position(ScheduleStatus::is_open) {
+            Some(open) => explain::nobody_reachable(&roster, &statuses, open),
+            None => {
+                let opening = earliest_opening(calendar, &roster, at);
+                explain::after_hours(&roster, &statuses, opening)
+            }
+        };
+        let mode = if statuses.iter().any(ScheduleStatus::is_open) {
+            DecisionMode::NobodyReachable
+        } else {
+            DecisionMode::AfterHours
+        };
+        return Routed::for_specialists(mode, Some(roster), reason);
+    };
+
+    let first_organisation = roster.staff[first_pick as usize].organisation;
+    let routing = roster.organisations[first_organisation].routing;
+    if routing.strategy == HuntStrategy::LeastRecent {
+        order_least_recent(&roster, &mut picks, recency);
+    }
+    let mode = match routing.transfer_mode {
+        TransferMode::Automatic => DecisionMode::Automatic,
+        TransferMode::Manual => DecisionMode::Manual,
+    };
+    let status = &statuses[first_organisation];
+    let reason = explain::to_staff(&roster, first_organisation, status, routing, picks.len());
+    Routed {
+        mode,
+        roster: Some(roster),
+        picks,
+        routing: Some(routing),
+        reason,
+    }
+}
+
+/// The status of each organisation of the roster (same positions), computing each
+/// distinct schedule and time zone once.
+fn organisation_statuses<'a>(
+    calendar: &'a ProductionCalendar,
+    roster: &'a TopicRoster,
+    at: DateTime<Utc>,
+) -> Vec<ScheduleStatus<'a>> {
+    let mut statuses: Vec<ScheduleStatus<'a>> = Vec::with_capacity(roster.organisations.len());
+    for org in &roster.organisations {
+        let status = match org.same_schedule_as {
+            Some(earlier) => statuses[earlier],
+            None => {
+                let local = match org.same_zone_as {
+                    Some(earlier) => statuses[earlier].local,
+                    None => local_time(org.organisation.time_zone, at),
+                };
+                org.organisation.status_at_local(calendar, local)
+            }
+        };
+        statuses.push(status);
+    }
+    statuses
+}
+
+/// Positions of the reachable staff of open organisations, in roster order.
+fn reachable_staff(roster: &TopicRoster, statuses: &[ScheduleStatus<'_>]) -> Vec<u32> {
+    let mut picks = Vec::new();
+    for (org, status) in roster.organisations.iter().zip(statuses) {
+        if !status.is_open() {
+            continue;
+        }
+        let today = status.local.date();
+        picks.extend(
+            org.staff
+                .clone()
+                .filter(|&position| roster.staff[position].reachable_on(today))
+                .map(|position| position as u32),
+        );
+    }
+    picks
+}
+
+/// Never called first, then the longest ago; ties keep the roster order.
+fn order_least_recent(
+    roster: &TopicRoster,
+    picks: &mut Vec<u32>,
+    recency: &(impl CallRecency + ?Sized),
+) {
+    // Look each person up once, not on every comparison. `None < Some(_)` puts the
+    // never-called first; the position breaks ties in roster order.
+    let mut keyed: Vec<(Option<DateTime<Utc>>, u32)> = picks
+        .iter()
+        .map(|&position| {
+            let id = roster.staff[position as usize].staff.id;
+            (recency.last_called(id), position)
+        })
+        .collect();
+    keyed.sort_unstable();
+    picks.clear();
+    picks.extend(keyed.into_iter().map(|(_, position)| position));
+}
+
+/// The earliest instant any organisation of the roster opens again, with the first
+/// (in topic order) organisation that opens then. Organisations sharing a schedule
+/// are searched once.
+fn earliest_opening<'a>(
+    calendar: &'a ProductionCalendar,
+    roster: &'a TopicRoster,
+    at: DateTime<Utc>,
+) -> Option<(&'a Organisation, Opening<'a>)> {
+    let mut earliest: Option<(&Organisation, Opening<'_>)> = None;
+    for org in roster
+        .organisations
+        .iter()
+        .filter(|org| org.same_schedule_as.is_none())
+    {
+        let organisation: &Organisation = &org.organisation;
+        let Some(opening) = organisation.next_opening(calendar, at, NEXT_OPENING_LIMIT_DAYS) else {
+            continue;
+        };
+        if earliest.is_none_or(|(_, best)| opening.at < best.at) {
+            earliest = Some((organisation, opening));
+        }
+    }
+    earliest
+}
+
+impl Serialize for Decision {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Decision", 11)?;
+        out.serialize_field("mode", &self.mode)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("topic", &self.topic.as_deref().map(TopicJson::from))?;
+        out.serialize_field("candidates", &self.candidates)?;
+        out.serialize_field("strategy", &self.strategy)?;
+        out.serialize_field("attempt_timeout_seconds", &self.attempt_timeout_seconds)?;
+        let endpoints: Vec<&str> = self.fallback.iter().map(|s| s.endpoint.as_str()).collect();
+        out.serialize_field("fallback", &endpoints)?;
+        let specialists: Vec<SpecialistJson<'_>> =
+            self.fallback.iter().map(SpecialistJson::from).collect();
+        out.serialize_field("fallback_specialists", &specialists)?;
+        out.serialize_field("reason", &self.reason)?;
+        out.serialize_field("at", &self.at)?;
+        out.end()
+    }
+}
+
+/// `[{id, name, position, organisation, organisation_name, endpoint}, ...]`.
+impl Serialize for Candidates {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(CandidateJson::from))
+    }
+}
+
+#[derive(Serialize)]
+struct TopicJson<'a> {
+    code: &'a TopicCode,
+    name_ru: &'a str,
+    name_en: &'a str,
+}
+
+impl<'a> From<&'a Topic> for TopicJson<'a> {
+    fn from(topic: &'a Topic) -> Self {
+        Self {
+            code: &topic.code,
+            name_ru: &topic.name_ru,
+            name_en: &topic.name_en,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CandidateJson<'a> {
+    id: StaffId,
+    name: &'a str,
+    position: &'a str,
+    organisation: &'a str,
+    organisation_name: &'a str,
+    endpoint: &'a str,
+}
+
+impl<'a> From<Candidate<'a>> for CandidateJson<'a> {
+    fn from(candidate: Candidate<'a>) -> Self {
+        Self {
+            id: candidate.staff.id,
+            name: &candidate.staff.full_name,
+            position: &candidate.staff.position,
+            organisation: &candidate.organisation.code.0,
+            organisation_name: &candidate.organisation.name,
+            endpoint: candidate.staff.endpoint.as_str(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SpecialistJson<'a> {
+    id: i64,
+    name: &'a str,
+    endpoint: &'a str,
+}
+
+impl<'a> From<&'a Specialist> for SpecialistJson<'a> {
+    fn from(specialist: &'a Specialist) -> Self {
+        Self {
+            id: specialist.id.0,
+            name: &specialist.full_name,
+            endpoint: specialist.endpoint.as_str(),
+        }
+    }
+}
+
+impl Decision {
+    /// The decision for people at a terminal (`hotline route` without `--json`): the
+    /// mode, the reason in both languages, one candidate per line, the fallback.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = self.write_text(&mut out);
+        out
+    }
+
+    fn write_text(&self, out: &mut String) -> fmt::Result {
+        write!(out, "{} — line {}", self.mode, self.line)?;
+        match &self.topic {
+            Some(topic) => writeln!(
+                out,
+                ", topic {} («{}» / {})",
+                topic.code, topic.name_ru, topic.name_en
+            )?,
+            None => writeln!(out)?,
+        }
+        writeln!(out, "at {}", self.at.to_rfc3339())?;
+        if let (Some(strategy), Some(timeout)) = (self.strategy, self.attempt_timeout_seconds) {
+            let strategy = explain::strategy_en(strategy);
+            writeln!(out, "strategy: {strategy}, {timeout} s per attempt")?;
+        }
+        writeln!(out, "ru: {}", self.reason.ru)?;
+        writeln!(out, "en: {}", self.reason.en)?;
+        if self.candidates.is_empty() {
+            writeln!(out, "candidates: none")?;
+        } else {
+            writeln!(out, "candidates ({}):", self.candidates.len())?;
+        }
+        for (number, candidate) in self.candidates.iter().enumerate() {
+            let staff = candidate.staff;
+            write!(out, "  {}. {}", number + 1, staff.full_name)?;
+            if !staff.position.is_empty() {
+                write!(out, ", {}", staff.position)?;
+            }
+            let org = candidate.organisation;
+            writeln!(out, " — {} ({}) — {}", org.name, org.code, staff.endpoint)?;
+        }
+        if self.fallback.is_empty() {
+            writeln!(out, "fallback: none (no active specialist)")?;
+        } else {
+            let endpoints: Vec<&str> = self.fallback.iter().map(|s| s.endpoint.as_str()).collect();
+            writeln!(out, "fallback: {}", endpoints.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// The reasons, in Russian and English. Each function builds one decision's reason;
+/// nothing here runs per candidate.
+mod explain {
+    use super::*;
+
+    /// How many organisations or people a reason names before "and N more".
+    const MAX_LISTED: usize = 3;
+
+    /// Default zone of the region: times in other zones say which zone they are in.
+    const HOME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Irkutsk;
+
+    const RU_WEEKDAYS: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
+    const EN_WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+    fn ru_weekday(weekday: Weekday) -> &'static str {
+        RU_WEEKDAYS[weekday.num_days_from_monday() as usize]
+    }
+
+    fn en_weekday(weekday: Weekday) -> &'static str {
+        EN_WEEKDAYS[weekday.num_days_from_monday() as usize]
+    }
+
+    /// A reason with room for a typical sentence in each language, so that writing it
+    /// does not reallocate.
+    fn reason() -> Reason {
+        Reason {
+            ru: String::with_capacity(256),
+            en: String::with_capacity(192),
+        }
+    }
+
+    /// Russian noun form after a number: 1 сотрудник, 2 сотрудника, 5 сотрудников.
+    fn ru_plural(count: usize, [one, few, many]: [&str; 3]) -> &str {
+        match (count % 10, count % 100) {
+            (_, 11..=14) => many,
+            (1, _) => one,
+            (2..=4, _) => few,
+            _ => many,
+        }
+    }
+
+    /// `dd.mm`, the way Russian offices write a date within the year.
+    struct DayMonth(NaiveDate);
+
+    impl fmt::Display for DayMonth {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{:02}.{:02}", self.0.day(), self.0.month())
+        }
+    }
+
+    fn topic_prefix(out: &mut Reason, topic: &Topic) {
+        let _ = write!(out.ru, "Тема «{}»: ", topic.name_ru);
+        let _ = write!(out.en, "Topic “{}”: ", topic.name_en);
+    }
+
+    pub(super) fn strategy_en(strategy: HuntStrategy) -> &'static str {
+        match strategy {
+            HuntStrategy::Sequential => "one after another",
+            HuntStrategy::RingAll => "all at once",
+            HuntStrategy::LeastRecent => "one after another, least recently called first",
+        }
+    }
+
+    fn strategy_ru(strategy: HuntStrategy) -> &'static str {
+        match strategy {
+            HuntStrategy::Sequential => "по очереди",
+            HuntStrategy::RingAll => "одновременно",
+            HuntStrategy::LeastRecent => "по очереди, первым — кому дольше всех не звонили",
+        }
+    }
+
+    /// "Министерство здравоохранения работает (пн 09:00–13:00)" or "… не работает:
+    /// перерыв до 14:00", with the day's rule when it is not the ordinary week.
+    fn organisation_status(out: &mut Reason, org: &Organisation, status: &ScheduleStatus<'_>) {
+        let weekday = status.local.date().weekday();
+        let (ru, en) = (&mut out.ru, &mut out.en);
+        match status.state {
+            OpenState::Open { interval } => {
+                let _ = write!(
+                    ru,
+                    "{} работает ({} {interval}",
+                    org.name,
+                    ru_weekday(weekday)
+                );
+                let _ = write!(
+                    en,
+                    "{} is open ({} {interval}",
+                    org.name,
+                    en_weekday(weekday)
+                );
+                day_rule(out, status.rule);
+                out.ru.push(')');
+                out.en.push(')');
+            }
+            OpenState::Closed { why } => {
+                let _ = write!(ru, "{} не работает: ", org.name);
+                let _ = write!(en, "{} is closed: ", org.name);
+                closed_why(out, why, status.rule, weekday);
+            }
+        }
+    }
+
+    fn closed_why(out: &mut Reason, why: ClosedWhy, rule: DayRule<'_>, weekday: Weekday) {
+        let (ru, en) = (&mut out.ru, &mut out.en);
+        match (why, rule) {
+            (ClosedWhy::DayOff, DayRule::WeeklyHours) => {
+                let _ = write!(ru, "выходной ({})", ru_weekday(weekday));
+                let _ = write!(en, "day off ({})", en_weekday(weekday));
+                return;
+            }
+            (ClosedWhy::DayOff, DayRule::Holiday { note }) => {
+                let _ = write!(ru, "нерабочий праздничный день «{note}»");
+                let _ = write!(en, "public holiday «{note}»");
+                return;
+            }
+            (ClosedWhy::DayOff, DayRule::OverrideClosed { note }) => {
+                let _ = write!(ru, "закрыто по особому графику «{note}»");
+                let _ = write!(en, "closed by a schedule override «{note}»");
+                return;
+            }
+            (ClosedWhy::DayOff, _) => {
+                ru.push_str("в этот день нет рабочих часов");
+                en.push_str("no working hours this day");
+            }
+            (ClosedWhy::BeforeOpening { opens }, _) => {
+                let _ = write!(ru, "откроется в {}", ClockTime(opens));
+                let _ = write!(en, "opens at {}", ClockTime(opens));
+            }
+            (ClosedWhy::Break { reopens }, _) => {
+                let _ = write!(ru, "перерыв до {}", ClockTime(reopens));
+                let _ = write!(en, "break until {}", ClockTime(reopens));
+            }
+            (ClosedWhy::AfterClosing { closed }, _) => {
+                let _ = write!(ru, "рабочий день окончен в {}", ClockTime(closed));
+                let _ = write!(en, "closed since {}", ClockTime(closed));
+            }
+        }
+        day_rule(out, rule);
+    }
+
+    /// "; предпраздничный день, на час короче" and the like; nothing on an ordinary day.
+    fn day_rule(out: &mut Reason, rule: DayRule<'_>) {
+        let (ru, en) = (&mut out.ru, &mut out.en);
+        match rule {
+            DayRule::WeeklyHours | DayRule::Holiday { .. } | DayRule::OverrideClosed { .. } => {}
+            DayRule::TransferredWorkingDay { hours_of, .. } => {
+                let _ = write!(
+                    ru,
+                    "; перенесённый рабочий день, часы как в {}",
+                    ru_weekday(hours_of)
+                );
+                let _ = write!(
+                    en,
+                    "; transferred working day with {} hours",
+                    en_weekday(hours_of)
+                );
+            }
+            DayRule::ShortenedDay { .. } => {
+                ru.push_str("; предпраздничный день, на час короче");
+                en.push_str("; shortened pre-holiday day, one hour shorter");
+            }
+            DayRule::OverrideHours { note } => {
+                let _ = write!(ru, "; особый график «{note}»");
+                let _ = write!(en, "; special hours «{note}»");
+            }
+        }
+    }
+
+    fn specialists_take_it(out: &mut Reason) {
+        out.ru.push_str(" Звонок принимают специалисты.");
+        out.en.push_str(" Specialists take the call.");
+    }
+
+    /// Automatic or manual transfer to `count` candidates.
+    pub(super) fn to_staff(
+        roster: &TopicRoster,
+        first_organisation: usize,
+        status: &ScheduleStatus<'_>,
+        routing: TopicRouting,
+        count: usize,
+    ) -> Reason {
+        let mut out = reason();
+        topic_prefix(&mut out, &roster.topic);
+        let org = &roster.organisations[first_organisation].organisation;
+        organisation_status(&mut out, org, status);
+        let staff_ru = ru_plural(count, ["сотрудник", "сотрудника", "сотрудников"]);
+        let timeout = routing.attempt_timeout_seconds;
+        match routing.transfer_mode {
+            TransferMode::Automatic => {
+                let _ = write!(
+                    out.ru,
+                    "; автоматический перевод, {count} {staff_ru} {}, по {timeout} с на попытку",
+                    strategy_ru(routing.strategy)
+                );
+                let _ = write!(
+                    out.en,
+                    "; automatic transfer, {count} staff {}, {timeout} s per attempt",
+                    strategy_en(routing.strategy)
+                );
+            }
+            TransferMode::Manual => {
+                let _ = write!(
+                    out.ru,
+                    "; ручной перевод: специалист соединит с ответственным ({count} {staff_ru} на месте)"
+                );
+                let _ = write!(
+                    out.en,
+                    "; manual transfer: a specialist connects the caller ({count} staff available)"
+                );
+            }
+        }
+        out
+    }
+
+    /// Nobody covering the topic is open; when the first of them opens again.
+    pub(super) fn after_hours(
+        roster: &TopicRoster,
+        statuses: &[ScheduleStatus<'_>],
+        opening: Option<(&Organisation, Opening<'_>)>,
+    ) -> Reason {
+        let mut out = reason();
+        topic_prefix(&mut out, &roster.topic);
+        out.ru.push_str("нерабочее время. ");
+        out.en.push_str("after hours. ");
+        for (listed, (org, status)) in roster.organisations.iter().zip(statuses).enumerate() {
+            if listed == MAX_LISTED {
+                and_more(
+                    &mut out,
+                    roster.organisations.len() - MAX_LISTED,
+                    "организаций",
+                    "organisations",
+                );
+                break;
+            }
+            if listed > 0 {
+                out.ru.push_str("; ");
+                out.en.push_str("; ");
+            }
+            organisation_status(&mut out, &org.organisation, status);
+        }
+        out.ru.push('.');
+        out.en.push('.');
+        match opening {
+            Some((org, opening)) => {
+                let date = opening.local.date();
+                let time = ClockTime(opening.local.time());
+                let (weekday, day) = (date.weekday(), DayMonth(date));
+                let _ = write!(
+                    out.ru,
+                    " Ближайшее открытие: {}, {} {day} в {time}",
+                    org.name,
+                    ru_weekday(weekday)
+                );
+                let _ = write!(
+                    out.en,
+                    " Next opening: {}, {} {day} at {time}",
+                    org.name,
+                    en_weekday(weekday)
+                );
+                if org.time_zone != HOME_ZONE {
+                    let _ = write!(out.ru, " ({})", org.time_zone.name());
+                    let _ = write!(out.en, " ({})", org.time_zone.name());
+                }
+                out.ru.push('.');
+                out.en.push('.');
+            }
+            None => {
+                let days = NEXT_OPENING_LIMIT_DAYS;
+                let _ = write!(out.ru, " В ближайшие {days} дней ни одна не откроется.");
+                let _ = write!(out.en, " None opens within {days} days.");
+            }
+        }
+        specialists_take_it(&mut out);
+        out
+    }
+
+    fn and_more(out: &mut Reason, count: usize, ru_many: &str, en_many: &str) {
+        let _ = write!(out.ru, "; и ещё {count} {ru_many}");
+        let _ = write!(out.en, "; and {count} more {en_many}");
+    }
+
+    /// An organisation is open, but its staff on the topic are all absent or inactive.
+    pub(super) fn nobody_reachable(
+        roster: &TopicRoster,
+        statuses: &[ScheduleStatus<'_>],
+        open: usize,
+    ) -> Reason {
+        let mut out = reason();
+        topic_prefix(&mut out, &roster.topic);
+        organisation_status(
+            &mut out,
+            &roster.organisations[open].organisation,
+            &statuses[open],
+        );
+        out.ru.push_str(", но никто из ответственных не доступен: ");
+        out.en
+            .push_str(", but no responsible staff member is reachable: ");
+        let unreachable = roster
+            .staff
+            .iter()
+            .filter(|entry| statuses[entry.organisation].is_open());
+        let total = unreachable.clone().count();
+        for (listed, entry) in unreachable.take(MAX_LISTED).enumerate() {
+            if listed > 0 {
+                out.ru.push_str("; ");
+                out.en.push_str("; ");
+            }
+            let today = statuses[entry.organisation].local.date();
+            let staff = &entry.staff;
+            let _ = write!(out.ru, "{} — ", staff.full_name);
+            let _ = write!(out.en, "{} — ", staff.full_name);
+            if !staff.active {
+                out.ru.push_str("исключён из графика (неактивен)");
+                out.en.push_str("inactive");
+            } else if let Some(absence) = entry.absence_on(today) {
+                let last = DayMonth(absence.last_day);
+                let what = if absence.reason.is_empty() {
+                    "отсутствует"
+                } else {
+                    &absence.reason
+                };
+                let _ = write!(out.ru, "{what} по {last}");
+                let _ = write!(out.en, "absent ({what}) through {last}");
+            } else {
+                // Cannot happen (they would be a candidate); say so rather than panic.
+                out.ru.push_str("доступен");
+                out.en.push_str("reachable");
+            }
+        }
+        if total > MAX_LISTED {
+            and_more(&mut out, total - MAX_LISTED, "сотрудников", "staff");
+        }
+        out.ru.push('.');
+        out.en.push('.');
+        specialists_take_it(&mut out);
+        out
+    }
+
+    /// A topic with an agency but nobody named for it anywhere.
+    pub(super) fn nobody_covers(topic: &Topic) -> Reason {
+        let mut out = reason();
+        topic_prefix(&mut out, topic);
+        out.ru
+            .push_str("в справочнике нет ответственных сотрудников по теме.");
+        out.en
+            .push_str("the directory names no responsible staff for the topic.");
+        specialists_take_it(&mut out);
+        out
+    }
+
+    pub(super) fn unknown_line(line: &LineNumber) -> Reason {
+        let mut out = reason();
+        let _ = write!(out.ru, "Линии {line} нет в справочнике.");
+        let _ = write!(out.en, "Line {line} is not in the directory.");
+        specialists_take_it(&mut out);
+        out
+    }
+
+    pub(super) fn no_input(line: &Line) -> Reason {
+        let mut out = reason();
+        let _ = write!(
+            out.ru,
+            "Линия {}: абонент не выбрал пункт меню.",
+            line.number
+        );
+        let _ = write!(
+            out.en,
+            "Line {}: the caller chose nothing from the menu.",
+            line.number
+        );
+        specialists_take_it(&mut out);
+        out
+    }
+
+    pub(super) fn invalid_digit(line: &Line, digit: char) -> Reason {
+        let mut out = reason();
+        let _ = write!(out.ru, "Линия {}: цифры «{digit}» нет в меню.", line.number);
+        let _ = write!(
+            out.en,
+            "Line {}: digit '{digit}' is not on the menu.",
+            line.number
+        );
+        specialists_take_it(&mut out);
+        out
+    }
+
+    pub(super) fn specialist_requested(line: &Line, item: &MenuItem) -> Reason {
+        let mut out = reason();
+        let (number, digit, label) = (&line.number, item.digit, &item.label_ru);
+        let _ = write!(
+            out.ru,
+            "Линия {number}: цифра «{digit}» («{label}») — соединение со специалистом."
+        );
+        let _ = write!(
+            out.en,
+            "Line {number}: digit '{digit}' («{label}») asks for a specialist."
+        );
+        specialists_take_it(&mut out);
+        out
+    }
+
+    pub(super) fn unknown_topic(code: &TopicCode) -> Reason {
+        let mut out = reason();
+        let _ = write!(out.ru, "Темы `{code}` нет в справочнике.");
+        let _ = write!(out.en, "Topic `{code}` is not in the directory.");
+        specialists_take_it(&mut out);
+        out
+    }
+
+    pub(super) fn specialist_topic(topic: &Topic) -> Reason {
+        let mut out = reason();
+        topic_prefix(&mut out, topic);
+        out.ru.push_str(
+            "у темы нет ответственного ведомства, консультируют специалисты контакт-центра.",
+        );
+        out.en.push_str(
+            "the topic has no responsible agency; the contact-center specialists advise.",
+        );
+        out
+    }
+}

@@ -1,0 +1,895 @@
+//! The routing policy: every mode, candidate order and filtering, strategies,
+//! fallback, reasons and the JSON shape of a decision.
+
+use serde_json::json;
+
+use super::*;
+use crate::routing::policy::{
+    CallRecency, Decision, DecisionMode, MenuChoice, NoRecency, RouteRequest, decide,
+};
+
+fn request(line: &str, choice: MenuChoice, instant: &str) -> RouteRequest {
+    RouteRequest {
+        line: LineNumber(line.into()),
+        choice,
+        at: at(instant),
+    }
+}
+
+fn digit(d: char) -> MenuChoice {
+    MenuChoice::Digit(d)
+}
+
+fn decide_at(
+    snapshot: &DirectorySnapshot,
+    line: &str,
+    choice: MenuChoice,
+    instant: &str,
+) -> Decision {
+    decide(snapshot, &request(line, choice, instant), &NoRecency)
+}
+
+fn candidate_ids(decision: &Decision) -> Vec<i64> {
+    decision.candidates.iter().map(|c| c.staff.id.0).collect()
+}
+
+/// One row: line, choice, instant, expected mode, candidate ids, strategy, timeout.
+type Row = (
+    &'static str,
+    MenuChoice,
+    &'static str,
+    DecisionMode,
+    &'static [i64],
+    Option<HuntStrategy>,
+    Option<u32>,
+);
+
+#[test]
+fn modes_candidates_and_settings() {
+    use DecisionMode::*;
+    use HuntStrategy::*;
+    let snapshot = directory();
+    let rows: Vec<Row> = vec![
+        // Tuesday 12 May, 10:00 Irkutsk: minzdrav (Петров on leave 12–15 May), then the
+        // hospital (Кузнецов inactive), then the unlisted polyclinic (opens at 10:00).
+        (
+            "122",
+            digit('1'),
+            "2026-05-12T10:00:00+08:00",
+            Automatic,
+            &[1, 3, 5],
+            Some(Sequential),
+            Some(20),
+        ),
+        // 09:30: the polyclinic is not open yet — an agency open, its institution closed.
+        (
+            "122",
+            digit('1'),
+            "2026-05-12T09:30:00+08:00",
+            Automatic,
+            &[1, 3],
+            Some(Sequential),
+            Some(20),
+        ),
+        // Lunch at the ministry: its institutions are open; the hospital now comes
+        // first, so its ring-all and 15 s apply.
+        (
+            "122",
+            digit('1'),
+            "2026-05-12T13:00:00+08:00",
+            Automatic,
+            &[3, 5],
+            Some(RingAll),
+            Some(15),
+        ),
+        (
+            "122",
+            digit('1'),
+            "2026-05-12T12:59:59+08:00",
+            Automatic,
+            &[1, 3, 5],
+            Some(Sequential),
+            Some(20),
+        ),
+        (
+            "122",
+            digit('1'),
+            "2026-05-12T14:00:00+08:00",
+            Automatic,
+            &[1, 3, 5],
+            Some(Sequential),
+            Some(20),
+        ),
+        // Saturday: only the hospital works.
+        (
+            "122",
+            digit('1'),
+            "2026-05-16T10:00:00+08:00",
+            Automatic,
+            &[3],
+            Some(RingAll),
+            Some(15),
+        ),
+        // Line 117 has health under digit 2.
+        (
+            "117",
+            digit('2'),
+            "2026-05-16T10:00:00+08:00",
+            Automatic,
+            &[3],
+            Some(RingAll),
+            Some(15),
+        ),
+        // A topic chosen directly.
+        (
+            "122",
+            MenuChoice::Topic(TopicCode("health".into())),
+            "2026-05-16T10:00:00+08:00",
+            Automatic,
+            &[3],
+            Some(RingAll),
+            Some(15),
+        ),
+        // Evening: everyone closed.
+        (
+            "122",
+            digit('1'),
+            "2026-05-12T21:00:00+08:00",
+            AfterHours,
+            &[],
+            None,
+            None,
+        ),
+        // Holidays: 9 May (the hospital would work a Saturday) and 11 May.
+        (
+            "122",
+            digit('1'),
+            "2026-05-09T10:00:00+08:00",
+            AfterHours,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "122",
+            digit('1'),
+            "2026-05-11T10:00:00+08:00",
+            AfterHours,
+            &[],
+            None,
+            None,
+        ),
+        // Shortened 8 May: at 17:00 the ministry has closed, the hospital (until 19:00)
+        // has not; the polyclinic closed at 15:00 instead of 16:00.
+        (
+            "122",
+            digit('1'),
+            "2026-05-08T14:59:59+08:00",
+            Automatic,
+            &[1, 2, 3, 5],
+            Some(Sequential),
+            Some(20),
+        ),
+        (
+            "122",
+            digit('1'),
+            "2026-05-08T16:59:59+08:00",
+            Automatic,
+            &[1, 2, 3],
+            Some(Sequential),
+            Some(20),
+        ),
+        (
+            "122",
+            digit('1'),
+            "2026-05-08T17:00:00+08:00",
+            Automatic,
+            &[3],
+            Some(RingAll),
+            Some(15),
+        ),
+        (
+            "122",
+            digit('1'),
+            "2026-05-08T19:00:00+08:00",
+            AfterHours,
+            &[],
+            None,
+            None,
+        ),
+        // Displaced: minsoc (same priority → id order, then Лебедев), least-recent by
+        // default; no history means the ordinary order. Vladivostok is open as well.
+        (
+            "122",
+            digit('2'),
+            "2026-05-12T10:00:00+08:00",
+            Automatic,
+            &[6, 7, 10, 8],
+            Some(LeastRecent),
+            Some(25),
+        ),
+        // 08:30 Irkutsk = 10:30 Vladivostok: only Vladivostok is open.
+        (
+            "122",
+            digit('2'),
+            "2026-05-12T08:30:00+08:00",
+            Automatic,
+            &[8],
+            Some(LeastRecent),
+            Some(25),
+        ),
+        // Housing is manual; the candidates are still listed for the specialist.
+        (
+            "122",
+            digit('3'),
+            "2026-05-12T10:00:00+08:00",
+            Manual,
+            &[9],
+            Some(Sequential),
+            Some(20),
+        ),
+        // Морозова on leave 20–22 May: the office is open but nobody is reachable.
+        (
+            "122",
+            digit('3'),
+            "2026-05-20T10:00:00+08:00",
+            NobodyReachable,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "122",
+            digit('3'),
+            "2026-05-22T16:59:59+08:00",
+            NobodyReachable,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "122",
+            digit('3'),
+            "2026-05-25T08:00:00+08:00",
+            Manual,
+            &[9],
+            Some(Sequential),
+            Some(20),
+        ),
+        // Lunch at Angarsk (12–13) is after hours for housing, not "nobody reachable".
+        (
+            "122",
+            digit('3'),
+            "2026-05-20T12:30:00+08:00",
+            AfterHours,
+            &[],
+            None,
+            None,
+        ),
+        // Menu outcomes.
+        (
+            "122",
+            digit('0'),
+            "2026-05-12T10:00:00+08:00",
+            SpecialistRequested,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "122",
+            digit('7'),
+            "2026-05-12T10:00:00+08:00",
+            InvalidDigit,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "122",
+            MenuChoice::NoInput,
+            "2026-05-12T10:00:00+08:00",
+            NoInput,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "117",
+            digit('1'),
+            "2026-05-12T10:00:00+08:00",
+            SpecialistTopic,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "999",
+            digit('1'),
+            "2026-05-12T10:00:00+08:00",
+            UnknownLine,
+            &[],
+            None,
+            None,
+        ),
+        (
+            "122",
+            MenuChoice::Topic(TopicCode("weather".into())),
+            "2026-05-12T10:00:00+08:00",
+            UnknownTopic,
+            &[],
+            None,
+            None,
+        ),
+        // A topic with an agency but nobody on it.
+        (
+            "122",
+            MenuChoice::Topic(TopicCode("ecology".into())),
+            "2026-05-12T10:00:00+08:00",
+            NobodyReachable,
+            &[],
+            None,
+            None,
+        ),
+    ];
+    for (line, choice, instant, mode, ids, strategy, timeout) in rows {
+        let decision = decide_at(&snapshot, line, choice.clone(), instant);
+        let context = format!("{line} {choice:?} at {instant}: {}", decision.reason.en);
+        assert_eq!(decision.mode, mode, "{context}");
+        assert_eq!(candidate_ids(&decision), ids, "{context}");
+        assert_eq!(decision.strategy, strategy, "{context}");
+        assert_eq!(decision.attempt_timeout_seconds, timeout, "{context}");
+        // The fallback is always the active specialists by id.
+        let fallback: Vec<&str> = decision
+            .fallback
+            .iter()
+            .map(|s| s.endpoint.as_str())
+            .collect();
+        assert_eq!(fallback, ["PJSIP/op1", "PJSIP/op3"], "{context}");
+        assert_eq!(decision.at, at(instant));
+        assert_eq!(decision.line, LineNumber(line.into()));
+    }
+}
+
+#[test]
+fn absences_count_whole_local_days_inclusive() {
+    let snapshot = directory();
+    let health = |instant: &str| candidate_ids(&decide_at(&snapshot, "122", digit('1'), instant));
+    // Петров (2) is away 12–15 May inclusive.
+    assert_eq!(health("2026-05-08T09:00:00+08:00"), [1, 2, 3]);
+    assert_eq!(health("2026-05-12T09:00:00+08:00"), [1, 3], "first day");
+    assert_eq!(health("2026-05-15T15:59:59+08:00"), [1, 3, 5], "last day");
+    assert_eq!(health("2026-05-18T09:00:00+08:00"), [1, 2, 3], "back");
+
+    // Фёдоров (8, Vladivostok) is away on 13 May *Vladivostok* time. 23:30 UTC on
+    // 12 May is already 09:30 on 13 May there.
+    let displaced =
+        |instant: &str| candidate_ids(&decide_at(&snapshot, "122", digit('2'), instant));
+    assert_eq!(displaced("2026-05-12T23:30:00Z"), Vec::<i64>::new());
+    assert_eq!(
+        decide_at(&snapshot, "122", digit('2'), "2026-05-12T23:30:00Z").mode,
+        DecisionMode::NobodyReachable
+    );
+    // 00:30 UTC on 12 May is 10:30 on 12 May there (08:30 in Irkutsk): present.
+    assert_eq!(displaced("2026-05-12T00:30:00Z"), [8]);
+    // 07:30 UTC on 14 May (15:30 Irkutsk, 17:30 Vladivostok): present again.
+    assert_eq!(displaced("2026-05-14T07:30:00Z"), [6, 7, 10, 8]);
+}
+
+#[test]
+fn inactive_staff_are_never_candidates() {
+    let mut snapshot = raw_directory();
+    let sidorova = snapshot
+        .staff
+        .iter_mut()
+        .find(|s| s.id == StaffId(3))
+        .expect("staff 3");
+    Arc::make_mut(sidorova).active = false;
+    let snapshot = snapshot.validated().expect("valid");
+    // Saturday: the hospital is open, but both its people are inactive.
+    let decision = decide_at(&snapshot, "122", digit('1'), "2026-05-16T10:00:00+08:00");
+    assert_eq!(decision.mode, DecisionMode::NobodyReachable);
+    assert!(
+        decision
+            .reason
+            .ru
+            .contains("Сидорова Анна — исключён из графика (неактивен)"),
+        "{}",
+        decision.reason.ru
+    );
+    assert!(
+        decision.reason.en.contains("Кузнецов Олег — inactive"),
+        "{}",
+        decision.reason.en
+    );
+}
+
+#[test]
+fn least_recent_orders_by_last_call() {
+    let snapshot = directory();
+    let recency: HashMap<StaffId, DateTime<Utc>> = [
+        (StaffId(6), at("2026-05-12T09:00:00+08:00")),
+        (StaffId(10), at("2026-05-12T08:00:00+08:00")),
+        (StaffId(8), at("2026-05-11T08:00:00+08:00")),
+    ]
+    .into();
+    let decision = decide(
+        &snapshot,
+        &request("122", digit('2'), "2026-05-12T10:00:00+08:00"),
+        &recency,
+    );
+    // Волков never called, then Фёдоров (11 May), Лебедев (08:00), Орлова (09:00).
+    assert_eq!(candidate_ids(&decision), [7, 8, 10, 6]);
+    assert_eq!(decision.strategy, Some(HuntStrategy::LeastRecent));
+
+    // Ties keep the ordinary order.
+    let same = at("2026-05-12T09:00:00+08:00");
+    let tied: HashMap<StaffId, DateTime<Utc>> = [
+        (StaffId(6), same),
+        (StaffId(7), same),
+        (StaffId(10), same),
+        (StaffId(8), same),
+    ]
+    .into();
+    let decision = decide(
+        &snapshot,
+        &request("122", digit('2'), "2026-05-12T10:00:00+08:00"),
+        &tied,
+    );
+    assert_eq!(candidate_ids(&decision), [6, 7, 10, 8]);
+
+    // Recency is ignored by the sequential strategy.
+    let health: HashMap<StaffId, DateTime<Utc>> = [(StaffId(1), same)].into();
+    let decision = decide(
+        &snapshot,
+        &request("122", digit('1'), "2026-05-12T10:00:00+08:00"),
+        &health,
+    );
+    assert_eq!(candidate_ids(&decision), [1, 3, 5]);
+
+    // A trait object works too.
+    let dynamic: &dyn CallRecency = &recency;
+    let decision = decide(
+        &snapshot,
+        &request("122", digit('2'), "2026-05-12T10:00:00+08:00"),
+        dynamic,
+    );
+    assert_eq!(candidate_ids(&decision), [7, 8, 10, 6]);
+}
+
+#[test]
+fn per_organisation_settings_follow_the_first_organisation_with_a_candidate() {
+    let mut snapshot = raw_directory();
+    // Make the ministry itself manual for health; the hospital stays automatic.
+    let health = snapshot
+        .topics
+        .get_mut(&TopicCode("health".into()))
+        .expect("health");
+    health.organisations[1].routing = routing(TransferMode::Manual, HuntStrategy::Sequential, 30);
+    let snapshot = snapshot.validated().expect("valid");
+    let morning = decide_at(&snapshot, "122", digit('1'), "2026-05-12T10:00:00+08:00");
+    assert_eq!(morning.mode, DecisionMode::Manual);
+    assert_eq!(morning.attempt_timeout_seconds, Some(30));
+    assert_eq!(candidate_ids(&morning), [1, 3, 5]);
+    // At lunch the hospital comes first: automatic, ring-all.
+    let lunch = decide_at(&snapshot, "122", digit('1'), "2026-05-12T13:30:00+08:00");
+    assert_eq!(lunch.mode, DecisionMode::Automatic);
+    assert_eq!(lunch.strategy, Some(HuntStrategy::RingAll));
+}
+
+#[test]
+fn organisations_without_a_row_follow_those_with_one_by_code() {
+    let mut snapshot = raw_directory();
+    // A second unlisted institution whose code sorts before "polyclinic".
+    let clinic = organisation(
+        "clinic",
+        "ОГБУЗ «Клиника»",
+        OrganisationKind::Institution,
+        Some("minzdrav"),
+        hours(WEEKDAYS, &[interval("08:00", "20:00")]),
+    );
+    snapshot
+        .organisations
+        .insert(clinic.code.clone(), Arc::new(clinic));
+    snapshot.staff.push(Arc::new(staff(
+        11,
+        "Белова Ирина",
+        "clinic",
+        &["health"],
+        1,
+    )));
+    let snapshot = snapshot.validated().expect("valid");
+    let decision = decide_at(&snapshot, "122", digit('1'), "2026-05-12T10:00:00+08:00");
+    assert_eq!(candidate_ids(&decision), [1, 3, 11, 5]);
+}
+
+#[test]
+fn reasons_say_which_rule_fired() {
+    let snapshot = directory();
+    let reason = |line: &str, choice: MenuChoice, instant: &str| {
+        decide_at(&snapshot, line, choice, instant).reason
+    };
+
+    let working = reason("122", digit('1'), "2026-05-12T10:00:00+08:00");
+    assert_eq!(
+        working.ru,
+        "Тема «Здравоохранение»: Министерство здравоохранения работает (вт 09:00–13:00); \
+         автоматический перевод, 3 сотрудника по очереди, по 20 с на попытку"
+    );
+    assert_eq!(
+        working.en,
+        "Topic “Healthcare”: Министерство здравоохранения is open (Tue 09:00–13:00); \
+         automatic transfer, 3 staff one after another, 20 s per attempt"
+    );
+
+    let shortened = reason("122", digit('1'), "2026-05-08T16:00:00+08:00");
+    assert!(
+        shortened
+            .ru
+            .contains("работает (пт 14:00–17:00; предпраздничный день, на час короче)"),
+        "{}",
+        shortened.ru
+    );
+    assert!(
+        shortened.en.contains("shortened pre-holiday day"),
+        "{}",
+        shortened.en
+    );
+
+    let lunch = reason("122", digit('1'), "2026-05-12T13:30:00+08:00");
+    assert!(
+        lunch
+            .ru
+            .contains("ГБУЗ «Областная больница» работает (вт 08:00–20:00)"),
+        "{}",
+        lunch.ru
+    );
+    assert!(
+        lunch.ru.contains("2 сотрудника одновременно, по 15 с"),
+        "{}",
+        lunch.ru
+    );
+
+    let evening = reason("122", digit('1'), "2026-05-12T21:00:00+08:00");
+    assert_eq!(
+        evening.ru,
+        "Тема «Здравоохранение»: нерабочее время. \
+         Министерство здравоохранения не работает: рабочий день окончен в 18:00; \
+         ГБУЗ «Областная больница» не работает: рабочий день окончен в 20:00; \
+         ОГАУЗ «Поликлиника № 1» не работает: рабочий день окончен в 16:00. \
+         Ближайшее открытие: ГБУЗ «Областная больница», ср 13.05 в 08:00. \
+         Звонок принимают специалисты."
+    );
+    assert!(
+        evening
+            .en
+            .contains("Next opening: ГБУЗ «Областная больница», Wed 13.05 at 08:00."),
+        "{}",
+        evening.en
+    );
+
+    let victory_day = reason("122", digit('1'), "2026-05-09T10:00:00+08:00");
+    assert!(
+        victory_day
+            .ru
+            .contains("нерабочий праздничный день «День Победы»"),
+        "{}",
+        victory_day.ru
+    );
+    assert!(
+        victory_day.en.contains("public holiday «День Победы»"),
+        "{}",
+        victory_day.en
+    );
+    assert!(
+        victory_day.ru.contains("вт 12.05 в 08:00"),
+        "{}",
+        victory_day.ru
+    );
+
+    let new_year = reason("122", digit('3'), "2026-01-05T10:00:00+08:00");
+    assert!(
+        new_year
+            .ru
+            .contains("Ближайшее открытие: Администрация Ангарского округа, пн 12.01 в 08:00"),
+        "{}",
+        new_year.ru
+    );
+
+    let leave = reason("122", digit('3'), "2026-05-20T10:00:00+08:00");
+    assert_eq!(
+        leave.ru,
+        "Тема «ЖКХ»: Администрация Ангарского округа работает (ср 08:00–12:00), \
+         но никто из ответственных не доступен: Морозова Елена — отпуск по 22.05. \
+         Звонок принимают специалисты."
+    );
+    assert!(
+        leave
+            .en
+            .contains("Морозова Елена — absent (отпуск) through 22.05"),
+        "{}",
+        leave.en
+    );
+
+    let manual = reason("122", digit('3'), "2026-05-12T10:00:00+08:00");
+    assert!(manual.ru.contains("ручной перевод"), "{}", manual.ru);
+    assert!(manual.en.contains("manual transfer"), "{}", manual.en);
+
+    // The Vladivostok organisation's opening is given in its own zone.
+    let night = reason("122", digit('2'), "2026-05-12T22:00:00+08:00");
+    assert!(
+        night.en.contains(
+            "Next opening: Администрация г. Владивостока, Wed 13.05 at 09:00 (Asia/Vladivostok)."
+        ),
+        "{}",
+        night.en
+    );
+
+    assert!(
+        reason("122", digit('7'), "2026-05-12T10:00:00+08:00")
+            .ru
+            .contains("цифры «7» нет в меню")
+    );
+    assert!(
+        reason("122", digit('0'), "2026-05-12T10:00:00+08:00")
+            .en
+            .contains("digit '0' («Специалист») asks for a specialist")
+    );
+    assert!(
+        reason("117", digit('1'), "2026-05-12T10:00:00+08:00")
+            .ru
+            .starts_with("Тема «Контрактная служба»: у темы нет ответственного ведомства")
+    );
+    assert!(
+        reason("999", digit('1'), "2026-05-12T10:00:00+08:00")
+            .en
+            .starts_with("Line 999 is not in the directory.")
+    );
+    assert!(
+        reason("122", MenuChoice::NoInput, "2026-05-12T10:00:00+08:00")
+            .en
+            .contains("chose nothing")
+    );
+    assert!(
+        reason(
+            "122",
+            MenuChoice::Topic(TopicCode("weather".into())),
+            "2026-05-12T10:00:00+08:00"
+        )
+        .en
+        .contains("`weather`")
+    );
+}
+
+#[test]
+fn russian_plurals_in_reasons() {
+    let snapshot = directory();
+    let count_phrase = |instant: &str| decide_at(&snapshot, "122", digit('1'), instant).reason.ru;
+    assert!(count_phrase("2026-05-16T10:00:00+08:00").contains("1 сотрудник одновременно"));
+    assert!(count_phrase("2026-05-12T13:30:00+08:00").contains("2 сотрудника"));
+    let mut big = raw_directory();
+    for id in 20..25 {
+        big.staff.push(Arc::new(staff(
+            id,
+            "Доп. сотрудник",
+            "minzdrav",
+            &["health"],
+            50,
+        )));
+    }
+    let big = big.validated().expect("valid");
+    let reason = decide_at(&big, "122", digit('1'), "2026-05-12T10:00:00+08:00")
+        .reason
+        .ru;
+    assert!(reason.contains("8 сотрудников"), "{reason}");
+}
+
+#[test]
+fn no_active_specialist_is_flagged_in_every_reason() {
+    let mut snapshot = raw_directory();
+    for specialist in &mut snapshot.specialists {
+        specialist.active = false;
+    }
+    let snapshot = snapshot.validated().expect("valid");
+    let decision = decide_at(&snapshot, "122", digit('1'), "2026-05-12T10:00:00+08:00");
+    assert!(decision.fallback.is_empty());
+    assert!(
+        decision
+            .reason
+            .ru
+            .ends_with("ВНИМАНИЕ: нет ни одного активного специалиста.")
+    );
+    assert!(
+        decision
+            .reason
+            .en
+            .ends_with("WARNING: there is no active specialist.")
+    );
+}
+
+#[test]
+fn an_unvalidated_snapshot_is_routed_the_same() {
+    let raw = raw_directory();
+    let validated = directory();
+    for instant in [
+        "2026-05-12T10:00:00+08:00",
+        "2026-05-12T13:30:00+08:00",
+        "2026-05-09T10:00:00+08:00",
+    ] {
+        let a = decide_at(&raw, "122", digit('1'), instant);
+        let b = decide_at(&validated, "122", digit('1'), instant);
+        assert_eq!(
+            (a.mode, candidate_ids(&a), a.reason.clone()),
+            (b.mode, candidate_ids(&b), b.reason.clone())
+        );
+    }
+}
+
+#[test]
+fn decision_json_shape() {
+    let snapshot = directory();
+    let decision = decide_at(&snapshot, "122", digit('1'), "2026-05-12T13:30:00+08:00");
+    let value = serde_json::to_value(&decision).expect("serialises");
+    assert_eq!(value["mode"], "automatic");
+    assert_eq!(value["line"], "122");
+    assert_eq!(
+        value["topic"],
+        json!({"code": "health", "name_ru": "Здравоохранение", "name_en": "Healthcare"})
+    );
+    assert_eq!(
+        value["candidates"],
+        json!([
+            {
+                "id": 3,
+                "name": "Сидорова Анна",
+                "position": "специалист",
+                "organisation": "hospital",
+                "organisation_name": "ГБУЗ «Областная больница»",
+                "endpoint": "PJSIP/staff03"
+            },
+            {
+                "id": 5,
+                "name": "Смирнова Ольга",
+                "position": "специалист",
+                "organisation": "polyclinic",
+                "organisation_name": "ОГАУЗ «Поликлиника № 1»",
+                "endpoint": "PJSIP/staff05"
+            }
+        ])
+    );
+    assert_eq!(value["strategy"], "ring_all");
+    assert_eq!(value["attempt_timeout_seconds"], 15);
+    assert_eq!(value["fallback"], json!(["PJSIP/op1", "PJSIP/op3"]));
+    assert_eq!(
+        value["fallback_specialists"],
+        json!([
+            {"id": 1, "name": "Оператор Анна", "endpoint": "PJSIP/op1"},
+            {"id": 3, "name": "Оператор Вера", "endpoint": "PJSIP/op3"}
+        ])
+    );
+    assert_eq!(value["reason"]["ru"], decision.reason.ru.as_str());
+    assert_eq!(value["reason"]["en"], decision.reason.en.as_str());
+    assert_eq!(value["at"], "2026-05-12T05:30:00Z");
+
+    let after_hours = serde_json::to_value(decide_at(
+        &snapshot,
+        "999",
+        digit('1'),
+        "2026-05-12T21:00:00+08:00",
+    ))
+    .expect("serialises");
+    assert_eq!(after_hours["mode"], "unknown_line");
+    assert_eq!(after_hours["topic"], serde_json::Value::Null);
+    assert_eq!(after_hours["candidates"], json!([]));
+    assert_eq!(after_hours["strategy"], serde_json::Value::Null);
+    assert_eq!(
+        after_hours["attempt_timeout_seconds"],
+        serde_json::Value::Null
+    );
+    assert_eq!(after_hours["fallback"], json!(["PJSIP/op1", "PJSIP/op3"]));
+
+    // Every mode's name.
+    let names: Vec<String> = [
+        DecisionMode::Automatic,
+        DecisionMode::Manual,
+        DecisionMode::AfterHours,
+        DecisionMode::InvalidDigit,
+        DecisionMode::NoInput,
+        DecisionMode::UnknownLine,
+        DecisionMode::UnknownTopic,
+        DecisionMode::SpecialistRequested,
+        DecisionMode::SpecialistTopic,
+        DecisionMode::NobodyReachable,
+    ]
+    .iter()
+    .map(|mode| {
+        let json = serde_json::to_value(mode).expect("serialises");
+        assert_eq!(json, mode.as_str());
+        mode.to_string()
+    })
+    .collect();
+    assert_eq!(
+        names,
+        [
+            "automatic",
+            "manual",
+            "after_hours",
+            "invalid_digit",
+            "no_input",
+            "unknown_line",
+            "unknown_topic",
+            "specialist_requested",
+            "specialist_topic",
+            "nobody_reachable"
+        ]
+    );
+}
+
+#[test]
+fn specialist_topic_keeps_the_topic_in_json() {
+    let snapshot = directory();
+    let value = serde_json::to_value(decide_at(
+        &snapshot,
+        "117",
+        digit('1'),
+        "2026-05-12T10:00:00+08:00",
+    ))
+    .expect("serialises");
+    assert_eq!(value["mode"], "specialist_topic");
+    assert_eq!(value["topic"]["code"], "military");
+}
+
+#[test]
+fn render_text_lists_candidates_and_both_reasons() {
+    let snapshot = directory();
+    let text = decide_at(&snapshot, "122", digit('1'), "2026-05-12T13:30:00+08:00").render_text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "automatic — line 122, topic health («Здравоохранение» / Healthcare)"
+    );
+    assert_eq!(lines[1], "at 2026-05-12T05:30:00+00:00");
+    assert_eq!(lines[2], "strategy: all at once, 15 s per attempt");
+    assert!(
+        lines[3].starts_with("ru: Тема «Здравоохранение»: ГБУЗ"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4].starts_with("en: Topic “Healthcare”: ГБУЗ"),
+        "{}",
+        lines[4]
+    );
+    assert_eq!(lines[5], "candidates (2):");
+    assert_eq!(
+        lines[6],
+        "  1. Сидорова Анна, специалист — ГБУЗ «Областная больница» (hospital) — PJSIP/staff03"
+    );
+    assert_eq!(
+        lines[7],
+        "  2. Смирнова Ольга, специалист — ОГАУЗ «Поликлиника № 1» (polyclinic) — PJSIP/staff05"
+    );
+    assert_eq!(lines[8], "fallback: PJSIP/op1, PJSIP/op3");
+
+    let closed = decide_at(&snapshot, "122", digit('1'), "2026-05-12T21:00:00+08:00").render_text();
+    assert!(closed.contains("\ncandidates: none\n"), "{closed}");
+    assert!(!closed.contains("strategy:"), "{closed}");
+}
+
+#[test]
+fn candidates_share_the_snapshot_data() {
+    let snapshot = directory();
+    let decision = decide_at(&snapshot, "122", digit('1'), "2026-05-12T10:00:00+08:00");
+    let first = decision.candidates.get(0).expect("a candidate");
+    let ivanov = snapshot
+        .staff
+        .iter()
+        .find(|s| s.id == StaffId(1))
+        .expect("staff 1");
+    assert!(Arc::ptr_eq(first.staff, ivanov));
+    let minzdrav = &snapshot.organisations[&OrganisationCode("minzdrav".into())];
+    assert!(Arc::ptr_eq(first.organisation, minzdrav));
+    assert_eq!(first.endpoint().as_str(), "PJSIP/staff01");
+    assert!(decision.candidates.get(3).is_none());
+    assert_eq!(decision.candidates.len(), 3);
+}
