@@ -1,0 +1,279 @@
+//! One task per call: feeds the [`Call`] state machine its inputs and timeouts and
+//! carries out its commands against ARI, in order.
+//!
+//! Inputs arrive on the call's own unbounded channel, so a call waiting on a slow REST
+//! answer never holds up another call's events, and its own events queue in order.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use crate::ari::AriError;
+use crate::call::{Call, CallCommand, CallInput, ChannelId, JournalEntry};
+use crate::journal::{Journal, JournalRecord};
+use crate::pii::Pii;
+use crate::routing::{self, RouteRequest};
+
+use super::{AppContext, translate::result_of_cause};
+
+/// What the dispatcher sends a call task.
+#[derive(Debug)]
+pub(super) enum TaskInput {
+    /// An input for the state machine.
+    Call(CallInput),
+    /// After a reconnection: the channels Asterisk still has for this app.
+    Resync(Arc<HashSet<String>>),
+}
+
+/// Runs a call to its end. `done` gets the call key when it is over.
+pub(super) async fn run_call(
+    mut call: Call,
+    mut inputs: mpsc::UnboundedReceiver<TaskInput>,
+    context: Arc<AppContext>,
+    done: mpsc::UnboundedSender<String>,
+) {
+    let key = call.caller().0.clone();
+    let span = tracing::info_span!("call", call_id = %key, line = %call.line());
+    async {
+        loop {
+            drain_commands(&mut call, &context).await;
+            if call.is_finished() {
+                break;
+            }
+            let deadline = call.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(at) => {
+                        let wait = (at - Utc::now()).to_std().unwrap_or_default();
+                        tokio::time::sleep(wait).await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                input = inputs.recv() => match input {
+                    Some(TaskInput::Call(input)) => call.handle_input(Utc::now(), input),
+                    Some(TaskInput::Resync(alive)) => resync(&mut call, &alive),
+                    // The dispatcher is gone (shutdown): hand the caller back.
+                    None => {
+                        hand_back(&call, &context).await;
+                        break;
+                    }
+                },
+                () = sleep => call.handle_timeout(Utc::now()),
+            }
+        }
+        tracing::debug!("call task over");
+    }
+    .instrument(span)
+    .await;
+    let _ = done.send(key);
+}
+
+/// Reports the call's channels that Asterisk no longer has.
+fn resync(call: &mut Call, alive: &HashSet<String>) {
+    let now = Utc::now();
+    for channel in call.channels() {
+        if alive.contains(&channel.0) {
+            continue;
+        }
+        let input = if &channel == call.caller() {
+            CallInput::CallerHungUp
+        } else {
+            CallInput::LegHungUp(channel, result_of_cause(0))
+        };
+        tracing::info!(?input, "channel vanished while the event socket was down");
+        call.handle_input(now, input);
+    }
+}
+
+/// Shutdown with the call in progress: send the caller back to the dialplan, whose
+/// fallback reaches the specialists, and cancel our legs.
+async fn hand_back(call: &Call, context: &AppContext) {
+    for channel in call.channels() {
+        if &channel == call.caller() {
+            let ari = &context.ari;
+            if let Err(error) = ari.set_variable(&channel.0, "HOTLINE_FALLBACK", "1").await {
+                tracing::warn!(%error, "could not mark the caller for the dialplan fallback");
+            }
+            if let Err(error) = ari.continue_in_dialplan(&channel.0).await {
+                tracing::warn!(%error, "could not hand the caller back to the dialplan");
+            }
+        } else if let Err(error) = context.ari.hangup(&channel.0, "normal").await {
+            tracing::warn!(%error, leg = %channel, "could not cancel a leg at shutdown");
+        }
+    }
+}
+
+async fn drain_commands(call: &mut Call, context: &AppContext) {
+    while let Some(command) = call.poll_command() {
+        if let Some(input) = execute(call, command, context).await {
+            call.handle_input(Utc::now(), input);
+        }
+    }
+}
+
+/// Carries out one command; returns an input when the outcome matters to the call.
+async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) -> Option<CallInput> {
+    let ari = &context.ari;
+    let caller_id = call.caller().0.clone();
+    let caller = caller_id.as_str();
+    match command {
+        CallCommand::Answer => {
+            if let Err(error) = ari.answer(caller).await {
+                return gone_or_log(error, "answer", CallInput::CallerHungUp);
+            }
+            None
+        }
+        CallCommand::Play { playback, sounds } => {
+            let media: Vec<String> = sounds.iter().map(|s| format!("sound:{s}")).collect();
+            match ari.play(caller, &playback.0, &media, "ru").await {
+                Ok(()) => None,
+                Err(error) => {
+                    tracing::warn!(%error, "playback refused; carrying on without it");
+                    Some(CallInput::PlaybackFinished(playback))
+                }
+            }
+        }
+        CallCommand::StopPlayback(playback) => {
+            log_err(
+                ari.stop_playback(&playback.0).await.map(drop),
+                "stop playback",
+            );
+            None
+        }
+        CallCommand::StartRinging => {
+            log_err(ari.ring(caller).await, "ring");
+            None
+        }
+        CallCommand::StopRinging => {
+            log_err(ari.ring_stop(caller).await.map(drop), "stop ringing");
+            None
+        }
+        CallCommand::Decide(choice) => {
+            let snapshot = context.directory.current();
+            let request = RouteRequest {
+                line: call.line().clone(),
+                choice,
+                at: context.clock.now(),
+            };
+            let recency = context.recency.snapshot();
+            let decision = routing::decide(&snapshot, &request, &recency);
+            tracing::info!(mode = %decision.mode, reason = %decision.reason.en, "routed");
+            call.handle_decision(Utc::now(), decision);
+            None
+        }
+        CallCommand::Dial {
+            leg,
+            target,
+            caller_number,
+            caller_name,
+            timeout_seconds,
+        } => dial(
+            context,
+            caller,
+            &leg,
+            &target,
+            &caller_number,
+            &caller_name,
+            timeout_seconds,
+        )
+        .await
+        .err()
+        .map(|error| {
+            tracing::warn!(%error, %target, "dial failed");
+            CallInput::CommandFailed(leg)
+        }),
+        CallCommand::HangupLeg(leg) => {
+            log_err(ari.hangup(&leg.0, "normal").await.map(drop), "hang up leg");
+            None
+        }
+        CallCommand::HangupCaller => {
+            log_err(
+                ari.hangup(caller, "normal").await.map(drop),
+                "hang up caller",
+            );
+            None
+        }
+        CallCommand::Bridge { bridge, leg } => {
+            let result = async {
+                ari.create_bridge(&bridge.0).await?;
+                ari.add_to_bridge(&bridge.0, &[caller, &leg.0]).await
+            }
+            .await;
+            match result {
+                Ok(()) => None,
+                Err(error) => {
+                    tracing::error!(%error, "could not bridge the caller with the callee");
+                    Some(CallInput::LegHungUp(leg, result_of_cause(0)))
+                }
+            }
+        }
+        CallCommand::DestroyBridge(bridge) => {
+            log_err(
+                ari.destroy_bridge(&bridge.0).await.map(drop),
+                "destroy bridge",
+            );
+            None
+        }
+        CallCommand::Journal(entry) => {
+            record(&context.journal, context, caller, entry);
+            None
+        }
+    }
+}
+
+fn record(journal: &Journal, context: &AppContext, caller: &str, entry: JournalEntry) {
+    if let JournalEntry::AttemptStarted {
+        callee: crate::call::Callee::Staff { id, .. },
+        at,
+        ..
+    } = &entry
+    {
+        context.recency.called(*id, *at);
+    }
+    journal.record(JournalRecord::from_call(caller, entry));
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn dial(
+    context: &AppContext,
+    caller: &str,
+    leg: &ChannelId,
+    target: &crate::routing::DialTarget,
+    caller_number: &str,
+    caller_name: &str,
+    timeout_seconds: u32,
+) -> Result<(), AriError> {
+    let ari = &context.ari;
+    tracing::debug!(%target, caller = %Pii(caller_number), "dialling");
+    let variables = [
+        ("CALLERID(num)", caller_number),
+        ("CALLERID(name)", caller_name),
+    ];
+    ari.create_channel(&leg.0, target.as_str(), Some(caller), &variables)
+        .await?;
+    if let Err(error) = ari.dial(&leg.0, Some(caller), timeout_seconds).await {
+        let _ = ari.hangup(&leg.0, "normal").await;
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// A 404 on the caller means it is gone: tell the call; other errors are logged.
+fn gone_or_log(error: AriError, what: &str, gone: CallInput) -> Option<CallInput> {
+    if error.status() == Some(reqwest::StatusCode::NOT_FOUND) {
+        return Some(gone);
+    }
+    tracing::warn!(%error, "{what} failed");
+    None
+}
+
+fn log_err(result: Result<(), AriError>, what: &str) {
+    if let Err(error) = result {
+        tracing::warn!(%error, "{what} failed");
+    }
+}

@@ -1,0 +1,292 @@
+//! The `hotline` Stasis application: the driver that connects Asterisk's events to
+//! one [`Call`](crate::call::Call) state machine per citizen, and their commands back
+//! to Asterisk.
+//!
+//! - [`translate`]: pure mapping of ARI events to the call they concern.
+//! - `call_task`: one task per call, running its state machine against ARI.
+//! - [`StasisApp::run`]: the dispatcher: starts calls, routes events, resyncs after
+//!   a reconnection, drains calls at shutdown.
+
+mod call_task;
+pub mod translate;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::ari::{AriClient, AriMessage};
+use crate::call::{Call, CallInput, CallSettings, CallStart, ChannelId};
+use crate::directory::DirectoryCache;
+use crate::journal::Journal;
+use crate::pii::Pii;
+use crate::routing::{LineNumber, StaffId};
+
+use call_task::{TaskInput, run_call};
+use translate::{Routed, is_leg, route_event};
+
+/// The clock routing decisions are taken by. Real time, optionally shifted so tests
+/// and demos can play "Tuesday 10:00" or "Saturday night" without waiting for it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RoutingClock {
+    /// Added to the real time.
+    pub offset: chrono::Duration,
+}
+
+impl RoutingClock {
+    /// A clock that reads `pretend` right now and runs on from there.
+    pub fn starting_at(pretend: DateTime<Utc>) -> Self {
+        Self {
+            offset: pretend - Utc::now(),
+        }
+    }
+
+    /// The instant decisions are taken at.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
+/// When each staff member was last dialled, for least-recently-called hunting.
+/// Seeded from the journal at start, updated as calls dial.
+#[derive(Debug, Default)]
+pub struct CallRecencyBook {
+    last: Mutex<HashMap<StaffId, DateTime<Utc>>>,
+}
+
+impl CallRecencyBook {
+    /// A book seeded with known last-call instants.
+    pub fn new(seed: HashMap<StaffId, DateTime<Utc>>) -> Self {
+        Self {
+            last: Mutex::new(seed),
+        }
+    }
+
+    /// Notes that `staff` was dialled at `at`.
+    pub fn called(&self, staff: StaffId, at: DateTime<Utc>) {
+        let mut last = self.last.lock().expect("recency lock");
+        let entry = last.entry(staff).or_insert(at);
+        *entry = (*entry).max(at);
+    }
+
+    /// A copy for one decision.
+    pub fn snapshot(&self) -> HashMap<StaffId, DateTime<Utc>> {
+        self.last.lock().expect("recency lock").clone()
+    }
+}
+
+/// Everything a call task needs, shared.
+pub struct AppContext {
+    /// ARI REST.
+    pub ari: AriClient,
+    /// The directory snapshot, kept fresh.
+    pub directory: DirectoryCache,
+    /// Where calls are recorded.
+    pub journal: Journal,
+    /// The routing clock.
+    pub clock: RoutingClock,
+    /// Last-call instants.
+    pub recency: CallRecencyBook,
+    /// Call flow tunables.
+    pub call_settings: CallSettings,
+}
+
+/// The Stasis app's dispatcher.
+pub struct StasisApp {
+    context: Arc<AppContext>,
+    calls: HashMap<String, mpsc::UnboundedSender<TaskInput>>,
+    done_tx: mpsc::UnboundedSender<String>,
+    done_rx: mpsc::UnboundedReceiver<String>,
+}
+
+impl StasisApp {
+    /// A dispatcher over the shared context.
+    pub fn new(context: Arc<AppContext>) -> Self {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        Self {
+            context,
+            calls: HashMap::new(),
+            done_tx,
+            done_rx,
+        }
+    }
+
+    /// Runs until `shutdown` is cancelled, then stops taking calls (new ones go back to
+    /// the dialplan fallback), lets calls in progress finish for up to `drain`, and
+    /// hands the rest back to the dialplan.
+    pub async fn run(
+        mut self,
+        mut events: mpsc::UnboundedReceiver<AriMessage>,
+        shutdown: CancellationToken,
+        drain: std::time::Duration,
+    ) {
+        loop {
+            tokio::select! {
+                message = events.recv() => match message {
+                    Some(message) => self.on_message(message, false).await,
+                    None => break,
+                },
+                Some(key) = self.done_rx.recv() => { self.calls.remove(&key); }
+                () = shutdown.cancelled() => break,
+            }
+        }
+        self.drain(events, drain).await;
+    }
+
+    async fn drain(
+        &mut self,
+        mut events: mpsc::UnboundedReceiver<AriMessage>,
+        drain: std::time::Duration,
+    ) {
+        tracing::info!(calls = self.calls.len(), "shutting down: no new calls");
+        let deadline = tokio::time::Instant::now() + drain;
+        while !self.calls.is_empty() {
+            tokio::select! {
+                message = events.recv() => match message {
+                    Some(message) => self.on_message(message, true).await,
+                    None => break,
+                },
+                Some(key) = self.done_rx.recv() => { self.calls.remove(&key); }
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        // Dropping the senders makes each remaining task hand its caller back.
+        let remaining = self.calls.len();
+        self.calls.clear();
+        let handed_back = async {
+            for _ in 0..remaining {
+                if self.done_rx.recv().await.is_none() {
+                    break;
+                }
+            }
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(10), handed_back)
+            .await
+            .is_err()
+        {
+            tracing::warn!("some calls did not finish handing back in time");
+        }
+        tracing::info!(handed_back = remaining, "Stasis app stopped");
+    }
+
+    async fn on_message(&mut self, message: AriMessage, closing: bool) {
+        match message {
+            AriMessage::Event(event) => match route_event(event) {
+                Routed::NewCall {
+                    caller,
+                    line,
+                    caller_number,
+                } => {
+                    if closing {
+                        self.refuse(caller).await;
+                    } else {
+                        self.start_call(caller, line, caller_number);
+                    }
+                }
+                Routed::ToCall { call_key, input } => self.deliver(&call_key, input),
+                Routed::Ignore => {}
+            },
+            AriMessage::Connected { reconnected: true } => self.resync().await,
+            AriMessage::Connected { reconnected: false } => {}
+            AriMessage::Disconnected { reason } => {
+                tracing::warn!(%reason, calls = self.calls.len(), "event socket lost; calls continue");
+            }
+        }
+    }
+
+    fn deliver(&mut self, key: &str, input: CallInput) {
+        match self.calls.get(key) {
+            Some(task) => {
+                let _ = task.send(TaskInput::Call(input));
+            }
+            None => tracing::trace!(call_id = key, ?input, "event for no current call"),
+        }
+    }
+
+    fn start_call(&mut self, caller: String, line: String, caller_number: String) {
+        if self.calls.contains_key(&caller) {
+            return;
+        }
+        let snapshot = self.context.directory.current();
+        let line = LineNumber(line);
+        let (menu_prompt, digit_timeout_seconds, menu_attempts) = match snapshot.lines.get(&line) {
+            Some(l) => (
+                l.menu_prompt.clone(),
+                l.digit_timeout_seconds,
+                l.menu_attempts,
+            ),
+            // A line missing from the directory still gets an answer: the policy
+            // will route it to specialists (unknown line) after the generic prompt.
+            None => ("hotline/menu-generic".to_owned(), 5, 1),
+        };
+        tracing::info!(call_id = %caller, %line, caller = %Pii(&caller_number), "call entered");
+        let start = CallStart {
+            caller: ChannelId(caller.clone()),
+            line,
+            caller_number,
+            menu_prompt,
+            digit_timeout_seconds,
+            menu_attempts,
+        };
+        let call = Call::new(start, self.context.call_settings.clone(), Utc::now());
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.calls.insert(caller, tx);
+        tokio::spawn(run_call(
+            call,
+            rx,
+            self.context.clone(),
+            self.done_tx.clone(),
+        ));
+    }
+
+    /// Shutting down: the caller goes straight to the dialplan fallback.
+    async fn refuse(&self, caller: String) {
+        let ari = &self.context.ari;
+        let _ = ari.set_variable(&caller, "HOTLINE_FALLBACK", "1").await;
+        if let Err(error) = ari.continue_in_dialplan(&caller).await {
+            tracing::warn!(%error, call_id = %caller, "could not hand a new call to the dialplan");
+        }
+    }
+
+    /// After a reconnection: tell calls which channels survived, adopt citizens left
+    /// in Stasis that no call owns, and clean up orphan legs and bridges.
+    async fn resync(&mut self) {
+        let ari = self.context.ari.clone();
+        let (app, channels, bridges) =
+            match tokio::try_join!(ari.application(), ari.list_channels(), ari.list_bridges()) {
+                Ok(found) => found,
+                Err(error) => {
+                    tracing::error!(%error, "resync failed; calls keep their last known state");
+                    return;
+                }
+            };
+        let ours: HashSet<String> = app.channel_ids.into_iter().collect();
+        let alive = Arc::new(ours.clone());
+        for task in self.calls.values() {
+            let _ = task.send(TaskInput::Resync(alive.clone()));
+        }
+        for channel in channels.into_iter().filter(|c| ours.contains(&c.id)) {
+            let key = translate::call_key_of(&channel.id).to_owned();
+            if self.calls.contains_key(&key) {
+                continue;
+            }
+            if is_leg(&channel.id) {
+                tracing::info!(leg = %channel.id, "hanging up an orphan leg");
+                let _ = ari.hangup(&channel.id, "normal").await;
+            } else {
+                tracing::info!(call_id = %channel.id, "adopting a caller left in Stasis");
+                let line = channel.dialplan.exten.clone();
+                self.start_call(channel.id, line, channel.caller.number);
+            }
+        }
+        for bridge in bridges {
+            let key = translate::call_key_of(&bridge.id);
+            if bridge.id.ends_with("-bridge") && !self.calls.contains_key(key) {
+                tracing::info!(bridge = %bridge.id, "destroying an orphan bridge");
+                let _ = ari.destroy_bridge(&bridge.id).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The Asterisk REST Interface adapter: typed REST ([`rest`]), typed events
+//! ([`events`], models in [`models`]) and the event WebSocket with reconnection
+//! ([`ws`]). It knows nothing about calls or routing.
+
+pub mod events;
+pub mod models;
+pub mod rest;
+pub mod ws;
+
+pub use events::AriEvent;
+pub use rest::{AriClient, AriClientSettings, AriCredentials, AriError, Gone};
+pub use ws::{AriMessage, run_events};

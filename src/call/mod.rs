@@ -1,0 +1,945 @@
+//! The life of one 122/117 call, as a pure state machine.
+//!
+//! # The sans-IO contract
+//!
+//! [`Call`] never performs I/O and never reads a clock. The driver (the ARI adapter in
+//! `crate::app`) feeds it:
+//! - inputs with [`Call::handle_input`]: what Asterisk reported about this call's
+//!   channels and playbacks, the routing decision it asked for, failed commands;
+//! - the passage of time with [`Call::handle_timeout`], whenever the instant given by
+//!   [`Call::poll_timeout`] has passed.
+//!
+//! After every input the driver drains [`Call::poll_command`] and carries the commands
+//! out in order (REST calls to Asterisk, a routing decision, journal writes). Time is
+//! always a parameter, so tests step virtual time and see every command.
+//!
+//! # How a call flows
+//!
+//! ```text
+//! Answering ─▶ Menu ──digit──▶ (Decide) ──automatic──▶ Hunting(staff) ──answer──▶ Connected
+//!               │ ▲  invalid/none   │                       │ all failed               │
+//!               └─┘ (N attempts)    └─manual, after hours,──▶ Hunting(specialists) ───┘
+//!                                     unknown, nobody ──────▶
+//! ```
+//!
+//! Whatever the state, a caller who hangs up cancels every ringing leg; a hang-up of
+//! either side of a connected call ends the other and destroys the bridge.
+
+mod ids;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, Utc};
+
+pub use ids::{BridgeId, ChannelId, PlaybackId};
+
+use crate::routing::{
+    Decision, DecisionMode, DialTarget, HuntStrategy, LineNumber, MenuChoice, StaffId, TopicCode,
+};
+
+/// Sounds the call plays, by name in Asterisk's sounds directory (see
+/// `asterisk-dialplan/prompts/ru.txt`); the menu itself comes from the line.
+pub mod sounds {
+    /// "No such option", before the menu is offered again.
+    pub const INVALID_CHOICE: &str = "hotline/invalid-choice";
+    /// "We did not hear your choice", before the menu is offered again.
+    pub const NO_INPUT: &str = "hotline/no-input";
+    /// "Connecting you with the responsible staff member".
+    pub const CONNECTING_STAFF: &str = "hotline/connecting-staff";
+    /// "Connecting you with a contact-center specialist".
+    pub const CONNECTING_SPECIALIST: &str = "hotline/connecting-specialist";
+    /// "Outside working hours, a specialist will answer".
+    pub const AFTER_HOURS: &str = "hotline/after-hours";
+    /// "Nobody could take the call, please call again" before a failed call ends.
+    pub const SORRY_GOODBYE: &str = "hotline/sorry-goodbye";
+}
+
+/// Tunables of the call flow that are not part of the directory.
+#[derive(Clone, Debug)]
+pub struct CallSettings {
+    /// How long each round of ringing the specialists lasts.
+    pub specialist_ring_timeout: Duration,
+    /// How many rounds of ringing the specialists before the call fails.
+    pub specialist_rounds: u32,
+    /// Longest a whole call may last before it is ended (a safety net against legs
+    /// that never report back).
+    pub max_call_duration: Duration,
+    /// Extra grace on top of a dial attempt's own timeout before we hang up the leg
+    /// ourselves, in case Asterisk's Dial timeout never reports.
+    pub attempt_grace: Duration,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        Self {
+            specialist_ring_timeout: Duration::seconds(30),
+            specialist_rounds: 3,
+            max_call_duration: Duration::hours(4),
+            attempt_grace: Duration::seconds(5),
+        }
+    }
+}
+
+/// Who a dial leg is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Callee {
+    /// A responsible staff member of an organisation.
+    Staff {
+        /// Their id in the directory.
+        id: StaffId,
+        /// Their name, for the journal.
+        name: String,
+    },
+    /// A contact-center specialist.
+    Specialist {
+        /// Their name, for the journal.
+        name: String,
+    },
+}
+
+/// Why a dial leg did not connect, as the journal records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The callee answered.
+    Answered,
+    /// The callee's phone was busy (486, cause 17).
+    Busy,
+    /// It rang until the attempt timeout.
+    NoAnswer,
+    /// The endpoint is not registered, does not exist or the network failed.
+    Unavailable,
+    /// We hung it up: another callee answered, or the caller left.
+    Cancelled,
+    /// The callee declined (603) or another failure.
+    Failed,
+}
+
+impl AttemptResult {
+    /// The word stored in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::Busy => "busy",
+            Self::NoAnswer => "no_answer",
+            Self::Unavailable => "unavailable",
+            Self::Cancelled => "cancelled",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// How a call ended, as the journal records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// Bridged with a responsible staff member.
+    AnsweredByStaff,
+    /// Bridged with a contact-center specialist.
+    AnsweredBySpecialist,
+    /// The caller hung up before anyone answered.
+    Abandoned,
+    /// Nobody could take the call (or the service could not place it).
+    Failed,
+}
+
+impl CallOutcome {
+    /// The word stored in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AnsweredByStaff => "answered_by_staff",
+            Self::AnsweredBySpecialist => "answered_by_specialist",
+            Self::Abandoned => "abandoned",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What Asterisk (through the driver) tells the call. Ids are those the call chose
+/// (legs, bridge, playbacks) or the caller's own channel.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CallInput {
+    /// A playback this call started has finished (or was stopped).
+    PlaybackFinished(PlaybackId),
+    /// The caller pressed a key.
+    Dtmf(char),
+    /// The caller's channel is gone or leaving (hang-up, StasisEnd).
+    CallerHungUp,
+    /// A dial leg is ringing at the callee.
+    LegRinging(ChannelId),
+    /// A dial leg was answered by the callee.
+    LegAnswered(ChannelId),
+    /// A dial leg failed before being answered, with the reason.
+    LegFailed(ChannelId, AttemptResult),
+    /// A dial leg's channel is gone; the result says why (from the hang-up cause),
+    /// and counts if it was still ringing.
+    LegHungUp(ChannelId, AttemptResult),
+    /// Asterisk refused or did not answer a command about this channel (e.g. the
+    /// dial target does not exist): treated as that leg failing.
+    CommandFailed(ChannelId),
+}
+
+/// What the driver must do for the call, in order.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CallCommand {
+    /// Answer the caller's channel.
+    Answer,
+    /// Play sounds to the caller, one after another, under one playback id.
+    Play {
+        /// Chosen by the call, so its `PlaybackFinished` can be recognised.
+        playback: PlaybackId,
+        /// Sound names (without `sound:`).
+        sounds: Vec<String>,
+    },
+    /// Stop a playback (the caller pressed a key during the menu).
+    StopPlayback(PlaybackId),
+    /// Let the caller hear ringing while callees are dialled.
+    StartRinging,
+    /// Stop the ringing indication.
+    StopRinging,
+    /// Ask the routing policy; answer with [`Call::handle_decision`].
+    Decide(MenuChoice),
+    /// Create a channel to a callee with the given id and dial it.
+    Dial {
+        /// Id chosen by the call, so every event of the leg is recognised.
+        leg: ChannelId,
+        /// Where to call.
+        target: DialTarget,
+        /// Caller id number shown on the callee's phone (the citizen's number).
+        caller_number: String,
+        /// Caller id name shown on the callee's phone (the topic).
+        caller_name: String,
+        /// Asterisk's own ring timeout for the attempt, in seconds.
+        timeout_seconds: u32,
+    },
+    /// Hang up a dial leg (cancel it, or end it after the caller left).
+    HangupLeg(ChannelId),
+    /// Hang up the caller (the call failed, or the callee hung up).
+    HangupCaller,
+    /// Create a mixing bridge with the given id and put the caller and the leg in it.
+    Bridge {
+        /// Id chosen by the call.
+        bridge: BridgeId,
+        /// The leg that answered.
+        leg: ChannelId,
+    },
+    /// Destroy the bridge (404 = already gone).
+    DestroyBridge(BridgeId),
+    /// Write to the journal (never on the call path's critical latency).
+    Journal(JournalEntry),
+}
+
+/// A fact about the call for the journal; the journal adapter turns them into rows.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum JournalEntry {
+    /// The call entered the service.
+    Started {
+        /// The line called.
+        line: LineNumber,
+        /// The citizen's number.
+        caller_number: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The routing decision taken.
+    Routed {
+        /// Topic code, if a topic was chosen.
+        topic: Option<TopicCode>,
+        /// Mode word (`automatic`, `after_hours`, ...).
+        mode: DecisionMode,
+        /// The reason in Russian and English, joined for the journal.
+        reason: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A dial attempt started.
+    AttemptStarted {
+        /// The leg's channel id (also the attempt's key).
+        leg: ChannelId,
+        /// Who is called.
+        callee: Callee,
+        /// Where.
+        target: DialTarget,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A dial attempt ended.
+    AttemptEnded {
+        /// The leg's channel id.
+        leg: ChannelId,
+        /// How it ended.
+        result: AttemptResult,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A callee answered and was bridged with the caller.
+    Answered {
+        /// The leg that answered.
+        leg: ChannelId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The call is over.
+    Ended {
+        /// How it ended.
+        outcome: CallOutcome,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+/// Facts the call was created with, from the caller's `StasisStart`.
+#[derive(Clone, Debug)]
+pub struct CallStart {
+    /// The caller's channel id; also the prefix of every id the call chooses.
+    pub caller: ChannelId,
+    /// The line called.
+    pub line: LineNumber,
+    /// The citizen's number, shown to callees.
+    pub caller_number: String,
+    /// The line's menu prompt sound.
+    pub menu_prompt: String,
+    /// Seconds to wait for a digit after the menu.
+    pub digit_timeout_seconds: u32,
+    /// How many times the menu is offered.
+    pub menu_attempts: u32,
+}
+
+/// Where the call is in its life; see the module doc for the picture.
+#[derive(Clone, Debug, PartialEq)]
+enum State {
+    /// Answered, menu playing or waiting for a digit.
+    Menu {
+        /// The menu playback, while it plays.
+        playback: Option<PlaybackId>,
+        /// When we stop waiting for a digit; set once the menu finished playing.
+        digit_deadline: Option<DateTime<Utc>>,
+    },
+    /// Waiting for the routing decision.
+    Deciding,
+    /// Announcing the decision before dialling.
+    Announcing {
+        /// The announcement playback.
+        playback: PlaybackId,
+        /// Who will be dialled once it finishes.
+        hunt: Hunt,
+    },
+    /// Dialling callees.
+    Hunting(Hunt),
+    /// Caller and callee are bridged.
+    Connected {
+        /// The leg that answered.
+        leg: ChannelId,
+        /// The bridge.
+        bridge: BridgeId,
+    },
+    /// Telling the caller nobody could take the call, then hanging up.
+    Leaving {
+        /// The goodbye playback.
+        playback: PlaybackId,
+        /// Hang up even if the playback never reports its end.
+        deadline: DateTime<Utc>,
+    },
+    /// Over; the driver can drop the call once the command queue is drained.
+    Finished,
+}
+
+/// One callee a hunt may dial.
+#[derive(Clone, Debug, PartialEq)]
+struct Target {
+    callee: Callee,
+    endpoint: DialTarget,
+}
+
+/// An ongoing attempt at one callee.
+#[derive(Clone, Debug, PartialEq)]
+struct Leg {
+    id: ChannelId,
+    callee: Callee,
+    /// When we give up on it ourselves if Asterisk has not.
+    deadline: DateTime<Utc>,
+}
+
+/// Dialling a list of callees by a strategy.
+#[derive(Clone, Debug, PartialEq)]
+struct Hunt {
+    /// Staff (may fall back to specialists) or specialists (may retry rounds).
+    kind: HuntKind,
+    /// Everyone to dial, in order.
+    targets: Vec<Target>,
+    /// Index of the next target to dial (sequential strategies).
+    next: usize,
+    /// Ring everyone at once instead of one after another.
+    ring_all: bool,
+    /// Per-attempt timeout.
+    attempt_timeout_seconds: u32,
+    /// Legs currently ringing.
+    legs: Vec<Leg>,
+    /// For specialists: which round of ringing this is (1-based).
+    round: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HuntKind {
+    Staff,
+    Specialists,
+}
+
+/// One citizen's call: feed it inputs and time, drain its commands.
+#[derive(Debug)]
+pub struct Call {
+    start: CallStart,
+    settings: CallSettings,
+    state: State,
+    commands: VecDeque<CallCommand>,
+    /// The decision taken, kept for the caller-id name shown to callees.
+    decision: Option<Decision>,
+    /// Specialists to fall back to (from the decision).
+    fallback: Vec<Target>,
+    /// Counter for ids this call chooses (legs, playbacks).
+    next_id: u32,
+    /// How many times the menu has been offered, against the line's attempts.
+    menus_offered: u32,
+    /// Whether someone answered, for the outcome.
+    answered_by: Option<HuntKind>,
+    /// Whether the caller is currently hearing ringing.
+    ringing: bool,
+    /// The end of the safety net.
+    hard_deadline: DateTime<Utc>,
+}
+
+impl Call {
+    /// A new call that has just entered Stasis: answers and plays the line's menu.
+    pub fn new(start: CallStart, settings: CallSettings, now: DateTime<Utc>) -> Self {
+        let hard_deadline = now + settings.max_call_duration;
+        let mut call = Self {
+            start,
+            settings,
+            state: State::Finished,
+            commands: VecDeque::new(),
+            decision: None,
+            fallback: Vec::new(),
+            next_id: 0,
+            menus_offered: 0,
+            answered_by: None,
+            ringing: false,
+            hard_deadline,
+        };
+        call.commands
+            .push_back(CallCommand::Journal(JournalEntry::Started {
+                line: call.start.line.clone(),
+                caller_number: call.start.caller_number.clone(),
+                at: now,
+            }));
+        call.commands.push_back(CallCommand::Answer);
+        call.offer_menu(None);
+        call
+    }
+
+    /// The caller's channel id.
+    pub fn caller(&self) -> &ChannelId {
+        &self.start.caller
+    }
+
+    /// The line called.
+    pub fn line(&self) -> &LineNumber {
+        &self.start.line
+    }
+
+    /// The channels this call owns right now: the caller and any dial legs. After
+    /// the ARI socket reconnects, the driver compares them with what Asterisk still
+    /// has and reports the missing ones.
+    pub fn channels(&self) -> Vec<ChannelId> {
+        let mut channels = vec![self.start.caller.clone()];
+        match &self.state {
+            State::Hunting(hunt) => channels.extend(hunt.legs.iter().map(|l| l.id.clone())),
+            State::Connected { leg, .. } => channels.push(leg.clone()),
+            _ => {}
+        }
+        channels
+    }
+
+    /// True once the call is over and its commands drained: the driver drops it.
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Finished && self.commands.is_empty()
+    }
+
+    /// The next command to carry out, in order.
+    pub fn poll_command(&mut self) -> Option<CallCommand> {
+        self.commands.pop_front()
+    }
+
+    /// The earliest instant at which [`Call::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        let state_deadline = match &self.state {
+            State::Menu { digit_deadline, .. } => *digit_deadline,
+            State::Hunting(hunt) => hunt.legs.iter().map(|leg| leg.deadline).min(),
+            State::Leaving { deadline, .. } => Some(*deadline),
+            State::Finished => return None,
+            _ => None,
+        };
+        Some(state_deadline.map_or(self.hard_deadline, |d| d.min(self.hard_deadline)))
+    }
+
+    /// Time has passed: fire whatever deadline is due.
+    pub fn handle_timeout(&mut self, now: DateTime<Utc>) {
+        if self.state == State::Finished {
+            return;
+        }
+        if now >= self.hard_deadline {
+            self.hang_up(CallOutcome::Failed, now);
+            return;
+        }
+        match &mut self.state {
+            State::Leaving { deadline, .. } if now >= *deadline => {
+                self.hang_up(CallOutcome::Failed, now);
+            }
+            State::Menu {
+                digit_deadline: Some(deadline),
+                ..
+            } if now >= *deadline => {
+                self.menu_failed(sounds::NO_INPUT, MenuChoice::NoInput);
+            }
+            State::Hunting(hunt) => {
+                let expired: Vec<ChannelId> = hunt
+                    .legs
+                    .iter()
+                    .filter(|leg| now >= leg.deadline)
+                    .map(|leg| leg.id.clone())
+                    .collect();
+                for leg in expired {
+                    self.commands.push_back(CallCommand::HangupLeg(leg.clone()));
+                    self.leg_failed(&leg, AttemptResult::NoAnswer, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Something happened to this call.
+    pub fn handle_input(&mut self, now: DateTime<Utc>, input: CallInput) {
+        if self.state == State::Finished {
+            return;
+        }
+        match input {
+            CallInput::CallerHungUp => {
+                let outcome = match (&self.state, self.answered_by) {
+                    (State::Leaving { .. }, _) => CallOutcome::Failed,
+                    (_, Some(HuntKind::Staff)) => CallOutcome::AnsweredByStaff,
+                    (_, Some(HuntKind::Specialists)) => CallOutcome::AnsweredBySpecialist,
+                    (_, None) => CallOutcome::Abandoned,
+                };
+                self.release(now);
+                self.ended(outcome, now);
+            }
+            CallInput::Dtmf(digit) => self.on_digit(digit),
+            CallInput::PlaybackFinished(id) => self.on_playback_finished(&id, now),
+            CallInput::LegRinging(_) => {}
+            CallInput::LegAnswered(leg) => self.on_leg_answered(leg, now),
+            CallInput::LegFailed(leg, result) => self.leg_failed(&leg, result, now),
+            CallInput::CommandFailed(leg) => self.leg_failed(&leg, AttemptResult::Unavailable, now),
+            CallInput::LegHungUp(leg, result) => self.on_leg_hung_up(&leg, result, now),
+        }
+    }
+
+    // ----- menu -------------------------------------------------------------------
+
+    fn offer_menu(&mut self, preface: Option<&str>) {
+        self.menus_offered += 1;
+        let playback = self.new_playback_id();
+        let mut sounds = Vec::new();
+        if let Some(preface) = preface {
+            sounds.push(preface.to_owned());
+        }
+        sounds.push(self.start.menu_prompt.clone());
+        self.commands.push_back(CallCommand::Play {
+            playback: playback.clone(),
+            sounds,
+        });
+        self.state = State::Menu {
+            playback: Some(playback),
+            digit_deadline: None,
+        };
+    }
+
+    fn on_digit(&mut self, digit: char) {
+        let State::Menu { playback, .. } = &self.state else {
+            // Digits outside the menu (while ringing, connected) are not ours.
+            return;
+        };
+        if let Some(playback) = playback.clone() {
+            self.commands.push_back(CallCommand::StopPlayback(playback));
+        }
+        self.state = State::Deciding;
+        self.commands
+            .push_back(CallCommand::Decide(MenuChoice::Digit(digit)));
+    }
+
+    /// No digit or an invalid one: offer the menu again, or give up to specialists.
+    fn menu_failed(&mut self, preface: &str, choice: MenuChoice) {
+        if self.menus_offered < self.start.menu_attempts {
+            self.offer_menu(Some(preface));
+        } else {
+            self.state = State::Deciding;
+            self.commands.push_back(CallCommand::Decide(choice));
+        }
+    }
+
+    fn on_playback_finished(&mut self, id: &PlaybackId, now: DateTime<Utc>) {
+        match &mut self.state {
+            State::Menu {
+                playback,
+                digit_deadline,
+                ..
+            } if playback.as_ref() == Some(id) => {
+                *playback = None;
+                *digit_deadline =
+                    Some(now + Duration::seconds(i64::from(self.start.digit_timeout_seconds)));
+            }
+            State::Leaving { playback, .. } if playback == id => {
+                self.hang_up(CallOutcome::Failed, now);
+            }
+            State::Announcing { playback, .. } if playback == id => {
+                let State::Announcing { hunt, .. } =
+                    std::mem::replace(&mut self.state, State::Finished)
+                else {
+                    unreachable!("matched above")
+                };
+                self.start_hunt(hunt, now);
+            }
+            _ => {}
+        }
+    }
+
+    // ----- decision ---------------------------------------------------------------
+
+    /// The routing decision the call asked for with [`CallCommand::Decide`].
+    pub fn handle_decision(&mut self, now: DateTime<Utc>, decision: Decision) {
+        if self.state != State::Deciding {
+            return;
+        }
+        let mode = decision.mode;
+        if mode == DecisionMode::InvalidDigit && self.menus_offered < self.start.menu_attempts {
+            // Not a decision yet: the caller gets the menu again.
+            self.offer_menu(Some(sounds::INVALID_CHOICE));
+            return;
+        }
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::Routed {
+                topic: decision.topic.as_ref().map(|t| t.code.clone()),
+                mode: decision.mode,
+                reason: format!("{} / {}", decision.reason.ru, decision.reason.en),
+                at: now,
+            }));
+        self.fallback = decision
+            .fallback
+            .iter()
+            .map(|s| Target {
+                callee: Callee::Specialist {
+                    name: s.full_name.clone(),
+                },
+                endpoint: s.endpoint.clone(),
+            })
+            .collect();
+        let staff_hunt =
+            (mode == DecisionMode::Automatic && !decision.candidates.is_empty()).then(|| Hunt {
+                kind: HuntKind::Staff,
+                targets: decision
+                    .candidates
+                    .iter()
+                    .map(|c| Target {
+                        callee: Callee::Staff {
+                            id: c.staff.id,
+                            name: c.staff.full_name.clone(),
+                        },
+                        endpoint: c.staff.endpoint.clone(),
+                    })
+                    .collect(),
+                next: 0,
+                ring_all: decision.strategy == Some(HuntStrategy::RingAll),
+                attempt_timeout_seconds: decision.attempt_timeout_seconds.unwrap_or(20),
+                legs: Vec::new(),
+                round: 1,
+            });
+        self.decision = Some(decision);
+
+        match (mode, staff_hunt) {
+            (_, Some(hunt)) => self.announce(sounds::CONNECTING_STAFF, hunt),
+            (DecisionMode::AfterHours, None) => {
+                let hunt = self.specialist_hunt(1);
+                self.announce(sounds::AFTER_HOURS, hunt);
+            }
+            (_, None) => {
+                let hunt = self.specialist_hunt(1);
+                self.announce(sounds::CONNECTING_SPECIALIST, hunt);
+            }
+        }
+    }
+
+    // ----- hunting ----------------------------------------------------------------
+
+    /// Plays a short announcement, then dials `hunt`; the caller hears ringing after.
+    fn announce(&mut self, sound: &str, hunt: Hunt) {
+        let playback = self.new_playback_id();
+        self.commands.push_back(CallCommand::Play {
+            playback: playback.clone(),
+            sounds: vec![sound.to_owned()],
+        });
+        self.state = State::Announcing { playback, hunt };
+    }
+
+    fn specialist_hunt(&self, round: u32) -> Hunt {
+        Hunt {
+            kind: HuntKind::Specialists,
+            targets: self.fallback.clone(),
+            next: 0,
+            ring_all: true,
+            attempt_timeout_seconds: u32::try_from(
+                self.settings.specialist_ring_timeout.num_seconds(),
+            )
+            .unwrap_or(30),
+            legs: Vec::new(),
+            round,
+        }
+    }
+
+    fn start_hunt(&mut self, hunt: Hunt, now: DateTime<Utc>) {
+        if !self.ringing {
+            self.ringing = true;
+            self.commands.push_back(CallCommand::StartRinging);
+        }
+        self.state = State::Hunting(hunt);
+        self.dial_more(now);
+    }
+
+    /// Dials the next target (or all of them for ring-all); when nobody is left to
+    /// dial and nothing rings, moves on: staff → specialists → next round → failure.
+    fn dial_more(&mut self, now: DateTime<Utc>) {
+        let State::Hunting(hunt) = &mut self.state else {
+            return;
+        };
+        let batch = if hunt.ring_all {
+            hunt.targets.len() - hunt.next
+        } else if hunt.legs.is_empty() {
+            usize::from(hunt.next < hunt.targets.len())
+        } else {
+            0
+        };
+        let to_dial: Vec<Target> = hunt.targets[hunt.next..hunt.next + batch].to_vec();
+        hunt.next += batch;
+        let timeout = hunt.attempt_timeout_seconds;
+        for target in to_dial {
+            self.dial(target, timeout, now);
+        }
+        let State::Hunting(hunt) = &self.state else {
+            return;
+        };
+        if hunt.legs.is_empty() && hunt.next >= hunt.targets.len() {
+            self.hunt_exhausted(now);
+        }
+    }
+
+    fn dial(&mut self, target: Target, timeout_seconds: u32, now: DateTime<Utc>) {
+        let leg = self.new_leg_id();
+        let caller_name = self
+            .decision
+            .as_ref()
+            .and_then(|d| d.topic.as_ref())
+            .map_or_else(
+                || format!("Линия {}", self.start.line),
+                |t| t.name_ru.clone(),
+            );
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::AttemptStarted {
+                leg: leg.clone(),
+                callee: target.callee.clone(),
+                target: target.endpoint.clone(),
+                at: now,
+            }));
+        self.commands.push_back(CallCommand::Dial {
+            leg: leg.clone(),
+            target: target.endpoint,
+            caller_number: self.start.caller_number.clone(),
+            caller_name,
+            timeout_seconds,
+        });
+        let deadline =
+            now + Duration::seconds(i64::from(timeout_seconds)) + self.settings.attempt_grace;
+        if let State::Hunting(hunt) = &mut self.state {
+            hunt.legs.push(Leg {
+                id: leg,
+                callee: target.callee,
+                deadline,
+            });
+        }
+    }
+
+    fn hunt_exhausted(&mut self, now: DateTime<Utc>) {
+        let State::Hunting(hunt) = &self.state else {
+            return;
+        };
+        let (kind, round) = (hunt.kind, hunt.round);
+        let has_specialists = !self.fallback.is_empty();
+        match kind {
+            HuntKind::Staff if has_specialists => {
+                let hunt = self.specialist_hunt(1);
+                self.start_hunt(hunt, now);
+            }
+            HuntKind::Specialists if has_specialists && round < self.settings.specialist_rounds => {
+                let hunt = self.specialist_hunt(round + 1);
+                self.start_hunt(hunt, now);
+            }
+            _ => self.fail(now),
+        }
+    }
+
+    /// Removes a ringing leg after it failed, journals why, and dials on.
+    fn leg_failed(&mut self, leg: &ChannelId, result: AttemptResult, now: DateTime<Utc>) {
+        let State::Hunting(hunt) = &mut self.state else {
+            return;
+        };
+        let Some(index) = hunt.legs.iter().position(|l| &l.id == leg) else {
+            return;
+        };
+        hunt.legs.remove(index);
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::AttemptEnded {
+                leg: leg.clone(),
+                result,
+                at: now,
+            }));
+        self.dial_more(now);
+    }
+
+    fn on_leg_answered(&mut self, leg: ChannelId, now: DateTime<Utc>) {
+        if matches!(&self.state, State::Connected { leg: connected, .. } if *connected == leg) {
+            return; // the same answer reported twice
+        }
+        let State::Hunting(hunt) = &mut self.state else {
+            // Answered too late (the caller left, someone else won): hang it up.
+            self.commands.push_back(CallCommand::HangupLeg(leg));
+            return;
+        };
+        let Some(index) = hunt.legs.iter().position(|l| l.id == leg) else {
+            self.commands.push_back(CallCommand::HangupLeg(leg));
+            return;
+        };
+        let winner = hunt.legs.remove(index);
+        let losers = std::mem::take(&mut hunt.legs);
+        let kind = hunt.kind;
+        for loser in losers {
+            self.cancel_leg(loser.id, now);
+        }
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::AttemptEnded {
+                leg: winner.id.clone(),
+                result: AttemptResult::Answered,
+                at: now,
+            }));
+        if self.ringing {
+            self.ringing = false;
+            self.commands.push_back(CallCommand::StopRinging);
+        }
+        let bridge = BridgeId(format!("{}-bridge", self.start.caller));
+        self.commands.push_back(CallCommand::Bridge {
+            bridge: bridge.clone(),
+            leg: winner.id.clone(),
+        });
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::Answered {
+                leg: winner.id.clone(),
+                at: now,
+            }));
+        self.answered_by = Some(kind);
+        self.state = State::Connected {
+            leg: winner.id,
+            bridge,
+        };
+    }
+
+    fn on_leg_hung_up(&mut self, leg: &ChannelId, result: AttemptResult, now: DateTime<Utc>) {
+        match &self.state {
+            State::Connected { leg: connected, .. } if connected == leg => {
+                let outcome = match self.answered_by {
+                    Some(HuntKind::Specialists) => CallOutcome::AnsweredBySpecialist,
+                    _ => CallOutcome::AnsweredByStaff,
+                };
+                self.hang_up(outcome, now);
+            }
+            // A ringing leg that vanished without a Dial status first.
+            State::Hunting(_) => self.leg_failed(leg, result, now),
+            _ => {}
+        }
+    }
+
+    fn cancel_leg(&mut self, leg: ChannelId, now: DateTime<Utc>) {
+        self.commands.push_back(CallCommand::HangupLeg(leg.clone()));
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::AttemptEnded {
+                leg,
+                result: AttemptResult::Cancelled,
+                at: now,
+            }));
+    }
+
+    /// Nobody could take the call: release everything, say sorry, then hang up.
+    fn fail(&mut self, now: DateTime<Utc>) {
+        self.release(now);
+        let playback = self.new_playback_id();
+        self.commands.push_back(CallCommand::Play {
+            playback: playback.clone(),
+            sounds: vec![sounds::SORRY_GOODBYE.to_owned()],
+        });
+        self.state = State::Leaving {
+            playback,
+            deadline: now + Duration::seconds(20),
+        };
+    }
+
+    /// Ends the call from our side: release everything and hang up the caller.
+    fn hang_up(&mut self, outcome: CallOutcome, now: DateTime<Utc>) {
+        self.release(now);
+        self.commands.push_back(CallCommand::HangupCaller);
+        self.ended(outcome, now);
+    }
+
+    /// Cancels ringing legs, ends the connected callee and destroys the bridge.
+    fn release(&mut self, now: DateTime<Utc>) {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::Hunting(hunt) | State::Announcing { hunt, .. } => {
+                for leg in hunt.legs {
+                    self.cancel_leg(leg.id, now);
+                }
+            }
+            State::Connected { leg, bridge } => {
+                self.commands.push_back(CallCommand::HangupLeg(leg));
+                self.commands.push_back(CallCommand::DestroyBridge(bridge));
+            }
+            State::Menu { .. } | State::Deciding | State::Leaving { .. } | State::Finished => {}
+        }
+    }
+
+    fn ended(&mut self, outcome: CallOutcome, now: DateTime<Utc>) {
+        self.state = State::Finished;
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::Ended {
+                outcome,
+                at: now,
+            }));
+    }
+
+    // ----- ids ----------------------------------------------------------------------
+
+    fn new_playback_id(&mut self) -> PlaybackId {
+        self.next_id += 1;
+        PlaybackId(format!("{}-play{}", self.start.caller, self.next_id))
+    }
+
+    fn new_leg_id(&mut self) -> ChannelId {
+        self.next_id += 1;
+        ChannelId(format!("{}-leg{}", self.start.caller, self.next_id))
+    }
+}

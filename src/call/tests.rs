@@ -1,0 +1,404 @@
+//! The call state machine driven through virtual time, with real routing decisions
+//! taken on the routing tests' directory (see `routing::tests` for who works when).
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::*;
+use crate::routing::tests::{at, directory};
+use crate::routing::{NoRecency, RouteRequest, decide};
+
+/// Tuesday 12 May 2026, 10:00 in Irkutsk: minzdrav, hospital and polyclinic work;
+/// Петров (minzdrav) is on leave.
+const WORKING: &str = "2026-05-12T10:00:00+08:00";
+/// Tuesday 12 May 2026, 22:00 in Irkutsk: everyone is closed.
+const NIGHT: &str = "2026-05-12T22:00:00+08:00";
+
+/// One call, a virtual clock, and the routing instant decisions are taken at.
+struct Harness {
+    call: Call,
+    now: DateTime<Utc>,
+    route_at: DateTime<Utc>,
+}
+
+impl Harness {
+    fn new(line: &str, route_at: &str) -> Self {
+        let now = at("2026-11-28T12:00:00+08:00");
+        let start = CallStart {
+            caller: ChannelId("c1".into()),
+            line: LineNumber(line.into()),
+            caller_number: "79021234567".into(),
+            menu_prompt: format!("hotline/menu-{line}"),
+            digit_timeout_seconds: 5,
+            menu_attempts: 2,
+        };
+        Self {
+            call: Call::new(start, CallSettings::default(), now),
+            now,
+            route_at: at(route_at),
+        }
+    }
+
+    /// Drains the commands; answers `Decide` with the real policy, as the driver does.
+    fn commands(&mut self) -> Vec<CallCommand> {
+        let mut out = Vec::new();
+        while let Some(command) = self.call.poll_command() {
+            if let CallCommand::Decide(choice) = &command {
+                let request = RouteRequest {
+                    line: self.call.line().clone(),
+                    choice: choice.clone(),
+                    at: self.route_at,
+                };
+                let decision = decide(&directory(), &request, &NoRecency);
+                self.call.handle_decision(self.now, decision);
+            }
+            out.push(command);
+        }
+        out
+    }
+
+    fn input(&mut self, input: CallInput) -> Vec<CallCommand> {
+        self.call.handle_input(self.now, input);
+        self.commands()
+    }
+
+    /// Moves virtual time on by `seconds`, firing the timeout if it is due.
+    fn advance(&mut self, seconds: i64) -> Vec<CallCommand> {
+        self.now += Duration::seconds(seconds);
+        if self.call.poll_timeout().is_some_and(|t| t <= self.now) {
+            self.call.handle_timeout(self.now);
+        }
+        self.commands()
+    }
+
+    /// Plays the menu to its end and presses `digit`.
+    fn choose(&mut self, digit: char) -> Vec<CallCommand> {
+        let menu = played(&self.commands());
+        self.input(CallInput::PlaybackFinished(menu));
+        self.input(CallInput::Dtmf(digit))
+    }
+}
+
+fn played(commands: &[CallCommand]) -> PlaybackId {
+    commands
+        .iter()
+        .rev()
+        .find_map(|c| match c {
+            CallCommand::Play { playback, .. } => Some(playback.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no playback in {commands:#?}"))
+}
+
+fn sounds_of(commands: &[CallCommand]) -> Vec<String> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            CallCommand::Play { sounds, .. } => Some(sounds.join("+")),
+            _ => None,
+        })
+        .collect()
+}
+
+fn dialled(commands: &[CallCommand]) -> Vec<(String, String)> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            CallCommand::Dial { leg, target, .. } => Some((leg.0.clone(), target.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn journal(commands: &[CallCommand]) -> Vec<&JournalEntry> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            CallCommand::Journal(entry) => Some(entry),
+            _ => None,
+        })
+        .collect()
+}
+
+fn leg(id: &str) -> ChannelId {
+    ChannelId(id.into())
+}
+
+/// Chooses `digit` and plays the announcement: returns the first dial commands.
+fn hunt(h: &mut Harness, digit: char) -> Vec<CallCommand> {
+    let announced = h.choose(digit);
+    h.input(CallInput::PlaybackFinished(played(&announced)))
+}
+
+#[test]
+fn a_new_call_is_journaled_answered_and_hears_its_lines_menu() {
+    let mut h = Harness::new("117", WORKING);
+    let commands = h.commands();
+    assert!(matches!(
+        &commands[0],
+        CallCommand::Journal(JournalEntry::Started { line, caller_number, .. })
+            if line.0 == "117" && caller_number == "79021234567"
+    ));
+    assert_eq!(commands[1], CallCommand::Answer);
+    assert_eq!(sounds_of(&commands), ["hotline/menu-117"]);
+}
+
+#[test]
+fn health_in_working_hours_rings_the_first_responsible_staff_and_bridges() {
+    let mut h = Harness::new("122", WORKING);
+    let announced = h.choose('1');
+    assert!(announced.contains(&CallCommand::Decide(MenuChoice::Digit('1'))));
+    assert!(matches!(
+        journal(&announced)[0],
+        JournalEntry::Routed { mode: DecisionMode::Automatic, topic: Some(t), .. } if t.0 == "health"
+    ));
+    assert_eq!(sounds_of(&announced), [sounds::CONNECTING_STAFF]);
+
+    let ringing = h.input(CallInput::PlaybackFinished(played(&announced)));
+    assert_eq!(ringing[0], CallCommand::StartRinging);
+    // Иванов (minzdrav, priority 10) first; Петров is on leave.
+    assert_eq!(
+        dialled(&ringing),
+        [("c1-leg3".into(), "PJSIP/staff01".into())]
+    );
+    let shown = ringing.iter().find_map(|c| match c {
+        CallCommand::Dial {
+            caller_number,
+            caller_name,
+            ..
+        } => Some((caller_number, caller_name)),
+        _ => None,
+    });
+    assert_eq!(
+        shown,
+        Some((&"79021234567".to_owned(), &"Здравоохранение".to_owned()))
+    );
+
+    let answered = h.input(CallInput::LegAnswered(leg("c1-leg3")));
+    assert!(answered.contains(&CallCommand::StopRinging));
+    assert!(answered.contains(&CallCommand::Bridge {
+        bridge: BridgeId("c1-bridge".into()),
+        leg: leg("c1-leg3"),
+    }));
+    // The same answer reported twice changes nothing.
+    assert!(h.input(CallInput::LegAnswered(leg("c1-leg3"))).is_empty());
+
+    let ended = h.input(CallInput::CallerHungUp);
+    assert!(ended.contains(&CallCommand::HangupLeg(leg("c1-leg3"))));
+    assert!(ended.contains(&CallCommand::DestroyBridge(BridgeId("c1-bridge".into()))));
+    assert!(!ended.contains(&CallCommand::HangupCaller));
+    assert!(matches!(
+        journal(&ended).last(),
+        Some(JournalEntry::Ended {
+            outcome: CallOutcome::AnsweredByStaff,
+            ..
+        })
+    ));
+    assert!(h.call.is_finished());
+}
+
+#[test]
+fn a_staff_member_who_does_not_answer_is_followed_by_the_next() {
+    let mut h = Harness::new("122", WORKING);
+    let first = hunt(&mut h, '1');
+    assert_eq!(dialled(&first)[0].1, "PJSIP/staff01");
+    // Not yet: the attempt timeout (20 s) plus grace has not passed.
+    assert!(h.advance(20).is_empty());
+    let next = h.advance(6);
+    assert_eq!(next[0], CallCommand::HangupLeg(leg("c1-leg3")));
+    assert!(matches!(
+        journal(&next)[0],
+        JournalEntry::AttemptEnded {
+            result: AttemptResult::NoAnswer,
+            ..
+        }
+    ));
+    // Then the hospital's Сидорова (hospital comes after minzdrav for health).
+    assert_eq!(dialled(&next), [("c1-leg4".into(), "PJSIP/staff03".into())]);
+}
+
+#[test]
+fn busy_staff_are_skipped_at_once_and_then_specialists_ring_all() {
+    let mut h = Harness::new("122", WORKING);
+    hunt(&mut h, '1');
+    let second = h.input(CallInput::LegFailed(leg("c1-leg3"), AttemptResult::Busy));
+    assert_eq!(dialled(&second)[0].1, "PJSIP/staff03");
+    let third = h.input(CallInput::LegFailed(
+        leg("c1-leg4"),
+        AttemptResult::Unavailable,
+    ));
+    assert_eq!(dialled(&third)[0].1, "PJSIP/staff05");
+    // A dial Asterisk refused counts as unavailable too.
+    let specialists = h.input(CallInput::CommandFailed(leg("c1-leg5")));
+    // The two active specialists, at once.
+    assert_eq!(
+        dialled(&specialists)
+            .iter()
+            .map(|d| d.1.as_str())
+            .collect::<Vec<_>>(),
+        ["PJSIP/op1", "PJSIP/op3"]
+    );
+    let answered = h.input(CallInput::LegAnswered(leg("c1-leg7")));
+    assert!(answered.contains(&CallCommand::HangupLeg(leg("c1-leg6"))));
+    assert!(matches!(
+        journal(&answered)[0],
+        JournalEntry::AttemptEnded { leg: l, result: AttemptResult::Cancelled, .. } if l.0 == "c1-leg6"
+    ));
+    let over = h.input(CallInput::LegHungUp(
+        leg("c1-leg7"),
+        AttemptResult::Cancelled,
+    ));
+    assert!(over.contains(&CallCommand::HangupCaller));
+    assert!(matches!(
+        journal(&over).last(),
+        Some(JournalEntry::Ended {
+            outcome: CallOutcome::AnsweredBySpecialist,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn after_hours_the_caller_is_told_and_specialists_ring() {
+    let mut h = Harness::new("122", NIGHT);
+    let announced = h.choose('1');
+    assert!(matches!(
+        journal(&announced)[0],
+        JournalEntry::Routed {
+            mode: DecisionMode::AfterHours,
+            ..
+        }
+    ));
+    assert_eq!(sounds_of(&announced), [sounds::AFTER_HOURS]);
+    let ringing = h.input(CallInput::PlaybackFinished(played(&announced)));
+    assert_eq!(dialled(&ringing).len(), 2);
+    assert!(
+        dialled(&ringing)
+            .iter()
+            .all(|d| d.1.starts_with("PJSIP/op"))
+    );
+}
+
+#[test]
+fn an_invalid_digit_replays_the_menu_then_a_valid_one_routes() {
+    let mut h = Harness::new("122", WORKING);
+    let again = h.choose('9');
+    assert_eq!(
+        sounds_of(&again),
+        [format!("{}+hotline/menu-122", sounds::INVALID_CHOICE)]
+    );
+    assert!(
+        journal(&again).is_empty(),
+        "an invalid digit is not a decision yet"
+    );
+    h.input(CallInput::PlaybackFinished(played(&again)));
+    let routed = h.input(CallInput::Dtmf('2'));
+    assert!(matches!(
+        journal(&routed)[0],
+        JournalEntry::Routed { topic: Some(t), .. } if t.0 == "displaced"
+    ));
+}
+
+#[test]
+fn a_digit_during_the_menu_stops_it() {
+    let mut h = Harness::new("122", WORKING);
+    let menu = played(&h.commands());
+    let commands = h.input(CallInput::Dtmf('1'));
+    assert_eq!(commands[0], CallCommand::StopPlayback(menu.clone()));
+    // The stopped menu's PlaybackFinished arrives later and is not news.
+    assert_eq!(h.input(CallInput::PlaybackFinished(menu)), []);
+}
+
+#[test]
+fn no_digit_offers_the_menu_again_then_goes_to_specialists() {
+    let mut h = Harness::new("122", WORKING);
+    let menu = played(&h.commands());
+    h.input(CallInput::PlaybackFinished(menu));
+    assert!(h.advance(4).is_empty());
+    let again = h.advance(1);
+    assert_eq!(
+        sounds_of(&again),
+        [format!("{}+hotline/menu-122", sounds::NO_INPUT)]
+    );
+    h.input(CallInput::PlaybackFinished(played(&again)));
+    let decided = h.advance(5);
+    assert!(decided.contains(&CallCommand::Decide(MenuChoice::NoInput)));
+    assert!(matches!(
+        journal(&decided)[0],
+        JournalEntry::Routed {
+            mode: DecisionMode::NoInput,
+            ..
+        }
+    ));
+    assert_eq!(sounds_of(&decided), [sounds::CONNECTING_SPECIALIST]);
+}
+
+#[test]
+fn a_caller_who_hangs_up_while_staff_ring_cancels_them_and_abandons() {
+    let mut h = Harness::new("122", WORKING);
+    hunt(&mut h, '1');
+    let ended = h.input(CallInput::CallerHungUp);
+    assert!(ended.contains(&CallCommand::HangupLeg(leg("c1-leg3"))));
+    assert!(!ended.contains(&CallCommand::HangupCaller));
+    let entries = journal(&ended);
+    assert!(matches!(
+        entries[0],
+        JournalEntry::AttemptEnded {
+            result: AttemptResult::Cancelled,
+            ..
+        }
+    ));
+    assert!(matches!(
+        entries.last(),
+        Some(JournalEntry::Ended {
+            outcome: CallOutcome::Abandoned,
+            ..
+        })
+    ));
+    // A late answer from the cancelled leg is hung up, not bridged.
+    assert!(h.call.is_finished());
+    assert!(h.input(CallInput::LegAnswered(leg("c1-leg3"))).is_empty());
+}
+
+#[test]
+fn when_nobody_at_all_answers_the_caller_hears_sorry_and_is_hung_up() {
+    let mut h = Harness::new("117", NIGHT);
+    let announced = h.choose('1'); // military: specialists handle it
+    assert!(matches!(
+        journal(&announced)[0],
+        JournalEntry::Routed {
+            mode: DecisionMode::SpecialistTopic,
+            ..
+        }
+    ));
+    let mut commands = h.input(CallInput::PlaybackFinished(played(&announced)));
+    // Three rounds of ringing both specialists, 30 s (+5 s grace) each.
+    for _round in 0..3 {
+        assert_eq!(dialled(&commands).len(), 2, "{commands:#?}");
+        commands = h.advance(35);
+    }
+    assert_eq!(sounds_of(&commands), [sounds::SORRY_GOODBYE]);
+    assert!(!commands.contains(&CallCommand::HangupCaller));
+    let gone = h.input(CallInput::PlaybackFinished(played(&commands)));
+    assert_eq!(gone[0], CallCommand::HangupCaller);
+    assert!(matches!(
+        journal(&gone).last(),
+        Some(JournalEntry::Ended {
+            outcome: CallOutcome::Failed,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn timeouts_follow_the_state_and_a_finished_call_has_none() {
+    let mut h = Harness::new("122", WORKING);
+    let start = h.now;
+    // While the menu plays, only the safety net.
+    assert_eq!(h.call.poll_timeout(), Some(start + Duration::hours(4)));
+    let menu = played(&h.commands());
+    h.input(CallInput::PlaybackFinished(menu));
+    assert_eq!(h.call.poll_timeout(), Some(start + Duration::seconds(5)));
+    h.input(CallInput::CallerHungUp);
+    assert_eq!(h.call.poll_timeout(), None);
+    assert_eq!(h.call.channels(), [ChannelId("c1".into())]);
+}

@@ -1,0 +1,124 @@
+//! Settings of `hotline serve`: defaults, then an optional TOML file, then
+//! environment variables prefixed `HOTLINE_` (`HOTLINE_ARI_URL`, ...), then
+//! `DATABASE_URL`. Secrets are wrapped in [`Secret`] and never printed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A value that must not appear in logs or `Debug` output (passwords, URLs with
+/// passwords).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Everything `hotline serve` can be told. Field names are the keys of the TOML file
+/// and, upper-cased with the `HOTLINE_` prefix, of the environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Postgres URL of the directory and the journal (also read from `DATABASE_URL`).
+    pub database_url: Secret,
+    /// Base URL of Asterisk's HTTP server (`http://` or `https://`); `/ari` is added.
+    pub ari_url: String,
+    /// ARI user (`ari.conf`).
+    pub ari_user: String,
+    /// ARI password.
+    pub ari_password: Secret,
+    /// Stasis application name; the dialplan's `Stasis(hotline,...)` must match.
+    pub ari_app: String,
+    /// Timeout of one ARI REST request, in milliseconds.
+    pub ari_request_timeout_ms: u64,
+    /// Most ARI requests in flight; keep below `http.conf` `sessionlimit`.
+    pub ari_max_in_flight: usize,
+    /// Pretend the routing clock reads this instant at start (tests, demos):
+    /// decisions are taken as if it were then. Empty in production.
+    pub clock_start: Option<DateTime<FixedOffset>>,
+    /// File where journal records go if Postgres is away at shutdown.
+    pub journal_spool: PathBuf,
+    /// Seconds calls in progress may take to finish at shutdown before they are
+    /// handed back to the dialplan fallback.
+    pub shutdown_drain_seconds: u64,
+    /// How long each round of ringing the specialists lasts, in seconds.
+    pub specialist_ring_seconds: u32,
+    /// How many rounds of ringing the specialists before a call fails.
+    pub specialist_rounds: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: Secret("postgres://postgres@127.0.0.1:5432/hotline".to_owned()),
+            ari_url: "http://127.0.0.1:8088".to_owned(),
+            ari_user: "hotline".to_owned(),
+            ari_password: Secret("hotline".to_owned()),
+            ari_app: "hotline".to_owned(),
+            ari_request_timeout_ms: 5_000,
+            ari_max_in_flight: 200,
+            clock_start: None,
+            journal_spool: PathBuf::from("hotline-journal.spool"),
+            shutdown_drain_seconds: 30,
+            specialist_ring_seconds: 30,
+            specialist_rounds: 3,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` if given, then `HOTLINE_*` variables, then `DATABASE_URL`.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("HOTLINE_"))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .extract()
+            .map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API, not ours
+    fn environment_overrides_file_and_secrets_stay_hidden() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "hotline.toml",
+                "ari_url = \"http://pbx:8088\"\nari_password = \"from-file\"\nspecialist_rounds = 5\n",
+            )?;
+            jail.set_env("HOTLINE_ARI_PASSWORD", "s3cret");
+            jail.set_env("DATABASE_URL", "postgres://u:pw@db/x");
+            jail.set_env("HOTLINE_CLOCK_START", "2026-05-12T10:00:00+08:00");
+            let settings = Settings::load(Some(Path::new("hotline.toml"))).expect("loads");
+            assert_eq!(settings.ari_url, "http://pbx:8088");
+            assert_eq!(settings.ari_password.0, "s3cret");
+            assert_eq!(settings.specialist_rounds, 5);
+            assert_eq!(settings.database_url.0, "postgres://u:pw@db/x");
+            assert_eq!(
+                settings.clock_start.map(|c| c.to_rfc3339()),
+                Some("2026-05-12T10:00:00+08:00".to_owned())
+            );
+            let printed = format!("{settings:?}");
+            assert!(
+                !printed.contains("s3cret") && !printed.contains("pw@db"),
+                "{printed}"
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,18 @@
+//! The journal: what happened to every call, written to Postgres off the call path.
+//!
+//! Calls hand facts to a [`Journal`] handle, which never blocks and never fails: facts
+//! go into an unbounded queue drained by one [`JournalWriter`] task. The writer
+//! applies them in order, in batches of one transaction each. When Postgres is away it
+//! keeps the batch and retries with backoff; at shutdown, whatever it could not write
+//! is appended to a spool file (JSON lines) that the next start replays first. A fact
+//! Postgres refuses for good (a constraint) is set aside in a `.rejected` file next to
+//! the spool, logged, and does not block the facts behind it. So no record is lost.
+//!
+//! The ARI app and the FastAGI endpoint write the same rows: `call_record` (one per
+//! call) and `dial_attempt` (one per callee dialled).
+
+mod record;
+mod writer;
+
+pub use record::{CalleeKind, JournalRecord, RecordKind, Via};
+pub use writer::{Journal, JournalError, JournalWriter};

@@ -1,0 +1,184 @@
+//! Journal facts in a storable form: plain strings and timestamps, serialisable so
+//! they can be spooled to a file while Postgres is away.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::call::{Callee, JournalEntry};
+
+/// Which front door the call came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The `hotline` Stasis app.
+    Ari,
+    /// A dialplan routing by FastAGI.
+    Agi,
+}
+
+impl Via {
+    /// The word stored in `call_record.via`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ari => "ari",
+            Self::Agi => "agi",
+        }
+    }
+}
+
+/// Whether a dialled callee was a responsible staff member or a specialist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CalleeKind {
+    /// A responsible staff member of an organisation.
+    Staff,
+    /// A contact-center specialist.
+    Specialist,
+}
+
+impl CalleeKind {
+    /// The word stored in `dial_attempt.callee_kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staff => "staff",
+            Self::Specialist => "specialist",
+        }
+    }
+}
+
+/// One fact about one call, keyed by the caller's channel id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JournalRecord {
+    /// The caller's Asterisk channel id.
+    pub call_key: String,
+    /// The fact.
+    pub kind: RecordKind,
+}
+
+/// The facts the journal stores; each maps to one insert or update.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fact", rename_all = "snake_case")]
+pub enum RecordKind {
+    /// The call entered the service.
+    Started {
+        /// ARI or AGI.
+        via: Via,
+        /// The line called.
+        line: String,
+        /// The citizen's number.
+        caller_number: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The routing decision.
+    Routed {
+        /// Topic code, if any.
+        topic: Option<String>,
+        /// Mode word.
+        mode: String,
+        /// Reason, Russian / English.
+        reason: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A callee is being dialled.
+    AttemptStarted {
+        /// Leg channel id.
+        leg: String,
+        /// Dial target.
+        target: String,
+        /// Staff or specialist.
+        callee_kind: CalleeKind,
+        /// Staff id, for least-recently-called hunting.
+        staff_id: Option<i64>,
+        /// Name, copied so the record survives roster edits.
+        callee_name: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A dial attempt ended.
+    AttemptEnded {
+        /// Leg channel id.
+        leg: String,
+        /// `answered`, `busy`, `no_answer`, `unavailable`, `cancelled`, `failed`.
+        result: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The leg that answered was bridged with the caller.
+    Answered {
+        /// Leg channel id (its attempt row names the callee).
+        leg: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The call is over.
+    Ended {
+        /// `answered_by_staff`, `answered_by_specialist`, `abandoned`, `failed`.
+        outcome: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl JournalRecord {
+    /// Turns a fact of the ARI call state machine into a storable record.
+    pub fn from_call(call_key: &str, entry: JournalEntry) -> Self {
+        let kind = match entry {
+            JournalEntry::Started {
+                line,
+                caller_number,
+                at,
+            } => RecordKind::Started {
+                via: Via::Ari,
+                line: line.0,
+                caller_number,
+                at,
+            },
+            JournalEntry::Routed {
+                topic,
+                mode,
+                reason,
+                at,
+            } => RecordKind::Routed {
+                topic: topic.map(|t| t.0),
+                mode: mode.as_str().to_owned(),
+                reason,
+                at,
+            },
+            JournalEntry::AttemptStarted {
+                leg,
+                callee,
+                target,
+                at,
+            } => {
+                let (callee_kind, staff_id, callee_name) = match callee {
+                    Callee::Staff { id, name } => (CalleeKind::Staff, Some(id.0), name),
+                    Callee::Specialist { name } => (CalleeKind::Specialist, None, name),
+                };
+                RecordKind::AttemptStarted {
+                    leg: leg.0,
+                    target: target.as_str().to_owned(),
+                    callee_kind,
+                    staff_id,
+                    callee_name,
+                    at,
+                }
+            }
+            JournalEntry::AttemptEnded { leg, result, at } => RecordKind::AttemptEnded {
+                leg: leg.0,
+                result: result.as_str().to_owned(),
+                at,
+            },
+            JournalEntry::Answered { leg, at } => RecordKind::Answered { leg: leg.0, at },
+            JournalEntry::Ended { outcome, at } => RecordKind::Ended {
+                outcome: outcome.as_str().to_owned(),
+                at,
+            },
+        };
+        Self {
+            call_key: call_key.to_owned(),
+            kind,
+        }
+    }
+}

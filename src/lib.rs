@@ -1,0 +1,36 @@
+//! `hotline`: the call router of the regional government's unified contact center.
+//!
+//! Citizens call the short numbers 122 and 117. The service answers through Asterisk
+//! (an ARI Stasis app, or FastAGI for dialplans that route by themselves), asks for a
+//! topic, and transfers the call to the staff member responsible for it while their
+//! organisation works, or to the contact-center specialists otherwise.
+//!
+//! # Layout
+//!
+//! Pure core (no I/O, no clock: time is always a parameter):
+//! - [`routing`]: the directory snapshot model, working-hours arithmetic and the
+//!   routing policy `(line, choice, instant, snapshot) -> Decision` with its reason.
+//!
+//! - [`call`]: the per-call state machine: ARI facts in, commands out, time passed in.
+//!
+//! Adapters around it:
+//! - [`ari`]: typed ARI REST, typed events and the event WebSocket with reconnection.
+//! - [`app`]: the Stasis app driver: one task per call running [`call::Call`] on ARI.
+//! - [`journal`]: call records written off the call path, never lost (spool file).
+//! - [`directory`]: the Postgres directory: repository, snapshot cache refreshed by
+//!   LISTEN/NOTIFY, calendar import and the demo directory.
+//! - [`config`]: settings from a file and `HOTLINE_*` variables; secrets hidden.
+//! - [`serve`]: `hotline serve`: wires the adapters, runs until SIGTERM.
+//! - [`cli`]: the `hotline` command line (clap), thin glue over the above.
+//! - [`pii`]: `Pii<T>`, personal data that logs only show redacted.
+
+pub mod app;
+pub mod ari;
+pub mod call;
+pub mod cli;
+pub mod config;
+pub mod directory;
+pub mod journal;
+pub mod pii;
+pub mod routing;
+pub mod serve;

@@ -1,0 +1,134 @@
+//! `hotline serve`: wires the adapters around the core and runs until SIGTERM/SIGINT.
+//!
+//! Start-up order: Postgres pool → directory cache (first load must succeed) →
+//! journal writer (replays its spool) → ARI client → event socket → Stasis app.
+//! Shutdown reverses it: the app stops taking calls (new ones go to the dialplan
+//! fallback), lets calls finish for `shutdown_drain_seconds`, hands the rest back to
+//! the dialplan, then the journal is flushed (or spooled) and the cache stops.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{AppContext, CallRecencyBook, RoutingClock, StasisApp};
+use crate::ari::{AriClient, AriClientSettings, AriCredentials, run_events};
+use crate::call::CallSettings;
+use crate::config::Settings;
+use crate::directory::{CacheOptions, DirectoryCache};
+use crate::journal::JournalWriter;
+use crate::routing::StaffId;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Postgres could not be reached.
+    #[error("cannot connect to Postgres: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The directory could not be loaded at start.
+    #[error("cannot load the directory: {0}")]
+    Directory(#[from] crate::directory::DirectoryError),
+    /// The ARI settings are unusable.
+    #[error("bad ARI settings: {0}")]
+    Ari(#[from] crate::ari::AriError),
+    /// The ARI URL is not a URL.
+    #[error("bad ARI URL: {0}")]
+    AriUrl(#[from] url::ParseError),
+    /// The journal spool could not be read.
+    #[error("journal: {0}")]
+    Journal(#[from] crate::journal::JournalError),
+}
+
+/// Runs the service until `shutdown` is cancelled (the CLI cancels it on SIGTERM or
+/// SIGINT).
+pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&settings.database_url.0)
+        .await?;
+
+    let cache_stop = CancellationToken::new();
+    let (directory, cache_task) =
+        DirectoryCache::start(pool.clone(), CacheOptions::default(), cache_stop.clone()).await?;
+
+    let (journal, writer) = JournalWriter::new(pool.clone(), settings.journal_spool.clone());
+    let journal_task = tokio::spawn(writer.run(Duration::from_secs(10)));
+
+    let ari = AriClient::new(AriClientSettings {
+        base_url: settings.ari_url.parse()?,
+        credentials: AriCredentials {
+            user: settings.ari_user.clone(),
+            password: settings.ari_password.0.clone(),
+        },
+        app: settings.ari_app.clone(),
+        request_timeout: Duration::from_millis(settings.ari_request_timeout_ms),
+        max_in_flight: settings.ari_max_in_flight,
+    })?;
+
+    let clock = match settings.clock_start {
+        Some(start) => {
+            tracing::warn!(%start, "routing clock shifted: decisions are taken as if it were then");
+            RoutingClock::starting_at(start.with_timezone(&Utc))
+        }
+        None => RoutingClock::default(),
+    };
+    let context = Arc::new(AppContext {
+        ari: ari.clone(),
+        directory,
+        journal,
+        clock,
+        recency: CallRecencyBook::new(last_calls(&pool).await?),
+        call_settings: CallSettings {
+            specialist_ring_timeout: chrono::Duration::seconds(
+                settings.specialist_ring_seconds.into(),
+            ),
+            specialist_rounds: settings.specialist_rounds,
+            ..CallSettings::default()
+        },
+    });
+
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let socket_stop = CancellationToken::new();
+    let socket_task = tokio::spawn(run_events(ari, events_tx, socket_stop.clone()));
+    tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
+
+    StasisApp::new(context)
+        .run(
+            events_rx,
+            shutdown,
+            Duration::from_secs(settings.shutdown_drain_seconds),
+        )
+        .await;
+
+    socket_stop.cancel();
+    let _ = socket_task.await;
+    // The app and its call tasks are gone, so is every journal handle: the writer
+    // flushes what is queued and stops.
+    match journal_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "journal writer failed"),
+        Err(error) => tracing::error!(%error, "journal writer panicked"),
+    }
+    cache_stop.cancel();
+    let _ = cache_task.await;
+    pool.close().await;
+    tracing::info!("hotline stopped");
+    Ok(())
+}
+
+/// When each staff member was last dialled, from the journal.
+async fn last_calls(pool: &PgPool) -> Result<HashMap<StaffId, DateTime<Utc>>, sqlx::Error> {
+    let rows: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT staff_id, max(started_at) FROM dial_attempt
+         WHERE staff_id IS NOT NULL GROUP BY staff_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, at)| (StaffId(id), at)).collect())
+}
