@@ -64,14 +64,21 @@ impl Default for CacheOptions {
 /// What a health check needs to know about the directory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DirectoryHealth {
-    /// When the snapshot being served was loaded.
+    /// When the directory was last loaded successfully (the snapshot served is that
+    /// load's, or an equal older one).
     pub last_loaded_at: Option<DateTime<Utc>>,
+    /// Successful loads so far, the first one included; for metrics and for tests
+    /// that wait for a reload.
+    pub loads: u64,
     /// The most recent load attempt's failure; `None` once a later load succeeds.
     /// While set, the service runs on an older snapshot than the database holds.
     pub last_error: Option<LoadFailure>,
     /// Whether the listener currently holds a connection with `LISTEN`; while false,
     /// edits are not seen until it reconnects (and reloads fully).
     pub listening: bool,
+    /// How many times the listener has connected; above one, it lost its connection
+    /// and each reconnect was followed by a full reload. Climbing fast means flapping.
+    pub listener_connections: u64,
 }
 
 /// A load that was refused, for health checks and operators.
@@ -116,6 +123,7 @@ impl DirectoryCache {
                 changes,
                 health: Mutex::new(DirectoryHealth {
                     last_loaded_at: Some(Utc::now()),
+                    loads: 1,
                     ..DirectoryHealth::default()
                 }),
             }),
@@ -156,6 +164,7 @@ impl DirectoryCache {
         {
             let mut health = self.health_lock();
             health.last_loaded_at = Some(Utc::now());
+            health.loads += 1;
             health.last_error = None;
         }
         if changed {
@@ -174,9 +183,11 @@ impl DirectoryCache {
         });
     }
 
-    /// Records whether the listener is connected.
+    /// Records whether the listener is connected, counting connections.
     fn set_listening(&self, listening: bool) {
-        self.health_lock().listening = listening;
+        let mut health = self.health_lock();
+        health.listening = listening;
+        health.listener_connections += u64::from(listening);
     }
 
     /// The health record; a panic elsewhere cannot make it unreadable.
