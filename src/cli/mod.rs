@@ -9,6 +9,7 @@
 //! - `2`: the command could not do its job: bad arguments, database unreachable, a
 //!   refused edit, an unreadable file (the message says which).
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -55,8 +56,17 @@ enum Command {
     Directory(DirectoryCommand),
     /// Show who would take a call: `--line 122 --digit 1 --at 2026-05-08T17:30:00+08:00`.
     Route(RouteArgs),
-    // `serve` (the ARI app and FastAGI endpoint on a live DirectoryCache) comes with the
-    // call-handling issue; it will be dispatched from `run` like the others.
+    /// Run the service: the ARI Stasis app (and FastAGI endpoint) until SIGTERM/SIGINT.
+    Serve(ServeArgs),
+}
+
+/// Arguments of `hotline serve`; everything else comes from settings.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// A TOML settings file (keys as in `hotline::config::Settings`); `HOTLINE_*`
+    /// environment variables override it.
+    #[arg(long, env = "HOTLINE_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 /// `hotline calendar …`
@@ -113,18 +123,33 @@ fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, String> {
         .map_err(|error| format!("{error}; expected e.g. 2026-05-08T17:30:00+08:00"))
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG` (default `info`), so `--json` output on
-/// stdout stays one clean object.
+/// Logs go to stderr, filtered by `RUST_LOG` (default: this crate at `info`, libraries
+/// at `warn`), so `--json` output on stdout stays one clean object.
 pub fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,hotline=info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
 }
 
+/// Prints a report line to stdout. A closed stdout (`hotline route … | head -1`) is not
+/// an error: the reader has what it wanted.
+fn emit(text: impl std::fmt::Display) -> anyhow::Result<()> {
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(error).context("writing to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs one command; the exit code follows the table in the module doc.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Serve(args) = &cli.command {
+        return serve(args, cli.database_url.as_deref()).await;
+    }
     let pool = connect(cli.database_url.as_deref()).await?;
     match cli.command {
         Command::Migrate => migrate(&pool).await,
@@ -132,7 +157,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar(CalendarCommand::Import { file }) => import_calendar(&pool, &file).await,
         Command::Directory(DirectoryCommand::Check(args)) => check(&pool, &args).await,
         Command::Route(args) => route(&pool, &args).await,
+        Command::Serve(_) => unreachable!("handled above"),
     }
+}
+
+/// `hotline serve`: settings from file and environment, stop on SIGTERM or SIGINT.
+async fn serve(args: &ServeArgs, database_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut settings = crate::config::Settings::load(args.config.as_deref())
+        .context("reading settings (file and HOTLINE_* variables)")?;
+    if let Some(url) = database_url {
+        settings.database_url = crate::config::Secret(url.to_owned());
+    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    crate::serve::serve(settings, shutdown)
+        .await
+        .context("hotline serve")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Cancels `shutdown` at the first SIGTERM or SIGINT.
+async fn cancel_on_signal(shutdown: tokio_util::sync::CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for signals; stop with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+    shutdown.cancel();
 }
 
 /// A small pool to the directory database. The URL is never printed: it may hold a
@@ -170,14 +228,16 @@ async fn migrate(pool: &PgPool) -> anyhow::Result<ExitCode> {
         .map(|m| m.version)
         .max()
         .unwrap_or_default();
-    println!("database migrated (latest migration {latest})");
+    emit(format_args!(
+        "database migrated (latest migration {latest})"
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `hotline seed-demo`.
 async fn seed_demo(pool: &PgPool) -> anyhow::Result<ExitCode> {
     let summary = directory::demo::seed_demo(pool).await.map_err(explain)?;
-    println!("{summary}");
+    emit(summary)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -191,13 +251,16 @@ async fn import_calendar(pool: &PgPool, path: &std::path::Path) -> anyhow::Resul
         .await
         .map_err(explain)?;
     if years.is_empty() {
-        println!("{}: no days listed, nothing imported", path.display());
+        emit(format_args!(
+            "{}: no days listed, nothing imported",
+            path.display()
+        ))?;
     }
     for year in years {
-        println!(
+        emit(format_args!(
             "{}: {} days imported ({} replaced)",
             year.year, year.imported, year.replaced
-        );
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -208,7 +271,7 @@ async fn check(pool: &PgPool, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let snapshot = match directory::load_snapshot(pool).await {
         Ok(snapshot) => snapshot,
         Err(error @ (DirectoryError::BadRows(_) | DirectoryError::Inconsistent(_))) => {
-            println!("{error}");
+            emit(error)?;
             return Ok(ExitCode::FAILURE);
         }
         Err(error) => return Err(explain(error)),
@@ -216,13 +279,20 @@ async fn check(pool: &PgPool, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let from = args.from.unwrap_or_else(today_in_irkutsk);
     let gaps = lint::check(&snapshot, from, args.days);
     for gap in &gaps {
-        println!("{gap}");
+        emit(gap)?;
     }
     if gaps.is_empty() {
-        println!("directory OK: no gaps in {} days from {from}", args.days);
+        emit(format_args!(
+            "directory OK: no gaps in {} days from {from}",
+            args.days
+        ))?;
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{} gap(s) in {} days from {from}", gaps.len(), args.days);
+        emit(format_args!(
+            "{} gap(s) in {} days from {from}",
+            gaps.len(),
+            args.days
+        ))?;
         Ok(ExitCode::FAILURE)
     }
 }
@@ -249,12 +319,9 @@ async fn route(pool: &PgPool, args: &RouteArgs) -> anyhow::Result<ExitCode> {
     };
     let decision = decide(&snapshot, &request, &NoRecency);
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&decision).context("serialising the decision")?
-        );
+        emit(serde_json::to_string(&decision).context("serialising the decision")?)?;
     } else {
-        println!("{}", decision.render_text());
+        emit(decision.render_text().trim_end())?;
     }
     Ok(ExitCode::SUCCESS)
 }
