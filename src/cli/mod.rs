@@ -30,7 +30,9 @@ use crate::routing::{LineNumber, MenuChoice, RouteRequest, TopicCode, decide, li
 #[command(
     name = "hotline",
     version,
-    about = "Call router of the 122/117 unified contact center"
+    about = "Call router of the 122/117 unified contact center",
+    after_help = "Exit codes: 0 done (directory check: clean); 1 directory check found bad rows \
+                  or gaps; 2 the command failed (arguments, database, refused edit, file)."
 )]
 pub struct Cli {
     /// Postgres URL of the directory, e.g. postgres://postgres@127.0.0.1:5432/hotline.
