@@ -250,13 +250,15 @@ async fn dial(
 ) -> Result<(), AriError> {
     let ari = &context.ari;
     tracing::debug!(%target, caller = %Pii(caller_number), "dialling");
+    // What the callee's phone shows: the citizen's number and the topic. PJSIP
+    // builds an outgoing INVITE's From from the leg's connected line.
     let variables = [
-        ("CALLERID(num)", caller_number),
-        ("CALLERID(name)", caller_name),
+        ("CONNECTEDLINE(num)", caller_number),
+        ("CONNECTEDLINE(name)", caller_name),
     ];
     ari.create_channel(&leg.0, target.as_str(), Some(caller), &variables)
         .await?;
-    if let Err(error) = ari.dial(&leg.0, Some(caller), timeout_seconds).await {
+    if let Err(error) = ari.dial(&leg.0, None, timeout_seconds).await {
         let _ = ari.hangup(&leg.0, "normal").await;
         return Err(error);
     }

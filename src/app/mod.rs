@@ -211,22 +211,25 @@ impl StasisApp {
         }
         let snapshot = self.context.directory.current();
         let line = LineNumber(line);
-        let (menu_prompt, digit_timeout_seconds, menu_attempts) = match snapshot.lines.get(&line) {
-            Some(l) => (
-                l.menu_prompt.clone(),
-                l.digit_timeout_seconds,
-                l.menu_attempts,
-            ),
-            // A line missing from the directory still gets an answer: the policy
-            // will route it to specialists (unknown line) after the generic prompt.
-            None => ("hotline/menu-generic".to_owned(), 5, 1),
-        };
+        let (menu_prompt, greeting_prompt, digit_timeout_seconds, menu_attempts) =
+            match snapshot.lines.get(&line) {
+                Some(l) => (
+                    l.menu_prompt.clone(),
+                    l.greeting_prompt.clone(),
+                    l.digit_timeout_seconds,
+                    l.menu_attempts,
+                ),
+                // A line missing from the directory still gets an answer: after one
+                // menu the policy routes it to specialists (unknown line).
+                None => ("hotline/menu-122".to_owned(), None, 3, 1),
+            };
         tracing::info!(call_id = %caller, %line, caller = %Pii(&caller_number), "call entered");
         let start = CallStart {
             caller: ChannelId(caller.clone()),
             line,
             caller_number,
             menu_prompt,
+            greeting_prompt,
             digit_timeout_seconds,
             menu_attempts,
         };

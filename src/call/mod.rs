@@ -50,6 +50,8 @@ pub mod sounds {
     pub const CONNECTING_STAFF: &str = "hotline/connecting-staff";
     /// "Connecting you with a contact-center specialist".
     pub const CONNECTING_SPECIALIST: &str = "hotline/connecting-specialist";
+    /// "All responsible staff are busy, connecting you with a specialist".
+    pub const ALL_BUSY: &str = "hotline/all-busy";
     /// "Outside working hours, a specialist will answer".
     pub const AFTER_HOURS: &str = "hotline/after-hours";
     /// "Nobody could take the call, please call again" before a failed call ends.
@@ -302,6 +304,8 @@ pub struct CallStart {
     pub caller_number: String,
     /// The line's menu prompt sound.
     pub menu_prompt: String,
+    /// The line's greeting, played once before the first menu.
+    pub greeting_prompt: Option<String>,
     /// Seconds to wait for a digit after the menu.
     pub digit_timeout_seconds: u32,
     /// How many times the menu is offered.
@@ -435,7 +439,8 @@ impl Call {
                 at: now,
             }));
         call.commands.push_back(CallCommand::Answer);
-        call.offer_menu(None);
+        let greeting = call.start.greeting_prompt.clone();
+        call.offer_menu(greeting.as_deref());
         call
     }
 
@@ -683,6 +688,10 @@ impl Call {
 
     /// Plays a short announcement, then dials `hunt`; the caller hears ringing after.
     fn announce(&mut self, sound: &str, hunt: Hunt) {
+        if self.ringing {
+            self.ringing = false;
+            self.commands.push_back(CallCommand::StopRinging);
+        }
         let playback = self.new_playback_id();
         self.commands.push_back(CallCommand::Play {
             playback: playback.clone(),
@@ -786,7 +795,7 @@ impl Call {
         match kind {
             HuntKind::Staff if has_specialists => {
                 let hunt = self.specialist_hunt(1);
-                self.start_hunt(hunt, now);
+                self.announce(sounds::ALL_BUSY, hunt);
             }
             HuntKind::Specialists if has_specialists && round < self.settings.specialist_rounds => {
                 let hunt = self.specialist_hunt(round + 1);

@@ -28,6 +28,7 @@ impl Harness {
             line: LineNumber(line.into()),
             caller_number: "79021234567".into(),
             menu_prompt: format!("hotline/menu-{line}"),
+            greeting_prompt: Some(format!("hotline/greeting-{line}")),
             digit_timeout_seconds: 5,
             menu_attempts: 2,
         };
@@ -139,7 +140,7 @@ fn a_new_call_is_journaled_answered_and_hears_its_lines_menu() {
             if line.0 == "117" && caller_number == "79021234567"
     ));
     assert_eq!(commands[1], CallCommand::Answer);
-    assert_eq!(sounds_of(&commands), ["hotline/menu-117"]);
+    assert_eq!(sounds_of(&commands), ["hotline/greeting-117+hotline/menu-117"]);
 }
 
 #[test]
@@ -227,8 +228,12 @@ fn busy_staff_are_skipped_at_once_and_then_specialists_ring_all() {
         AttemptResult::Unavailable,
     ));
     assert_eq!(dialled(&third)[0].1, "PJSIP/staff05");
-    // A dial Asterisk refused counts as unavailable too.
-    let specialists = h.input(CallInput::CommandFailed(leg("c1-leg5")));
+    // A dial Asterisk refused counts as unavailable too; then the caller is told.
+    let all_busy = h.input(CallInput::CommandFailed(leg("c1-leg5")));
+    assert_eq!(all_busy[1], CallCommand::StopRinging);
+    assert_eq!(sounds_of(&all_busy), [sounds::ALL_BUSY]);
+    let specialists = h.input(CallInput::PlaybackFinished(played(&all_busy)));
+    assert_eq!(specialists[0], CallCommand::StartRinging);
     // The two active specialists, at once.
     assert_eq!(
         dialled(&specialists)
@@ -237,14 +242,14 @@ fn busy_staff_are_skipped_at_once_and_then_specialists_ring_all() {
             .collect::<Vec<_>>(),
         ["PJSIP/op1", "PJSIP/op3"]
     );
-    let answered = h.input(CallInput::LegAnswered(leg("c1-leg7")));
-    assert!(answered.contains(&CallCommand::HangupLeg(leg("c1-leg6"))));
+    let answered = h.input(CallInput::LegAnswered(leg("c1-leg8")));
+    assert!(answered.contains(&CallCommand::HangupLeg(leg("c1-leg7"))));
     assert!(matches!(
         journal(&answered)[0],
-        JournalEntry::AttemptEnded { leg: l, result: AttemptResult::Cancelled, .. } if l.0 == "c1-leg6"
+        JournalEntry::AttemptEnded { leg: l, result: AttemptResult::Cancelled, .. } if l.0 == "c1-leg7"
     ));
     let over = h.input(CallInput::LegHungUp(
-        leg("c1-leg7"),
+        leg("c1-leg8"),
         AttemptResult::Cancelled,
     ));
     assert!(over.contains(&CallCommand::HangupCaller));

@@ -31,6 +31,10 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "the menu prompt is an Asterisk sound name such as hotline/menu-122 (letters, digits, _ - /) / приветствие меню — имя звукового файла Asterisk, например hotline/menu-122 (латиница, цифры, _ - /)",
     ),
     (
+        "line_greeting_prompt_is_sound_name",
+        "the greeting is an Asterisk sound name such as hotline/greeting-122 (letters, digits, _ - /) / приветствие — имя звукового файла Asterisk, например hotline/greeting-122 (латиница, цифры, _ - /)",
+    ),
+    (
         "line_digit_timeout_in_range",
         "the wait for a digit is 1 to 60 seconds / ожидание цифры — от 1 до 60 секунд",
     ),

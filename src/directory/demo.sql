@@ -8,9 +8,9 @@
 -- `hotline route` shows working hours, lunch breaks, holidays (2026-05-11),
 -- shortened days (2026-05-08) and after hours.
 
-INSERT INTO line (number, name, menu_prompt) VALUES
-    ('122', 'Единый контакт-центр 122', 'hotline/menu-122'),
-    ('117', 'Единый контакт-центр 117', 'hotline/menu-117');
+INSERT INTO line (number, name, menu_prompt, greeting_prompt) VALUES
+    ('122', 'Единый контакт-центр 122', 'hotline/menu-122', 'hotline/greeting-122'),
+    ('117', 'Единый контакт-центр 117', 'hotline/menu-117', 'hotline/greeting-117');
 
 INSERT INTO organisation (code, name, kind, parent) VALUES
     ('minzdrav', 'Министерство здравоохранения Иркутской области', 'regional_agency', NULL),

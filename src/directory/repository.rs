@@ -74,6 +74,8 @@ pub struct LineRow {
     pub name: String,
     /// Sound name of the menu.
     pub menu_prompt: String,
+    /// Sound played once before the first menu.
+    pub greeting_prompt: Option<String>,
     /// Seconds to wait for a digit.
     pub digit_timeout_seconds: i32,
     /// Times the menu is offered.
@@ -286,7 +288,7 @@ async fn fetch_all_tables(
     tx: &mut Transaction<'static, Postgres>,
 ) -> Result<DirectoryRows, DirectoryError> {
     Ok(DirectoryRows {
-        lines: select(tx, "loading line", "SELECT number, name, menu_prompt, digit_timeout_seconds, menu_attempts FROM line ORDER BY number").await?,
+        lines: select(tx, "loading line", "SELECT number, name, menu_prompt, greeting_prompt, digit_timeout_seconds, menu_attempts FROM line ORDER BY number").await?,
         menu_items: select(tx, "loading menu_item", "SELECT line, digit, topic, label_ru FROM menu_item ORDER BY line, digit").await?,
         organisations: select(tx, "loading organisation", "SELECT code, name, kind::text AS kind, parent, time_zone, follows_production_calendar FROM organisation ORDER BY code").await?,
         working_hours: select(tx, "loading working_hours", "SELECT organisation, weekday, opens, NULLIF(closes, time '24:00') AS closes FROM working_hours ORDER BY organisation, weekday, opens").await?,
@@ -700,6 +702,7 @@ fn line(row: &LineRow, problems: &mut Vec<RowProblem>) -> Option<Line> {
         number: LineNumber(row.number.clone()),
         name: row.name.clone(),
         menu_prompt: row.menu_prompt.clone(),
+        greeting_prompt: row.greeting_prompt.clone(),
         digit_timeout_seconds: digit_timeout_seconds.unwrap_or_default(),
         menu_attempts: menu_attempts.unwrap_or_default(),
         menu: BTreeMap::new(),

@@ -335,6 +335,8 @@ pub struct Line {
     pub name: String,
     /// Sound name of the greeting + menu prompt (e.g. `hotline/menu-122`).
     pub menu_prompt: String,
+    /// Sound name of the greeting played once before the first menu, if any.
+    pub greeting_prompt: Option<String>,
     /// Seconds to wait for a digit after the menu.
     pub digit_timeout_seconds: u32,
     /// How many times the menu is offered before specialists take the call.
@@ -1021,11 +1023,17 @@ pub(crate) struct RosterOrganisation {
     pub(crate) same_zone_as: Option<usize>,
 }
 
-/// A staff member on a topic, with what a decision checks kept inline.
+/// A staff member on a topic, with what a decision checks kept inline: filtering a
+/// few hundred entries then reads one contiguous array instead of following a
+/// pointer to each person (a cache miss apiece).
 #[derive(Debug)]
 pub(crate) struct RosterEntry {
     /// The person, shared with the snapshot.
     pub(crate) staff: Arc<ResponsibleStaff>,
+    /// Their id (a copy of `staff.id`), for the least-recently-called order.
+    pub(crate) id: StaffId,
+    /// A copy of `staff.active`.
+    pub(crate) active: bool,
     /// Their organisation's position in [`TopicRoster::organisations`].
     pub(crate) organisation: usize,
     /// First and last day of all their absences together: a date outside this span
@@ -1049,7 +1057,7 @@ impl RosterEntry {
     /// Whether a call can be offered to them on that local date (their organisation's
     /// hours are checked separately).
     pub(crate) fn reachable_on(&self, date: NaiveDate) -> bool {
-        self.staff.active && self.absence_on(date).is_none()
+        self.active && self.absence_on(date).is_none()
     }
 }
 
@@ -1103,6 +1111,8 @@ impl TopicRoster {
             let start = entries.len();
             entries.extend(own.into_iter().map(|staff| RosterEntry {
                 staff: Arc::clone(staff),
+                id: staff.id,
+                active: staff.active,
                 organisation: position,
                 absence_span: absence_span(&staff.absences),
             }));

@@ -211,6 +211,7 @@ fn line(number: &str, items: Vec<(char, MenuItem)>) -> (LineNumber, Line) {
         Line {
             name: format!("Линия {number}"),
             menu_prompt: format!("hotline/menu-{number}"),
+            greeting_prompt: Some(format!("hotline/greeting-{number}")),
             number,
             digit_timeout_seconds: 7,
             menu_attempts: 3,
