@@ -264,14 +264,16 @@ fn check_topic(
     }
 }
 
-/// Why someone the check found unreachable is out on a date.
+/// Why someone the check found unreachable on a date is out: inactive, or else (as
+/// they are unreachable) absent.
 fn unreachable(entry: &RosterEntry, date: NaiveDate) -> Unreachable {
-    let why = match entry.absence_on(date) {
-        Some(absence) if entry.staff.active => UnreachableWhy::Absent {
+    let absence = entry.absence_on(date).filter(|_| entry.staff.active);
+    let why = match absence {
+        Some(absence) => UnreachableWhy::Absent {
             reason: absence.reason.clone(),
             last_day: absence.last_day,
         },
-        _ => UnreachableWhy::Inactive,
+        None => UnreachableWhy::Inactive,
     };
     Unreachable {
         name: entry.staff.full_name.clone(),

@@ -16,5 +16,6 @@ pub(crate) mod tests;
 
 pub use model::*;
 pub use policy::{
-    CallRecency, Decision, DecisionMode, MenuChoice, NoRecency, Reason, RouteRequest, decide,
+    CallRecency, Decision, DecisionMode, LastCalls, MenuChoice, NoRecency, Reason, RouteRequest,
+    decide,
 };

@@ -1004,6 +1004,19 @@ pub(crate) struct TopicRoster {
     /// Staff on the topic, grouped by organisation in the order above, then by
     /// priority and id: the candidate order.
     pub(crate) staff: Vec<RosterEntry>,
+    /// `staff[i].maybe_away` again, alone in one array: the filter every decision runs
+    /// over all of a topic's staff then reads 8 bytes per person, not a whole entry.
+    pub(crate) maybe_away: Vec<(NaiveDate, NaiveDate)>,
+}
+
+impl TopicRoster {
+    /// Whether the staff member at `position` can take a call on that local date
+    /// (their organisation's hours are checked separately).
+    pub(crate) fn reachable_on(&self, position: usize, date: NaiveDate) -> bool {
+        let (first, last) = self.maybe_away[position];
+        // Outside the span: certainly reachable, settled without touching the entry.
+        (date < first || date > last) || self.staff[position].reachable_on(date)
+    }
 }
 
 /// An organisation covering a topic.
@@ -1036,15 +1049,38 @@ pub(crate) struct RosterEntry {
     pub(crate) active: bool,
     /// Their organisation's position in [`TopicRoster::organisations`].
     pub(crate) organisation: usize,
-    /// First and last day of all their absences together: a date outside this span
-    /// needs no look at the absences themselves.
-    pub(crate) absence_span: Option<(NaiveDate, NaiveDate)>,
+    /// Days on which they *may* be unreachable, inclusive: all days for an inactive
+    /// person, from their first absence's first day to the last one's last day
+    /// otherwise, none (an empty span) if they have no absences. A date outside it is
+    /// settled by two comparisons, without looking at the absences.
+    pub(crate) maybe_away: (NaiveDate, NaiveDate),
 }
 
 impl RosterEntry {
+    fn new(staff: &Arc<ResponsibleStaff>, organisation: usize) -> Self {
+        let maybe_away = if !staff.active {
+            (NaiveDate::MIN, NaiveDate::MAX)
+        } else {
+            let first = staff.absences.iter().map(|a| a.first_day).min();
+            let last = staff.absences.iter().map(|a| a.last_day).max();
+            // No absences: an empty span (first after last) that no date falls in.
+            (
+                first.unwrap_or(NaiveDate::MAX),
+                last.unwrap_or(NaiveDate::MIN),
+            )
+        };
+        Self {
+            staff: Arc::clone(staff),
+            id: staff.id,
+            active: staff.active,
+            organisation,
+            maybe_away,
+        }
+    }
+
     /// The absence covering a local date (whole days, inclusive), if any.
     pub(crate) fn absence_on(&self, date: NaiveDate) -> Option<&Absence> {
-        let (first, last) = self.absence_span?;
+        let (first, last) = self.maybe_away;
         if date < first || date > last {
             return None;
         }
@@ -1057,6 +1093,10 @@ impl RosterEntry {
     /// Whether a call can be offered to them on that local date (their organisation's
     /// hours are checked separately).
     pub(crate) fn reachable_on(&self, date: NaiveDate) -> bool {
+        let (first, last) = self.maybe_away;
+        if date < first || date > last {
+            return true;
+        }
         self.active && self.absence_on(date).is_none()
     }
 }
@@ -1109,13 +1149,10 @@ impl TopicRoster {
                 .collect();
             own.sort_by_key(|staff| (staff.priority, staff.id));
             let start = entries.len();
-            entries.extend(own.into_iter().map(|staff| RosterEntry {
-                staff: Arc::clone(staff),
-                id: staff.id,
-                active: staff.active,
-                organisation: position,
-                absence_span: absence_span(&staff.absences),
-            }));
+            entries.extend(
+                own.into_iter()
+                    .map(|staff| RosterEntry::new(staff, position)),
+            );
             let same_schedule_as = organisations
                 .iter()
                 .position(|earlier| same_schedule(&earlier.organisation, &organisation));
@@ -1138,6 +1175,7 @@ impl TopicRoster {
         Self {
             topic: Arc::new(topic.clone()),
             organisations,
+            maybe_away: entries.iter().map(|entry| entry.maybe_away).collect(),
             staff: entries,
         }
     }
@@ -1161,12 +1199,6 @@ fn organisation_order<'a>(
         }
     });
     distinct
-}
-
-fn absence_span(absences: &[Absence]) -> Option<(NaiveDate, NaiveDate)> {
-    let first = absences.iter().map(|absence| absence.first_day).min()?;
-    let last = absences.iter().map(|absence| absence.last_day).max()?;
-    Some((first, last))
 }
 
 /// Whether two organisations are open and closed at exactly the same instants.

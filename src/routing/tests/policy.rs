@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::routing::policy::{
-    CallRecency, Decision, DecisionMode, MenuChoice, NoRecency, RouteRequest, decide,
+    CallRecency, Decision, DecisionMode, LastCalls, MenuChoice, NoRecency, RouteRequest, decide,
 };
 
 fn request(line: &str, choice: MenuChoice, instant: &str) -> RouteRequest {
@@ -393,7 +393,7 @@ fn inactive_staff_are_never_candidates() {
         decision
             .reason
             .ru
-            .contains("Сидорова Анна — исключён из графика (неактивен)"),
+            .contains("Сидорова Анна — запись неактивна"),
         "{}",
         decision.reason.ru
     );
@@ -446,6 +446,15 @@ fn least_recent_orders_by_last_call() {
         &health,
     );
     assert_eq!(candidate_ids(&decision), [1, 3, 5]);
+
+    // The same history in the cheaply hashed map a dialer would keep.
+    let fast: LastCalls = recency.iter().map(|(id, last)| (*id, *last)).collect();
+    let decision = decide(
+        &snapshot,
+        &request("122", digit('2'), "2026-05-12T10:00:00+08:00"),
+        &fast,
+    );
+    assert_eq!(candidate_ids(&decision), [7, 8, 10, 6]);
 
     // A trait object works too.
     let dynamic: &dyn CallRecency = &recency;
@@ -501,6 +510,46 @@ fn organisations_without_a_row_follow_those_with_one_by_code() {
     let snapshot = snapshot.validated().expect("valid");
     let decision = decide_at(&snapshot, "122", digit('1'), "2026-05-12T10:00:00+08:00");
     assert_eq!(candidate_ids(&decision), [1, 3, 11, 5]);
+}
+
+#[test]
+fn an_organisation_sharing_a_schedule_shares_its_status() {
+    let mut snapshot = raw_directory();
+    // The clinic keeps exactly the hospital's hours (Mon–Sat 08–20), so its status is
+    // reused from the hospital's, not computed again — and must be the hospital's.
+    let clinic = organisation(
+        "clinic",
+        "ОГБУЗ «Клиника»",
+        OrganisationKind::Institution,
+        Some("minzdrav"),
+        hours(&[1, 2, 3, 4, 5, 6], &[interval("08:00", "20:00")]),
+    );
+    snapshot
+        .organisations
+        .insert(clinic.code.clone(), Arc::new(clinic));
+    snapshot.staff.push(Arc::new(staff(
+        11,
+        "Белова Ирина",
+        "clinic",
+        &["health"],
+        1,
+    )));
+    let snapshot = snapshot.validated().expect("valid");
+    let health = &snapshot.index.rosters[&TopicCode("health".into())];
+    assert_eq!(health.organisations[2].organisation.code.0, "clinic");
+    assert_eq!(health.organisations[2].same_schedule_as, Some(1));
+    let ids = |instant: &str| candidate_ids(&decide_at(&snapshot, "122", digit('1'), instant));
+    assert_eq!(
+        ids("2026-05-12T13:30:00+08:00"),
+        [3, 11, 5],
+        "ministry at lunch"
+    );
+    assert_eq!(ids("2026-05-16T19:59:59+08:00"), [3, 11], "Saturday");
+    assert_eq!(
+        ids("2026-05-16T20:00:00+08:00"),
+        Vec::<i64>::new(),
+        "Saturday evening"
+    );
 }
 
 #[test]
@@ -682,6 +731,58 @@ fn russian_plurals_in_reasons() {
         .reason
         .ru;
     assert!(reason.contains("8 сотрудников"), "{reason}");
+}
+
+#[test]
+fn long_lists_in_reasons_are_cut_after_three() {
+    let mut snapshot = raw_directory();
+    let clinic = organisation(
+        "clinic",
+        "ОГБУЗ «Клиника»",
+        OrganisationKind::Institution,
+        Some("minzdrav"),
+        hours(WEEKDAYS, &[interval("08:00", "20:00")]),
+    );
+    snapshot
+        .organisations
+        .insert(clinic.code.clone(), Arc::new(clinic));
+    snapshot.staff.push(Arc::new(staff(
+        11,
+        "Белова Ирина",
+        "clinic",
+        &["health"],
+        1,
+    )));
+    for id in 12..16 {
+        let person = staff(id, &format!("Сотрудник {id}"), "angarsk", &["housing"], 20);
+        snapshot.staff.push(Arc::new(absent(
+            person,
+            "2026-05-20",
+            "2026-05-20",
+            "учёба",
+        )));
+    }
+    let snapshot = snapshot.validated().expect("valid");
+
+    let evening = decide_at(&snapshot, "122", digit('1'), "2026-05-12T21:00:00+08:00").reason;
+    assert!(!evening.ru.contains("Поликлиника"), "{}", evening.ru);
+    assert!(
+        evening.ru.contains("; и ещё 1 организация."),
+        "{}",
+        evening.ru
+    );
+    assert!(evening.en.contains("; and 1 more."), "{}", evening.en);
+
+    let decision = decide_at(&snapshot, "122", digit('3'), "2026-05-20T10:00:00+08:00");
+    assert_eq!(decision.mode, DecisionMode::NobodyReachable);
+    assert!(
+        decision.reason.ru.contains(
+            "Морозова Елена — отпуск по 22.05; Сотрудник 12 — учёба по 20.05; \
+             Сотрудник 13 — учёба по 20.05; и ещё 2 сотрудника."
+        ),
+        "{}",
+        decision.reason.ru
+    );
 }
 
 #[test]
