@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::ari::AriError;
-use crate::call::{Call, CallCommand, CallInput, ChannelId, JournalEntry};
+use crate::call::{Call, CallCommand, CallInput, JournalEntry};
 use crate::journal::{Journal, JournalRecord};
 use crate::pii::Pii;
 use crate::routing::{self, RouteRequest};
@@ -166,27 +166,41 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             call.handle_decision(Utc::now(), decision);
             None
         }
-        CallCommand::Dial {
+        CallCommand::CreateLeg {
             leg,
             target,
             caller_number,
             caller_name,
+        } => {
+            tracing::debug!(%target, caller = %Pii(&caller_number), "creating a leg");
+            // What the callee's phone shows: the citizen's number and the topic.
+            // PJSIP builds an outgoing INVITE's From from the leg's connected line.
+            let variables = [
+                ("CONNECTEDLINE(num)", caller_number.as_str()),
+                ("CONNECTEDLINE(name)", caller_name.as_str()),
+            ];
+            match ari
+                .create_channel(&leg.0, target.as_str(), Some(caller), &variables)
+                .await
+            {
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::warn!(%error, %target, "could not create the leg");
+                    Some(CallInput::CommandFailed(leg))
+                }
+            }
+        }
+        CallCommand::DialLeg {
+            leg,
             timeout_seconds,
-        } => dial(
-            context,
-            caller,
-            &leg,
-            &target,
-            &caller_number,
-            &caller_name,
-            timeout_seconds,
-        )
-        .await
-        .err()
-        .map(|error| {
-            tracing::warn!(%error, %target, "dial failed");
-            CallInput::CommandFailed(leg)
-        }),
+        } => match ari.dial(&leg.0, None, timeout_seconds).await {
+            Ok(()) => None,
+            Err(error) => {
+                tracing::warn!(%error, %leg, "could not dial the leg");
+                let _ = ari.hangup(&leg.0, "normal").await;
+                Some(CallInput::CommandFailed(leg))
+            }
+        },
         CallCommand::HangupLeg(leg) => {
             log_err(ari.hangup(&leg.0, "normal").await.map(drop), "hang up leg");
             None
@@ -236,33 +250,6 @@ fn record(journal: &Journal, context: &AppContext, caller: &str, entry: JournalE
         context.recency.called(*id, *at);
     }
     journal.record(JournalRecord::from_call(caller, entry));
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn dial(
-    context: &AppContext,
-    caller: &str,
-    leg: &ChannelId,
-    target: &crate::routing::DialTarget,
-    caller_number: &str,
-    caller_name: &str,
-    timeout_seconds: u32,
-) -> Result<(), AriError> {
-    let ari = &context.ari;
-    tracing::debug!(%target, caller = %Pii(caller_number), "dialling");
-    // What the callee's phone shows: the citizen's number and the topic. PJSIP
-    // builds an outgoing INVITE's From from the leg's connected line.
-    let variables = [
-        ("CONNECTEDLINE(num)", caller_number),
-        ("CONNECTEDLINE(name)", caller_name),
-    ];
-    ari.create_channel(&leg.0, target.as_str(), Some(caller), &variables)
-        .await?;
-    if let Err(error) = ari.dial(&leg.0, None, timeout_seconds).await {
-        let _ = ari.hangup(&leg.0, "normal").await;
-        return Err(error);
-    }
-    Ok(())
 }
 
 /// A 404 on the caller means it is gone: tell the call; other errors are logged.

@@ -54,7 +54,12 @@ pub fn route_event(event: AriEvent) -> Routed {
     match event {
         AriEvent::StasisStart { args, channel, .. } => {
             if args.first().map(String::as_str) == Some(LEG_APP_ARG) || is_leg(&channel.id) {
-                return Routed::Ignore; // our own leg, created in state Down: not an answer
+                // Our own leg, created in state Down: ready to dial, not an answer.
+                let key = call_key_of(&channel.id).to_owned();
+                return Routed::ToCall {
+                    call_key: key,
+                    input: CallInput::LegReady(ChannelId(channel.id)),
+                };
             }
             let line = args
                 .iter()
@@ -201,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn our_own_leg_entering_stasis_is_not_an_answer() {
+    fn our_own_leg_entering_stasis_is_ready_to_dial_not_answered() {
         let routed = route_event(event(
             "StasisStart",
             &format!(
@@ -209,7 +214,13 @@ mod tests {
                 channel("1764356400.1-leg2", "Down")
             ),
         ));
-        assert_eq!(routed, Routed::Ignore);
+        assert_eq!(
+            routed,
+            Routed::ToCall {
+                call_key: "1764356400.1".into(),
+                input: CallInput::LegReady(ChannelId("1764356400.1-leg2".into())),
+            }
+        );
     }
 
     #[test]

@@ -168,6 +168,9 @@ pub enum CallInput {
     Dtmf(char),
     /// The caller's channel is gone or leaving (hang-up, StasisEnd).
     CallerHungUp,
+    /// A leg we created entered the app (`StasisStart`, state Down): it can be
+    /// dialled now. Not an answer.
+    LegReady(ChannelId),
     /// A dial leg is ringing at the callee.
     LegRinging(ChannelId),
     /// A dial leg was answered by the callee.
@@ -203,8 +206,10 @@ pub enum CallCommand {
     StopRinging,
     /// Ask the routing policy; answer with [`Call::handle_decision`].
     Decide(MenuChoice),
-    /// Create a channel to a callee with the given id and dial it.
-    Dial {
+    /// Create a channel to a callee with the given id, in this app, not dialled yet
+    /// (so no event can concern an id we don't know). Its `StasisStart` comes back
+    /// as [`CallInput::LegReady`], and only then is it dialled.
+    CreateLeg {
         /// Id chosen by the call, so every event of the leg is recognised.
         leg: ChannelId,
         /// Where to call.
@@ -213,6 +218,11 @@ pub enum CallCommand {
         caller_number: String,
         /// Caller id name shown on the callee's phone (the topic).
         caller_name: String,
+    },
+    /// Dial a created leg; Asterisk gives up after `timeout_seconds` (NOANSWER).
+    DialLeg {
+        /// The leg.
+        leg: ChannelId,
         /// Asterisk's own ring timeout for the attempt, in seconds.
         timeout_seconds: u32,
     },
@@ -365,6 +375,10 @@ struct Leg {
     callee: Callee,
     /// When we give up on it ourselves if Asterisk has not.
     deadline: DateTime<Utc>,
+    /// Asterisk's ring timeout for it.
+    timeout_seconds: u32,
+    /// Whether `DialLeg` was sent (the leg entered the app).
+    dialled: bool,
 }
 
 /// Dialling a list of callees by a strategy.
@@ -542,6 +556,7 @@ impl Call {
             }
             CallInput::Dtmf(digit) => self.on_digit(digit),
             CallInput::PlaybackFinished(id) => self.on_playback_finished(&id, now),
+            CallInput::LegReady(leg) => self.on_leg_ready(&leg),
             CallInput::LegRinging(_) => {}
             CallInput::LegAnswered(leg) => self.on_leg_answered(leg, now),
             CallInput::LegFailed(leg, result) => self.leg_failed(&leg, result, now),
@@ -768,12 +783,11 @@ impl Call {
                 target: target.endpoint.clone(),
                 at: now,
             }));
-        self.commands.push_back(CallCommand::Dial {
+        self.commands.push_back(CallCommand::CreateLeg {
             leg: leg.clone(),
             target: target.endpoint,
             caller_number: self.start.caller_number.clone(),
             caller_name,
-            timeout_seconds,
         });
         let deadline =
             now + Duration::seconds(i64::from(timeout_seconds)) + self.settings.attempt_grace;
@@ -782,8 +796,26 @@ impl Call {
                 id: leg,
                 callee: target.callee,
                 deadline,
+                timeout_seconds,
+                dialled: false,
             });
         }
+    }
+
+    /// A created leg entered the app: dial it (once).
+    fn on_leg_ready(&mut self, leg: &ChannelId) {
+        let State::Hunting(hunt) = &mut self.state else {
+            return;
+        };
+        let Some(ready) = hunt.legs.iter_mut().find(|l| &l.id == leg && !l.dialled) else {
+            return;
+        };
+        ready.dialled = true;
+        let timeout_seconds = ready.timeout_seconds;
+        self.commands.push_back(CallCommand::DialLeg {
+            leg: leg.clone(),
+            timeout_seconds,
+        });
     }
 
     fn hunt_exhausted(&mut self, now: DateTime<Utc>) {

@@ -104,7 +104,7 @@ fn dialled(commands: &[CallCommand]) -> Vec<(String, String)> {
     commands
         .iter()
         .filter_map(|c| match c {
-            CallCommand::Dial { leg, target, .. } => Some((leg.0.clone(), target.to_string())),
+            CallCommand::CreateLeg { leg, target, .. } => Some((leg.0.clone(), target.to_string())),
             _ => None,
         })
         .collect()
@@ -140,7 +140,10 @@ fn a_new_call_is_journaled_answered_and_hears_its_lines_menu() {
             if line.0 == "117" && caller_number == "79021234567"
     ));
     assert_eq!(commands[1], CallCommand::Answer);
-    assert_eq!(sounds_of(&commands), ["hotline/greeting-117+hotline/menu-117"]);
+    assert_eq!(
+        sounds_of(&commands),
+        ["hotline/greeting-117+hotline/menu-117"]
+    );
 }
 
 #[test]
@@ -162,7 +165,7 @@ fn health_in_working_hours_rings_the_first_responsible_staff_and_bridges() {
         [("c1-leg3".into(), "PJSIP/staff01".into())]
     );
     let shown = ringing.iter().find_map(|c| match c {
-        CallCommand::Dial {
+        CallCommand::CreateLeg {
             caller_number,
             caller_name,
             ..
@@ -174,6 +177,15 @@ fn health_in_working_hours_rings_the_first_responsible_staff_and_bridges() {
         Some((&"79021234567".to_owned(), &"Здравоохранение".to_owned()))
     );
 
+    // Dialled only once the created leg is in the app, and only once.
+    assert_eq!(
+        h.input(CallInput::LegReady(leg("c1-leg3"))),
+        [CallCommand::DialLeg {
+            leg: leg("c1-leg3"),
+            timeout_seconds: 20
+        }]
+    );
+    assert!(h.input(CallInput::LegReady(leg("c1-leg3"))).is_empty());
     let answered = h.input(CallInput::LegAnswered(leg("c1-leg3")));
     assert!(answered.contains(&CallCommand::StopRinging));
     assert!(answered.contains(&CallCommand::Bridge {

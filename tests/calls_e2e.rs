@@ -1,0 +1,328 @@
+//! End-to-end: a citizen's call travels from SIPp through the sandbox Asterisk 22 and
+//! the `hotline serve` Stasis app to a SIPp phone, and the journal tells the story.
+//!
+//! Needs `scripts/sandbox start`, SIPp and `DATABASE_URL` (see `scripts/test`). Each
+//! test runs on a fresh copy of the demo directory (`hotline seed-demo`), whose health
+//! staff are staff01 (minzdrav), staff02 (minzdrav) and staff03 (hospital), and whose
+//! specialists are spec01..spec03. After each test Asterisk must have no channel and
+//! no bridge left, and the journal exactly the expected rows.
+
+mod common;
+mod e2e;
+
+use e2e::{
+    CITIZEN_NUMBER, Directory, Phone, SandboxLock, Service, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT,
+    assert_asterisk_idle, enabled, work_dir,
+};
+
+/// The call records: line, topic, mode, outcome, answered target.
+const CALLS: &str = "SELECT line, topic, decision_mode, outcome::text, answered_target
+                     FROM call_record ORDER BY id";
+/// The dial attempts: target and result, in order.
+const ATTEMPTS: &str = "SELECT target, result::text FROM dial_attempt ORDER BY id";
+
+fn row(values: &[Option<&str>]) -> Vec<Option<String>> {
+    values.iter().map(|v| v.map(str::to_owned)).collect()
+}
+
+fn attempts(pairs: &[(&str, &str)]) -> Vec<Vec<Option<String>>> {
+    pairs
+        .iter()
+        .map(|(t, r)| row(&[Some(t), Some(r)]))
+        .collect()
+}
+
+/// Everything a test needs, torn down in the right order.
+struct Scene {
+    _lock: SandboxLock,
+    work: std::path::PathBuf,
+    directory: Directory,
+    service: Service,
+}
+
+impl Scene {
+    fn new(test: &str, clock: &str, tune: &[&'static str]) -> Self {
+        let lock = SandboxLock::acquire();
+        assert_asterisk_idle();
+        let work = work_dir(test);
+        let directory = Directory::demo(test, tune);
+        let service = Service::start(&directory, clock, &work);
+        Self {
+            _lock: lock,
+            work,
+            directory,
+            service,
+        }
+    }
+
+    fn phone(&self, endpoint: &str, behaviour: Phone) -> Sipp {
+        Sipp::phone(endpoint, behaviour, &self.work)
+    }
+
+    /// Stops the service (flushing the journal), checks Asterisk is clean and the
+    /// citizen's number never reached the log in full; returns the directory.
+    fn finish(self) -> Directory {
+        let log = self.service.stop();
+        assert_asterisk_idle();
+        assert!(
+            !log.contains(CITIZEN_NUMBER),
+            "the citizen's number leaked into the service log"
+        );
+        self.directory
+    }
+}
+
+#[test]
+fn health_in_working_hours_reaches_the_first_responsible_staff_member() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::new("health_first_staff", TUESDAY_MORNING, &[]);
+    let staff01 = scene.phone("staff01", Phone::Answers);
+    Sipp::citizen("122", Some("1"), 8_000, &scene.work).assert_success();
+    let shown = staff01.messages();
+    staff01.assert_success();
+    let directory = scene.finish();
+
+    // The staff phone showed the citizen's number and the topic.
+    let invite_from = shown
+        .lines()
+        .find(|l| l.starts_with("From:"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        invite_from.contains(CITIZEN_NUMBER) && invite_from.contains("Здравоохранение"),
+        "{invite_from}"
+    );
+    assert_eq!(
+        directory.rows(CALLS),
+        [row(&[
+            Some("122"),
+            Some("health"),
+            Some("automatic"),
+            Some("answered_by_staff"),
+            Some("PJSIP/staff01")
+        ])]
+    );
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        attempts(&[("PJSIP/staff01", "answered")])
+    );
+    let timestamps = directory.rows(
+        "SELECT (entered_at < routed_at AND routed_at < answered_at AND answered_at < ended_at)::text,
+                answered_name FROM call_record",
+    );
+    assert_eq!(
+        timestamps,
+        [row(&[Some("true"), Some("Петрова Елена Викторовна")])]
+    );
+}
+
+#[test]
+fn a_staff_member_who_does_not_answer_is_followed_by_the_next() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::new("next_staff", TUESDAY_MORNING, &[]);
+    let staff01 = scene.phone("staff01", Phone::NeverAnswers);
+    let staff02 = scene.phone("staff02", Phone::Answers);
+    Sipp::citizen("122", Some("1"), 14_000, &scene.work).assert_success();
+    staff01.assert_success();
+    staff02.assert_success();
+    let directory = scene.finish();
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        attempts(&[
+            ("PJSIP/staff01", "no_answer"),
+            ("PJSIP/staff02", "answered")
+        ])
+    );
+    assert_eq!(
+        directory.rows("SELECT outcome::text, answered_target FROM call_record"),
+        [row(&[Some("answered_by_staff"), Some("PJSIP/staff02")])]
+    );
+}
+
+#[test]
+fn when_every_staff_member_fails_the_specialists_take_the_call() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::new("all_staff_fail", TUESDAY_MORNING, &[]);
+    let staff = [
+        scene.phone("staff01", Phone::Busy),
+        scene.phone("staff02", Phone::Busy),
+        scene.phone("staff03", Phone::Busy),
+    ];
+    let spec01 = scene.phone("spec01", Phone::Answers);
+    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
+    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    Sipp::citizen("122", Some("1"), 18_000, &scene.work).assert_success();
+    for phone in staff {
+        phone.assert_success();
+    }
+    spec01.assert_success();
+    spec02.assert_success();
+    spec03.assert_success();
+    let directory = scene.finish();
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        attempts(&[
+            ("PJSIP/staff01", "busy"),
+            ("PJSIP/staff02", "busy"),
+            ("PJSIP/staff03", "busy"),
+            ("PJSIP/spec01", "answered"),
+            ("PJSIP/spec02", "cancelled"),
+            ("PJSIP/spec03", "cancelled"),
+        ])
+    );
+    assert_eq!(
+        directory.rows("SELECT decision_mode, outcome::text, answered_target FROM call_record"),
+        [row(&[
+            Some("automatic"),
+            Some("answered_by_specialist"),
+            Some("PJSIP/spec01")
+        ])]
+    );
+}
+
+#[test]
+fn after_hours_the_specialists_take_the_call() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::new("after_hours", TUESDAY_NIGHT, &[]);
+    let spec01 = scene.phone("spec01", Phone::Answers);
+    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
+    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    Sipp::citizen("122", Some("1"), 12_000, &scene.work).assert_success();
+    spec01.assert_success();
+    spec02.assert_success();
+    spec03.assert_success();
+    let directory = scene.finish();
+    assert_eq!(
+        directory.rows(CALLS),
+        [row(&[
+            Some("122"),
+            Some("health"),
+            Some("after_hours"),
+            Some("answered_by_specialist"),
+            Some("PJSIP/spec01")
+        ])]
+    );
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        attempts(&[
+            ("PJSIP/spec01", "answered"),
+            ("PJSIP/spec02", "cancelled"),
+            ("PJSIP/spec03", "cancelled"),
+        ])
+    );
+}
+
+#[test]
+fn an_invalid_digit_replays_the_menu_and_a_valid_one_then_routes() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::new("invalid_then_valid", TUESDAY_MORNING, &[]);
+    let staff01 = scene.phone("staff01", Phone::Answers);
+    Sipp::citizen_two_digits("122", "9", "1", 6_000, 8_000, &scene.work).assert_success();
+    staff01.assert_success();
+    let log = scene.service.log();
+    let directory = scene.finish();
+    assert!(
+        log.contains("mode=invalid_digit"),
+        "the 9 was not heard:\n{log}"
+    );
+    assert_eq!(
+        directory.rows(CALLS),
+        [row(&[
+            Some("122"),
+            Some("health"),
+            Some("automatic"),
+            Some("answered_by_staff"),
+            Some("PJSIP/staff01")
+        ])]
+    );
+}
+
+#[test]
+fn without_a_digit_the_menu_is_offered_again_then_specialists_answer() {
+    if !enabled() {
+        return;
+    }
+    // A short menu, so two rounds of "menu + 3 s" take seconds, not a minute.
+    let scene = Scene::new(
+        "no_digit",
+        TUESDAY_MORNING,
+        &["UPDATE line SET greeting_prompt = NULL, menu_prompt = 'hotline/stay-on-line'"],
+    );
+    let spec01 = scene.phone("spec01", Phone::Answers);
+    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
+    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    Sipp::citizen("122", None, 22_000, &scene.work).assert_success();
+    spec01.assert_success();
+    spec02.assert_success();
+    spec03.assert_success();
+    let directory = scene.finish();
+    assert_eq!(
+        directory.rows(CALLS),
+        [row(&[
+            Some("122"),
+            None,
+            Some("no_input"),
+            Some("answered_by_specialist"),
+            Some("PJSIP/spec01")
+        ])]
+    );
+}
+
+#[test]
+fn a_caller_who_hangs_up_while_staff_ring_cancels_them_and_is_abandoned() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::new("abandoned", TUESDAY_MORNING, &[]);
+    let staff01 = scene.phone("staff01", Phone::NeverAnswers);
+    // The digit at 1 s, "connecting" for about 3 s, staff01 rings, the citizen
+    // leaves at 6 s.
+    Sipp::citizen("122", Some("1"), 5_000, &scene.work).assert_success();
+    staff01.assert_success(); // it got a CANCEL
+    let directory = scene.finish();
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        attempts(&[("PJSIP/staff01", "cancelled")])
+    );
+    assert_eq!(
+        directory.rows("SELECT outcome::text, answered_at::text FROM call_record"),
+        [row(&[Some("abandoned"), None])]
+    );
+}
+
+#[test]
+fn line_117_has_its_own_menu() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::new("line_117", TUESDAY_MORNING, &[]);
+    let spec01 = scene.phone("spec01", Phone::Answers);
+    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
+    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    // On 117, 1 is contract military service: specialists handle it themselves.
+    Sipp::citizen("117", Some("1"), 10_000, &scene.work).assert_success();
+    spec01.assert_success();
+    spec02.assert_success();
+    spec03.assert_success();
+    let directory = scene.finish();
+    assert_eq!(
+        directory.rows(CALLS),
+        [row(&[
+            Some("117"),
+            Some("contract_service"),
+            Some("specialist_topic"),
+            Some("answered_by_specialist"),
+            Some("PJSIP/spec01")
+        ])]
+    );
+}

@@ -1,0 +1,518 @@
+//! The end-to-end harness: the sandbox Asterisk 22 (`scripts/sandbox start`), the real
+//! `hotline` binary on a fresh Postgres database, and SIPp playing the citizen and the
+//! phones of staff and specialists (`tests/sipp/`).
+//!
+//! Tests take an exclusive lock on the sandbox (a file lock, so separate test binaries
+//! and scripts queue too), because they share Asterisk, its SIP ports and the Stasis
+//! app name. Without the sandbox they fail with instructions, unless
+//! `HOTLINE_SKIP_E2E=1` says to skip them (`scripts/test --quick`).
+
+#![allow(dead_code, unreachable_pub)] // each test binary uses a different part
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+
+use crate::common::ScratchDatabase;
+
+/// ARI of the sandbox (`asterisk-dialplan/http.conf`, `ari.conf`).
+pub const ARI: &str = "http://127.0.0.1:8088/ari";
+const ARI_USER: &str = "hotline";
+const ARI_PASSWORD: &str = "hotline";
+/// SIP of the sandbox.
+const ASTERISK_SIP: &str = "127.0.0.1:5060";
+/// The citizen's number in `tests/sipp/citizen_uac*.xml`.
+pub const CITIZEN_NUMBER: &str = "79990000001";
+
+/// A Tuesday at 10:00 in Irkutsk: every demo organisation works.
+pub const TUESDAY_MORNING: &str = "2026-06-16T10:00:00+08:00";
+/// The same Tuesday at 22:00: every demo organisation is closed.
+pub const TUESDAY_NIGHT: &str = "2026-06-16T22:00:00+08:00";
+
+/// Whether e2e tests run here. Panics with instructions when the sandbox is missing,
+/// so CI can never pass by skipping silently.
+pub fn enabled() -> bool {
+    if std::env::var("HOTLINE_SKIP_E2E").is_ok_and(|v| v == "1") {
+        eprintln!("HOTLINE_SKIP_E2E=1: end-to-end test skipped");
+        return false;
+    }
+    let reachable = ari_get("asterisk/info").is_some();
+    assert!(
+        reachable,
+        "the sandbox Asterisk does not answer at {ARI}: run `scripts/sandbox start` \
+         (or set HOTLINE_SKIP_E2E=1 to skip end-to-end tests)"
+    );
+    assert!(
+        Path::new("/usr/bin/sipp").exists(),
+        "SIPp is missing: run `scripts/sandbox install-host-deps`"
+    );
+    true
+}
+
+/// Exclusive use of the sandbox for one test; released on drop.
+pub struct SandboxLock(File);
+
+impl SandboxLock {
+    /// Waits for the sandbox to be free.
+    pub fn acquire() -> Self {
+        let file = File::create("/tmp/hotline-sandbox.lock").expect("lock file");
+        file.lock().expect("locking the sandbox");
+        Self(file)
+    }
+}
+
+/// GET on ARI; `None` when Asterisk does not answer 2xx.
+pub fn ari_get(path: &str) -> Option<serde_json::Value> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("{ARI}/{path}"))
+            .basic_auth(ARI_USER, Some(ARI_PASSWORD))
+            .timeout(Duration::from_secs(3))
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.json().await.ok()
+    })
+}
+
+/// Waits until Asterisk has no channel and no bridge left; panics listing them.
+pub fn assert_asterisk_idle() {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let channels = ari_get("channels").unwrap_or_default();
+        let bridges = ari_get("bridges").unwrap_or_default();
+        let empty = |v: &serde_json::Value| v.as_array().is_some_and(Vec::is_empty);
+        if empty(&channels) && empty(&bridges) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Asterisk still has channels {channels} and bridges {bridges}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A fresh database with the schema and the demo directory, tuned for quick tests:
+/// 5 s attempts, a short menu, 3 s to press a digit.
+pub struct Directory {
+    pub db: ScratchDatabase,
+}
+
+impl Directory {
+    /// Migrated, seeded with the demo directory, then `tune` applied.
+    pub fn demo(purpose: &str, tune: &[&'static str]) -> Self {
+        let db = ScratchDatabase::create(purpose);
+        db.with_pool(async |pool: &PgPool| {
+            hotline::directory::MIGRATOR
+                .run(pool)
+                .await
+                .expect("migrations");
+            hotline::directory::demo::seed_demo(pool)
+                .await
+                .expect("demo directory");
+            let quick = [
+                "UPDATE topic SET attempt_timeout_seconds = 5",
+                "UPDATE line SET digit_timeout_seconds = 3, menu_attempts = 2",
+            ];
+            for sql in quick.iter().chain(tune) {
+                sqlx::query(*sql).execute(pool).await.expect(sql);
+            }
+        });
+        Self { db }
+    }
+
+    /// Runs a query returning rows of text, for assertions on the journal.
+    pub fn rows(&self, sql: &'static str) -> Vec<Vec<Option<String>>> {
+        self.db.with_pool(async |pool: &PgPool| {
+            use sqlx::Row as _;
+            let rows = sqlx::query(sql).fetch_all(pool).await.expect(sql);
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| row.try_get::<Option<String>, _>(i).expect("text column"))
+                        .collect()
+                })
+                .collect()
+        })
+    }
+}
+
+/// The `hotline serve` binary, connected to the sandbox.
+pub struct Service {
+    child: Option<Child>,
+    log: PathBuf,
+    spool: PathBuf,
+}
+
+impl Service {
+    /// Starts it with the routing clock at `clock_start`; returns once its event
+    /// socket is connected.
+    pub fn start(directory: &Directory, clock_start: &str, work: &Path) -> Self {
+        let log = work.join("hotline-serve.log");
+        let spool = work.join("journal.spool");
+        let child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .arg("serve")
+            .env("DATABASE_URL", directory.db.url())
+            .env("HOTLINE_CLOCK_START", clock_start)
+            .env("HOTLINE_JOURNAL_SPOOL", &spool)
+            .env("HOTLINE_SPECIALIST_RING_SECONDS", "10")
+            .env("HOTLINE_SPECIALIST_ROUNDS", "1")
+            .env("HOTLINE_SHUTDOWN_DRAIN_SECONDS", "5")
+            .env("HOTLINE_AGI_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "hotline=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).expect("service log"))
+            .spawn()
+            .expect("starting hotline serve");
+        let service = Self {
+            child: Some(child),
+            log,
+            spool,
+        };
+        service.wait_for_log("ARI event socket connected");
+        service
+    }
+
+    /// The service's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "hotline serve never logged {needle:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGTERM, then waits for a clean exit (the journal is flushed by then).
+    pub fn stop(mut self) -> String {
+        let mut child = self.child.take().expect("running");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let status = wait_with_timeout(&mut child, Duration::from_secs(20));
+        let log = self.log();
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "hotline serve did not stop cleanly ({status:?}):\n{log}"
+        );
+        assert!(
+            !self.spool.exists(),
+            "journal records were spooled: Postgres was reachable"
+        );
+        log
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// How a SIPp phone behaves.
+#[derive(Clone, Copy, Debug)]
+pub enum Phone {
+    /// Rings 0.5 s, answers, waits for BYE.
+    Answers,
+    /// Answers 486 Busy Here.
+    Busy,
+    /// Rings until cancelled.
+    NeverAnswers,
+}
+
+/// A SIPp process: a phone (UAS) or the citizen (UAC).
+pub struct Sipp {
+    child: Option<Child>,
+    name: String,
+    dir: PathBuf,
+}
+
+impl Sipp {
+    /// A staff member's or specialist's phone on its sandbox port (staffNN: 5080+NN,
+    /// specNN: 5090+NN). Returns once it listens.
+    pub fn phone(endpoint: &str, behaviour: Phone, work: &Path) -> Self {
+        let port = sip_port(endpoint);
+        let scenario = match behaviour {
+            Phone::Answers => "staff_uas_answer.xml",
+            Phone::Busy => "staff_uas_busy.xml",
+            Phone::NeverAnswers => "staff_uas_noanswer.xml",
+        };
+        let media_port = 30_000 + (port - 5000) * 10;
+        wait_udp_free(port);
+        let sipp = Self::spawn(
+            endpoint,
+            work,
+            &[
+                "-sf",
+                &scenario_path(scenario),
+                "-p",
+                &port.to_string(),
+                "-mp",
+                &media_port.to_string(),
+                "-trace_msg",
+            ],
+        );
+        wait_udp_bound(port);
+        sipp
+    }
+
+    /// The citizen calling `line`, pressing `digit` 1 s after the answer (none if
+    /// `None`), staying `talk_ms` after it, then hanging up.
+    pub fn citizen(line: &str, digit: Option<&str>, talk_ms: u32, work: &Path) -> Self {
+        let talk = talk_ms.to_string();
+        let mut args = vec![
+            "-sf".to_owned(),
+            scenario_path("citizen_uac.xml"),
+            "-s".into(),
+            line.into(),
+            "-p".into(),
+            "5070".into(),
+            "-mp".into(),
+            "30000".into(),
+            "-set".into(),
+            "talk_ms".into(),
+            talk,
+        ];
+        if let Some(digit) = digit {
+            args.extend(["-set".into(), "dtmf".into(), digit.into()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Self::spawn("citizen", work, &args)
+    }
+
+    /// The citizen pressing `first`, then `second` `gap_ms` later.
+    pub fn citizen_two_digits(
+        line: &str,
+        first: &str,
+        second: &str,
+        gap_ms: u32,
+        talk_ms: u32,
+        work: &Path,
+    ) -> Self {
+        // Each DTMF pcap has fixed RTP sequence numbers and timestamps; the second
+        // digit must come later in both or Asterisk drops it as old.
+        let first = restamped_dtmf(first, 0, work);
+        let second = restamped_dtmf(second, 1_000, work);
+        let (gap, talk) = (gap_ms.to_string(), talk_ms.to_string());
+        let args = [
+            "-sf",
+            &scenario_path("citizen_uac_two_digits.xml"),
+            "-s",
+            line,
+            "-p",
+            "5070",
+            "-mp",
+            "30000",
+            "-key",
+            "first",
+            first.to_str().unwrap(),
+            "-key",
+            "second",
+            second.to_str().unwrap(),
+            "-set",
+            "gap_ms",
+            &gap,
+            "-set",
+            "talk_ms",
+            &talk,
+        ];
+        Self::spawn("citizen", work, &args)
+    }
+
+    fn spawn(name: &str, work: &Path, args: &[&str]) -> Self {
+        let dir = work.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new("sipp")
+            .arg(ASTERISK_SIP)
+            .args([
+                "-i",
+                "127.0.0.1",
+                "-m",
+                "1",
+                "-timeout",
+                "90s",
+                "-timeout_error",
+                "-nostdin",
+            ])
+            .args(args)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(File::create(dir.join("screen.txt")).unwrap())
+            .stderr(File::create(dir.join("stderr.txt")).unwrap())
+            .spawn()
+            .expect("starting sipp");
+        Self {
+            child: Some(child),
+            name: name.to_owned(),
+            dir,
+        }
+    }
+
+    /// Waits for SIPp to finish its one call; panics unless it reports success
+    /// (exit code 0: the call went as its scenario says).
+    pub fn assert_success(mut self) {
+        let mut child = self.child.take().expect("running");
+        let status = wait_with_timeout(&mut child, Duration::from_secs(100));
+        let screen = std::fs::read_to_string(self.dir.join("screen.txt")).unwrap_or_default();
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "SIPp {} ended with {status:?}; its screen:\n{}",
+            self.name,
+            screen
+                .lines()
+                .rev()
+                .take(40)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
+    /// The SIP messages this phone exchanged (`-trace_msg`).
+    pub fn messages(&self) -> String {
+        std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with("_messages.log"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect()
+    }
+
+    /// Stops a phone nobody called.
+    pub fn stop(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A work folder for one test's logs; kept under target/ for a failed test.
+pub fn work_dir(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("e2e")
+        .join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn scenario_path(file: &str) -> String {
+    format!("{}/tests/sipp/{file}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sip_port(endpoint: &str) -> u16 {
+    let number = |prefix: &str| {
+        endpoint
+            .strip_prefix(prefix)
+            .and_then(|n| n.parse::<u16>().ok())
+    };
+    number("staff")
+        .map(|n| 5080 + n)
+        .or_else(|| number("spec").map(|n| 5090 + n))
+        .unwrap_or_else(|| panic!("no sandbox port for {endpoint}"))
+}
+
+/// Whether something listens on UDP `port` of 127.0.0.1.
+fn udp_bound(port: u16) -> bool {
+    let needle = format!("0100007F:{port:04X}");
+    let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+    table
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some(&needle))
+}
+
+/// Waits until something listens on UDP `port` of 127.0.0.1.
+fn wait_udp_bound(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !udp_bound(port) {
+        assert!(Instant::now() < deadline, "nothing listens on UDP {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until a phone's port is free: a SIPp left over from elsewhere would take
+/// our calls (and our SIPp would fail to bind).
+fn wait_udp_free(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while udp_bound(port) {
+        assert!(
+            Instant::now() < deadline,
+            "UDP {port} is taken by another process (a stray sipp?)"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child") {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A copy of SIPp's RFC 2833 pcap for `digit` with RTP sequence numbers and
+/// timestamps moved on by `offset` (timestamps by 160 × offset), UDP checksums
+/// cleared (allowed on IPv4).
+fn restamped_dtmf(digit: &str, offset: u16, work: &Path) -> PathBuf {
+    let source = format!("/usr/share/sip-tester/dtmf_2833_{digit}.pcap");
+    let mut data = std::fs::read(&source).unwrap_or_else(|e| panic!("{source}: {e}"));
+    let mut at = 24; // pcap global header
+    while at + 16 <= data.len() {
+        let length = u32::from_le_bytes(data[at + 8..at + 12].try_into().unwrap()) as usize;
+        let packet = at + 16;
+        let udp = packet + 14 + 20;
+        let rtp = udp + 8;
+        data[udp + 6..udp + 8].copy_from_slice(&[0, 0]);
+        let seq = u16::from_be_bytes([data[rtp + 2], data[rtp + 3]]).wrapping_add(offset);
+        data[rtp + 2..rtp + 4].copy_from_slice(&seq.to_be_bytes());
+        let ts = u32::from_be_bytes(data[rtp + 4..rtp + 8].try_into().unwrap())
+            .wrapping_add(u32::from(offset) * 160);
+        data[rtp + 4..rtp + 8].copy_from_slice(&ts.to_be_bytes());
+        at = packet + length;
+    }
+    let path = work.join(format!("dtmf_{digit}_{offset}.pcap"));
+    std::fs::write(&path, data).unwrap();
+    path
+}
