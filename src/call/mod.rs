@@ -71,6 +71,10 @@ pub struct CallSettings {
     /// Extra grace on top of a dial attempt's own timeout before we hang up the leg
     /// ourselves, in case Asterisk's Dial timeout never reports.
     pub attempt_grace: Duration,
+    /// Whether the caller hears a short announcement ("connecting you with ...")
+    /// before callees are dialled. Off for load tests that compare setup delay with
+    /// a dialplan that announces nothing.
+    pub announce_transfers: bool,
 }
 
 impl Default for CallSettings {
@@ -80,6 +84,7 @@ impl Default for CallSettings {
             specialist_rounds: 3,
             max_call_duration: Duration::hours(4),
             attempt_grace: Duration::seconds(5),
+            announce_transfers: true,
         }
     }
 }
@@ -687,14 +692,14 @@ impl Call {
         self.decision = Some(decision);
 
         match (mode, staff_hunt) {
-            (_, Some(hunt)) => self.announce(sounds::CONNECTING_STAFF, hunt),
+            (_, Some(hunt)) => self.announce(sounds::CONNECTING_STAFF, hunt, now),
             (DecisionMode::AfterHours, None) => {
                 let hunt = self.specialist_hunt(1);
-                self.announce(sounds::AFTER_HOURS, hunt);
+                self.announce(sounds::AFTER_HOURS, hunt, now);
             }
             (_, None) => {
                 let hunt = self.specialist_hunt(1);
-                self.announce(sounds::CONNECTING_SPECIALIST, hunt);
+                self.announce(sounds::CONNECTING_SPECIALIST, hunt, now);
             }
         }
     }
@@ -702,7 +707,11 @@ impl Call {
     // ----- hunting ----------------------------------------------------------------
 
     /// Plays a short announcement, then dials `hunt`; the caller hears ringing after.
-    fn announce(&mut self, sound: &str, hunt: Hunt) {
+    fn announce(&mut self, sound: &str, hunt: Hunt, now: DateTime<Utc>) {
+        if !self.settings.announce_transfers {
+            self.start_hunt(hunt, now);
+            return;
+        }
         if self.ringing {
             self.ringing = false;
             self.commands.push_back(CallCommand::StopRinging);
@@ -827,7 +836,7 @@ impl Call {
         match kind {
             HuntKind::Staff if has_specialists => {
                 let hunt = self.specialist_hunt(1);
-                self.announce(sounds::ALL_BUSY, hunt);
+                self.announce(sounds::ALL_BUSY, hunt, now);
             }
             HuntKind::Specialists if has_specialists && round < self.settings.specialist_rounds => {
                 let hunt = self.specialist_hunt(round + 1);

@@ -419,3 +419,28 @@ fn timeouts_follow_the_state_and_a_finished_call_has_none() {
     assert_eq!(h.call.poll_timeout(), None);
     assert_eq!(h.call.channels(), [ChannelId("c1".into())]);
 }
+
+#[test]
+fn without_announcements_staff_are_dialled_right_after_the_decision() {
+    let mut h = Harness::new("122", WORKING);
+    h.call = Call::new(
+        CallStart {
+            caller: ChannelId("c1".into()),
+            line: LineNumber("122".into()),
+            caller_number: "79021234567".into(),
+            menu_prompt: "hotline/menu-122".into(),
+            greeting_prompt: None,
+            digit_timeout_seconds: 5,
+            menu_attempts: 2,
+        },
+        CallSettings {
+            announce_transfers: false,
+            ..CallSettings::default()
+        },
+        h.now,
+    );
+    let commands = h.choose('1');
+    assert!(sounds_of(&commands).is_empty(), "{commands:#?}");
+    assert!(commands.contains(&CallCommand::StartRinging));
+    assert_eq!(dialled(&commands)[0].1, "PJSIP/staff01");
+}
