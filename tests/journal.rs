@@ -1,0 +1,193 @@
+//! The journal writer against a real Postgres: a call's facts become its rows; with
+//! Postgres away the facts are spooled to a file and replayed at the next start; a
+//! fact Postgres refuses is set aside without holding up the others.
+//!
+//! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/hotline_test`);
+//! `#[sqlx::test]` makes a fresh database per test.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use hotline::journal::{CalleeKind, JournalRecord, JournalWriter, RecordKind, Via};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+fn at(second: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 16, 2, 0, second).unwrap()
+}
+
+/// The facts of one call answered by staff01 after staff02 was busy.
+fn answered_call(key: &str) -> Vec<JournalRecord> {
+    let record = |kind| JournalRecord {
+        call_key: key.to_owned(),
+        kind,
+    };
+    let attempt = |leg: &str, target: &str, second| {
+        record(RecordKind::AttemptStarted {
+            leg: format!("{key}-{leg}"),
+            target: target.into(),
+            callee_kind: CalleeKind::Staff,
+            staff_id: Some(7),
+            callee_name: "Петрова Елена Викторовна".into(),
+            at: at(second),
+        })
+    };
+    vec![
+        record(RecordKind::Started {
+            via: Via::Ari,
+            line: "122".into(),
+            caller_number: "79990000001".into(),
+            at: at(0),
+        }),
+        record(RecordKind::Routed {
+            topic: Some("health".into()),
+            mode: "automatic".into(),
+            reason: "Минздрав работает / minzdrav is open".into(),
+            at: at(2),
+        }),
+        attempt("leg3", "PJSIP/staff02", 3),
+        record(RecordKind::AttemptEnded {
+            leg: format!("{key}-leg3"),
+            result: "busy".into(),
+            at: at(4),
+        }),
+        attempt("leg4", "PJSIP/staff01", 4),
+        record(RecordKind::AttemptEnded {
+            leg: format!("{key}-leg4"),
+            result: "answered".into(),
+            at: at(6),
+        }),
+        record(RecordKind::Answered {
+            leg: format!("{key}-leg4"),
+            at: at(6),
+        }),
+        record(RecordKind::Ended {
+            outcome: "answered_by_staff".into(),
+            at: at(30),
+        }),
+    ]
+}
+
+/// Runs a writer over `records` until they are all handled.
+async fn write(pool: PgPool, spool: &std::path::Path, records: Vec<JournalRecord>) {
+    let (journal, writer) = JournalWriter::new(pool, spool.to_owned());
+    for record in records {
+        journal.record(record);
+    }
+    drop(journal);
+    tokio::time::timeout(Duration::from_secs(30), writer.run(Duration::from_secs(1)))
+        .await
+        .expect("the writer finishes")
+        .expect("the writer succeeds");
+}
+
+async fn call_rows(pool: &PgPool) -> Vec<(String, Option<String>, Option<String>, Option<String>)> {
+    sqlx::query_as(
+        "SELECT call_key, topic, outcome::text, answered_target FROM call_record ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn attempt_rows(pool: &PgPool) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as("SELECT leg, target, result::text FROM dial_attempt ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_calls_facts_become_its_rows(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    write(pool.clone(), &spool, answered_call("c1")).await;
+    assert_eq!(
+        call_rows(&pool).await,
+        [(
+            "c1".to_owned(),
+            Some("health".to_owned()),
+            Some("answered_by_staff".to_owned()),
+            Some("PJSIP/staff01".to_owned())
+        )]
+    );
+    assert_eq!(
+        attempt_rows(&pool).await,
+        [
+            ("c1-leg3".to_owned(), "PJSIP/staff02".to_owned(), Some("busy".to_owned())),
+            ("c1-leg4".to_owned(), "PJSIP/staff01".to_owned(), Some("answered".to_owned())),
+        ]
+    );
+    let (name, answered): (Option<String>, Option<DateTime<Utc>>) =
+        sqlx::query_as("SELECT answered_name, answered_at FROM call_record")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(name.as_deref(), Some("Петрова Елена Викторовна"));
+    assert_eq!(answered, Some(at(6)));
+    // Replaying the same facts (a spool replayed twice) changes nothing.
+    write(pool.clone(), &spool, answered_call("c1")).await;
+    assert_eq!(call_rows(&pool).await.len(), 1);
+    assert_eq!(attempt_rows(&pool).await.len(), 2);
+    assert!(!spool.exists());
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn with_postgres_away_the_facts_are_spooled_and_replayed_at_the_next_start(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    // Nothing listens on port 1: every write fails as a connection error.
+    let away = PgPoolOptions::new()
+        .acquire_timeout(Duration::from_millis(200))
+        .connect_lazy("postgres://postgres@127.0.0.1:1/nowhere")
+        .unwrap();
+    write(away, &spool, answered_call("c2")).await;
+    let spooled = std::fs::read_to_string(&spool).expect("the spool file was written");
+    assert_eq!(spooled.lines().count(), 8, "{spooled}");
+    assert!(call_rows(&pool).await.is_empty());
+
+    // The next start, with Postgres back, replays the spool before anything else.
+    write(pool.clone(), &spool, Vec::new()).await;
+    assert_eq!(call_rows(&pool).await.len(), 1);
+    assert_eq!(attempt_rows(&pool).await.len(), 2);
+    assert!(!spool.exists(), "a replayed spool is removed");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_fact_postgres_refuses_is_set_aside_and_the_others_are_kept(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    let mut records = answered_call("c3");
+    // An attempt for a call the journal never heard of: a foreign key violation.
+    records.insert(
+        1,
+        JournalRecord {
+            call_key: "ghost".into(),
+            kind: RecordKind::AttemptStarted {
+                leg: "ghost-leg1".into(),
+                target: "PJSIP/staff01".into(),
+                callee_kind: CalleeKind::Staff,
+                staff_id: None,
+                callee_name: String::new(),
+                at: at(1),
+            },
+        },
+    );
+    write(pool.clone(), &spool, records).await;
+    assert_eq!(call_rows(&pool).await.len(), 1);
+    assert_eq!(attempt_rows(&pool).await.len(), 2);
+    let rejected = std::fs::read_to_string(spool.with_extension("rejected")).unwrap();
+    assert!(rejected.contains("ghost-leg1"), "{rejected}");
+    assert_eq!(rejected.lines().count(), 1);
+}
+
+/// A fresh folder for spool files.
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "hotline-journal-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
