@@ -1,0 +1,192 @@
+//! The ARI event socket against a fake ARI server, for the faults real Asterisk does
+//! not produce on demand: the socket dropped mid-stream, malformed and unknown
+//! messages. The client must keep every event in order, keep unknown ones, tell the
+//! app that it reconnected (so it resyncs), and stop on shutdown.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use hotline::ari::{AriClient, AriClientSettings, AriCredentials, AriEvent, AriMessage, run_events};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_util::sync::CancellationToken;
+
+const STASIS_START: &str = r#"{"type":"StasisStart","application":"hotline",
+    "timestamp":"2026-11-28T19:00:00.000+0000","args":["line=122"],
+    "channel":{"id":"c1","name":"PJSIP/citizen-1","state":"Ring",
+      "caller":{"name":"","number":"79990000001"},"connected":{"name":"","number":""},
+      "accountcode":"","dialplan":{"context":"hotline-inbound","exten":"122",
+      "priority":2,"app_name":"Stasis","app_data":"hotline,line=122"},
+      "creationtime":"2026-11-28T19:00:00.000+0000","language":"ru"}}"#;
+const DIAL: &str = r#"{"type":"Dial","application":"hotline",
+    "timestamp":"2026-11-28T19:00:03.000+0000","dialstatus":"BUSY",
+    "peer":{"id":"c1-leg3","name":"PJSIP/staff01-2","state":"Down"}}"#;
+const UNKNOWN: &str = r#"{"type":"ChannelTalkingStarted","application":"hotline",
+    "timestamp":"2026-11-28T19:00:01.000+0000","channel":{"id":"c1"}}"#;
+
+/// What the fake server does with each WebSocket connection, in order.
+enum Script {
+    /// Send these texts, then close the socket.
+    SendThenClose(Vec<&'static str>),
+    /// Send these texts, then keep the socket open.
+    SendThenHold(Vec<&'static str>),
+}
+
+/// A fake ARI: answers REST calls with 204 and plays one script per WebSocket.
+async fn fake_ari(listener: TcpListener, scripts: Vec<Script>) {
+    let mut scripts = scripts.into_iter();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let mut first = [0u8; 4];
+        if stream.peek(&mut first).await.is_err() {
+            continue;
+        }
+        if &first != b"GET " {
+            tokio::spawn(answer_rest(stream));
+            continue;
+        }
+        let Some(script) = scripts.next() else {
+            return;
+        };
+        tokio::spawn(play(stream, script));
+    }
+}
+
+/// Any REST request (the event filter): 204 No Content.
+async fn answer_rest(mut stream: TcpStream) {
+    let mut buffer = vec![0u8; 4096];
+    let _ = stream.read(&mut buffer).await;
+    let _ = stream
+        .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .await;
+}
+
+async fn play(stream: TcpStream, script: Script) {
+    let check = |request: &Request, response: Response| {
+        let auth = request.headers().get("Authorization").map(|v| v.to_str().unwrap_or(""));
+        // "hotline:secret" in Basic auth; the password travels only in the header.
+        assert_eq!(auth, Some("Basic aG90bGluZTpzZWNyZXQ="));
+        let query = request.uri().query().unwrap_or_default();
+        assert!(query.contains("app=hotline"), "{query}");
+        assert!(!query.contains("secret"), "{query}");
+        Ok(response)
+    };
+    let mut socket = tokio_tungstenite::accept_hdr_async(stream, check)
+        .await
+        .expect("handshake");
+    let (texts, close) = match script {
+        Script::SendThenClose(texts) => (texts, true),
+        Script::SendThenHold(texts) => (texts, false),
+    };
+    for text in texts {
+        socket.send(Message::text(text)).await.unwrap();
+    }
+    if close {
+        let _ = socket.close(None).await;
+    } else {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<AriMessage>) -> AriMessage {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a message in time")
+        .expect("the stream goes on")
+}
+
+#[tokio::test]
+async fn events_arrive_in_order_unknown_ones_are_kept_and_a_reconnect_is_announced() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(fake_ari(
+        listener,
+        vec![
+            Script::SendThenClose(vec![STASIS_START, UNKNOWN, "not json at all"]),
+            Script::SendThenHold(vec![DIAL]),
+        ],
+    ));
+    let client = AriClient::new(AriClientSettings {
+        base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
+        credentials: AriCredentials {
+            user: "hotline".into(),
+            password: "secret".into(),
+        },
+        app: "hotline".into(),
+        request_timeout: Duration::from_secs(2),
+        max_in_flight: 4,
+    })
+    .unwrap();
+    assert!(!format!("{client:?}").contains("secret"), "the password leaked into Debug");
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run_events(client, tx, shutdown.clone()));
+
+    assert!(matches!(next(&mut rx).await, AriMessage::Connected { reconnected: false }));
+    match next(&mut rx).await {
+        AriMessage::Event(AriEvent::StasisStart { args, channel, .. }) => {
+            assert_eq!(args, ["line=122"]);
+            assert_eq!(channel.caller.number, "79990000001");
+        }
+        other => panic!("expected StasisStart, got {other:?}"),
+    }
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Event(AriEvent::Unknown { kind, .. }) if kind == "ChannelTalkingStarted"
+    ));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Event(AriEvent::Unknown { kind, .. }) if kind.is_empty()
+    ));
+    assert!(matches!(next(&mut rx).await, AriMessage::Disconnected { .. }));
+    assert!(matches!(next(&mut rx).await, AriMessage::Connected { reconnected: true }));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Event(AriEvent::Dial { dialstatus, .. }) if dialstatus == "BUSY"
+    ));
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the socket task stops on shutdown")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn while_ari_is_unreachable_the_client_keeps_retrying_and_stops_on_shutdown() {
+    // Bind and drop: nothing listens there any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = AriClient::new(AriClientSettings {
+        base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
+        credentials: AriCredentials {
+            user: "hotline".into(),
+            password: "secret".into(),
+        },
+        app: "hotline".into(),
+        request_timeout: Duration::from_secs(1),
+        max_in_flight: 4,
+    })
+    .unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run_events(client, tx, shutdown.clone()));
+    for _ in 0..3 {
+        assert!(matches!(next(&mut rx).await, AriMessage::Disconnected { .. }));
+    }
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the socket task stops on shutdown")
+        .unwrap();
+}
