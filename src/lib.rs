@@ -16,6 +16,8 @@
 //! Adapters around it:
 //! - [`ari`]: typed ARI REST, typed events and the event WebSocket with reconnection.
 //! - [`app`]: the Stasis app driver: one task per call running [`call::Call`] on ARI.
+//! - [`agi`]: the FastAGI server and its `route`/`result` scripts, for dialplans
+//!   that route by themselves.
 //! - [`journal`]: call records written off the call path, never lost (spool file).
 //! - [`directory`]: the Postgres directory: repository, snapshot cache refreshed by
 //!   LISTEN/NOTIFY, calendar import and the demo directory.
@@ -24,6 +26,7 @@
 //! - [`cli`]: the `hotline` command line (clap), thin glue over the above.
 //! - [`pii`]: `Pii<T>`, personal data that logs only show redacted.
 
+pub mod agi;
 pub mod app;
 pub mod ari;
 pub mod call;
