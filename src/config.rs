@@ -3,6 +3,7 @@
 //! `DATABASE_URL`. Secrets are wrapped in [`Secret`] and never printed.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
@@ -53,6 +54,14 @@ pub struct Settings {
     pub specialist_ring_seconds: u32,
     /// How many rounds of ringing the specialists before a call fails.
     pub specialist_rounds: u32,
+    /// Whether callers hear "connecting you with ..." before callees are dialled.
+    pub announce_transfers: bool,
+    /// Where the FastAGI server listens (`agi://HOST:PORT/route` in the dialplan).
+    /// Loopback by default: AGI has no authentication, so only an Asterisk on the
+    /// same host (or a trusted network, if you change it) may reach it.
+    pub agi_listen: SocketAddr,
+    /// Most FastAGI sessions served at once; more wait to be accepted.
+    pub agi_max_sessions: usize,
 }
 
 impl Default for Settings {
@@ -70,6 +79,9 @@ impl Default for Settings {
             shutdown_drain_seconds: 30,
             specialist_ring_seconds: 30,
             specialist_rounds: 3,
+            announce_transfers: true,
+            agi_listen: SocketAddr::from(([127, 0, 0, 1], 4573)),
+            agi_max_sessions: 256,
         }
     }
 }

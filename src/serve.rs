@@ -16,6 +16,7 @@ use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
 use crate::app::{AppContext, CallRecencyBook, RoutingClock, StasisApp};
 use crate::ari::{AriClient, AriClientSettings, AriCredentials, run_events};
 use crate::call::CallSettings;
@@ -42,6 +43,14 @@ pub enum ServeError {
     /// The journal spool could not be read.
     #[error("journal: {0}")]
     Journal(#[from] crate::journal::JournalError),
+    /// The FastAGI listener could not bind its address.
+    #[error("cannot listen for FastAGI on {address}: {source}")]
+    Agi {
+        /// The `agi_listen` setting.
+        address: std::net::SocketAddr,
+        /// Why (address in use, not permitted...).
+        source: std::io::Error,
+    },
 }
 
 /// Runs the service until `shutdown` is cancelled (the CLI cancels it on SIGTERM or
@@ -78,6 +87,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         }
         None => RoutingClock::default(),
     };
+    let (agi_directory, agi_journal) = (directory.clone(), journal.clone());
     let context = Arc::new(AppContext {
         ari: ari.clone(),
         directory,
@@ -89,9 +99,27 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
                 settings.specialist_ring_seconds.into(),
             ),
             specialist_rounds: settings.specialist_rounds,
+            announce_transfers: settings.announce_transfers,
             ..CallSettings::default()
         },
     });
+
+    let agi_task = start_agi(
+        &settings,
+        AgiContext {
+            directory: agi_directory,
+            journal: agi_journal,
+            clock,
+            recency: CallRecencyBook::new(last_calls(&pool).await?),
+            flow: CallFlow {
+                specialist_ring_seconds: settings.specialist_ring_seconds,
+                specialist_rounds: settings.specialist_rounds,
+                announce_transfers: settings.announce_transfers,
+            },
+        },
+        shutdown.clone(),
+    )
+    .await?;
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let socket_stop = CancellationToken::new();
@@ -108,6 +136,10 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
 
     socket_stop.cancel();
     let _ = socket_task.await;
+    // The same token stopped the FastAGI listener; its sessions hold journal handles.
+    if let Err(error) = agi_task.await {
+        tracing::error!(%error, "FastAGI server panicked");
+    }
     // The app and its call tasks are gone, so is every journal handle: the writer
     // flushes what is queued and stops.
     match journal_task.await {
@@ -120,6 +152,26 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     pool.close().await;
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// Binds the FastAGI listener (`agi_listen`) and serves it until `shutdown`.
+async fn start_agi(
+    settings: &Settings,
+    context: AgiContext,
+    shutdown: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let address = settings.agi_listen;
+    let server = AgiServer::bind(
+        address,
+        Arc::new(context),
+        AgiServerSettings {
+            max_sessions: settings.agi_max_sessions,
+            ..AgiServerSettings::default()
+        },
+    )
+    .await
+    .map_err(|source| ServeError::Agi { address, source })?;
+    Ok(tokio::spawn(server.run(shutdown)))
 }
 
 /// When each staff member was last dialled, from the journal.

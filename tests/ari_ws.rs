@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use futures_util::SinkExt;
-use hotline::ari::{AriClient, AriClientSettings, AriCredentials, AriEvent, AriMessage, run_events};
+use hotline::ari::{
+    AriClient, AriClientSettings, AriCredentials, AriEvent, AriMessage, run_events,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -67,8 +69,13 @@ async fn answer_rest(mut stream: TcpStream) {
 }
 
 async fn play(stream: TcpStream, script: Script) {
+    // The error type is tungstenite's, sized as it is.
+    #[allow(clippy::result_large_err)]
     let check = |request: &Request, response: Response| {
-        let auth = request.headers().get("Authorization").map(|v| v.to_str().unwrap_or(""));
+        let auth = request
+            .headers()
+            .get("Authorization")
+            .map(|v| v.to_str().unwrap_or(""));
         // "hotline:secret" in Basic auth; the password travels only in the header.
         assert_eq!(auth, Some("Basic aG90bGluZTpzZWNyZXQ="));
         let query = request.uri().query().unwrap_or_default();
@@ -122,13 +129,19 @@ async fn events_arrive_in_order_unknown_ones_are_kept_and_a_reconnect_is_announc
         max_in_flight: 4,
     })
     .unwrap();
-    assert!(!format!("{client:?}").contains("secret"), "the password leaked into Debug");
+    assert!(
+        !format!("{client:?}").contains("secret"),
+        "the password leaked into Debug"
+    );
 
     let (tx, mut rx) = mpsc::unbounded_channel();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run_events(client, tx, shutdown.clone()));
 
-    assert!(matches!(next(&mut rx).await, AriMessage::Connected { reconnected: false }));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Connected { reconnected: false }
+    ));
     match next(&mut rx).await {
         AriMessage::Event(AriEvent::StasisStart { args, channel, .. }) => {
             assert_eq!(args, ["line=122"]);
@@ -144,8 +157,14 @@ async fn events_arrive_in_order_unknown_ones_are_kept_and_a_reconnect_is_announc
         next(&mut rx).await,
         AriMessage::Event(AriEvent::Unknown { kind, .. }) if kind.is_empty()
     ));
-    assert!(matches!(next(&mut rx).await, AriMessage::Disconnected { .. }));
-    assert!(matches!(next(&mut rx).await, AriMessage::Connected { reconnected: true }));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Disconnected { .. }
+    ));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Connected { reconnected: true }
+    ));
     assert!(matches!(
         next(&mut rx).await,
         AriMessage::Event(AriEvent::Dial { dialstatus, .. }) if dialstatus == "BUSY"
@@ -182,7 +201,10 @@ async fn while_ari_is_unreachable_the_client_keeps_retrying_and_stops_on_shutdow
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run_events(client, tx, shutdown.clone()));
     for _ in 0..3 {
-        assert!(matches!(next(&mut rx).await, AriMessage::Disconnected { .. }));
+        assert!(matches!(
+            next(&mut rx).await,
+            AriMessage::Disconnected { .. }
+        ));
     }
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), task)

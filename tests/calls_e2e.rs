@@ -326,3 +326,105 @@ fn line_117_has_its_own_menu() {
         ])]
     );
 }
+
+#[test]
+fn on_sigterm_a_waiting_caller_is_handed_to_the_dialplan_fallback() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let work = work_dir("sigterm_hand_back");
+    let directory = Directory::demo("sigterm_hand_back", &[]);
+    let service = Service::start_with(
+        &directory,
+        TUESDAY_MORNING,
+        &work,
+        "hotline-serve.log",
+        &[("HOTLINE_SHUTDOWN_DRAIN_SECONDS", "1")],
+    );
+    let staff01 = Sipp::phone("staff01", Phone::NeverAnswers, &work);
+    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
+    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
+    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
+    let citizen = Sipp::citizen("122", Some("1"), 20_000, &work);
+    // The digit at 1 s, "connecting" for about 3 s: staff01 rings by 5.5 s.
+    std::thread::sleep(std::time::Duration::from_millis(5_500));
+    let log = service.stop();
+    assert!(log.contains("handed back to the dialplan"), "{log}");
+    // The dialplan's fallback rings the specialists; spec01 answers.
+    citizen.assert_success();
+    staff01.assert_success();
+    spec01.assert_success();
+    spec02.assert_success();
+    spec03.assert_success();
+    assert_asterisk_idle();
+    assert_eq!(
+        directory.rows("SELECT decision_mode, outcome::text FROM call_record"),
+        [row(&[Some("automatic"), Some("handed_to_dialplan")])]
+    );
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        attempts(&[("PJSIP/staff01", "cancelled")])
+    );
+    drop(lock);
+}
+
+#[test]
+fn after_a_crash_the_next_instance_adopts_the_caller_and_hangs_up_orphan_legs() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let work = work_dir("crash_adopt");
+    // A short menu, so the adopted caller (whose digit went to the crashed
+    // instance) reaches the specialists quickly; staff ring long enough for their
+    // leg to outlive the crash.
+    let directory = Directory::demo(
+        "crash_adopt",
+        &[
+            "UPDATE line SET greeting_prompt = NULL, menu_prompt = 'hotline/stay-on-line'",
+            "UPDATE topic SET attempt_timeout_seconds = 60",
+        ],
+    );
+    let first = Service::start(&directory, TUESDAY_MORNING, &work);
+    let staff01 = Sipp::phone("staff01", Phone::NeverAnswers, &work);
+    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
+    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
+    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
+    let citizen = Sipp::citizen("122", Some("1"), 30_000, &work);
+    // staff01 rings by about 2.5 s (short menu stopped by the digit at 1 s, then
+    // "connecting"): crash while it rings.
+    std::thread::sleep(std::time::Duration::from_millis(5_500));
+    first.crash();
+    let second = Service::start_with(&directory, TUESDAY_MORNING, &work, "second.log", &[]);
+    citizen.assert_success();
+    staff01.assert_success(); // its orphan leg was hung up: CANCEL
+    spec01.assert_success();
+    spec02.assert_success();
+    spec03.assert_success();
+    let log = second.stop();
+    assert!(log.contains("adopting a caller left in Stasis"), "{log}");
+    assert!(log.contains("hanging up an orphan leg"), "{log}");
+    assert_asterisk_idle();
+    // One record for the call, completed by the second instance.
+    assert_eq!(
+        directory.rows("SELECT decision_mode, outcome::text, answered_target FROM call_record"),
+        [row(&[
+            Some("no_input"),
+            Some("answered_by_specialist"),
+            Some("PJSIP/spec01")
+        ])]
+    );
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        attempts(&[
+            ("PJSIP/staff01", "cancelled"),
+            ("PJSIP/spec01", "answered"),
+            ("PJSIP/spec02", "cancelled"),
+            ("PJSIP/spec03", "cancelled"),
+        ])
+    );
+    drop(lock);
+}

@@ -113,8 +113,16 @@ async fn a_calls_facts_become_its_rows(pool: PgPool) {
     assert_eq!(
         attempt_rows(&pool).await,
         [
-            ("c1-leg3".to_owned(), "PJSIP/staff02".to_owned(), Some("busy".to_owned())),
-            ("c1-leg4".to_owned(), "PJSIP/staff01".to_owned(), Some("answered".to_owned())),
+            (
+                "c1-leg3".to_owned(),
+                "PJSIP/staff02".to_owned(),
+                Some("busy".to_owned())
+            ),
+            (
+                "c1-leg4".to_owned(),
+                "PJSIP/staff01".to_owned(),
+                Some("answered".to_owned())
+            ),
         ]
     );
     let (name, answered): (Option<String>, Option<DateTime<Utc>>) =

@@ -57,9 +57,13 @@ pub(super) async fn run_call(
                 input = inputs.recv() => match input {
                     Some(TaskInput::Call(input)) => call.handle_input(Utc::now(), input),
                     Some(TaskInput::Resync(alive)) => resync(&mut call, &alive),
-                    // The dispatcher is gone (shutdown): hand the caller back.
+                    // The dispatcher is gone (shutdown): a caller still waiting goes
+                    // back to the dialplan; a connected call stays bridged.
                     None => {
-                        hand_back(&call, &context).await;
+                        if call.hand_back(Utc::now()) {
+                            tracing::info!("handed back to the dialplan at shutdown");
+                            drain_commands(&mut call, &context).await;
+                        }
                         break;
                     }
                 },
@@ -87,24 +91,6 @@ fn resync(call: &mut Call, alive: &HashSet<String>) {
         };
         tracing::info!(?input, "channel vanished while the event socket was down");
         call.handle_input(now, input);
-    }
-}
-
-/// Shutdown with the call in progress: send the caller back to the dialplan, whose
-/// fallback reaches the specialists, and cancel our legs.
-async fn hand_back(call: &Call, context: &AppContext) {
-    for channel in call.channels() {
-        if &channel == call.caller() {
-            let ari = &context.ari;
-            if let Err(error) = ari.set_variable(&channel.0, "HOTLINE_FALLBACK", "1").await {
-                tracing::warn!(%error, "could not mark the caller for the dialplan fallback");
-            }
-            if let Err(error) = ari.continue_in_dialplan(&channel.0).await {
-                tracing::warn!(%error, "could not hand the caller back to the dialplan");
-            }
-        } else if let Err(error) = context.ari.hangup(&channel.0, "normal").await {
-            tracing::warn!(%error, leg = %channel, "could not cancel a leg at shutdown");
-        }
     }
 }
 
@@ -203,6 +189,18 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
         },
         CallCommand::HangupLeg(leg) => {
             log_err(ari.hangup(&leg.0, "normal").await.map(drop), "hang up leg");
+            None
+        }
+        CallCommand::ContinueInDialplan => {
+            // The dialplan after Stasis() sends HOTLINE_FALLBACK=1 to the specialists.
+            log_err(
+                ari.set_variable(caller, "HOTLINE_FALLBACK", "1").await,
+                "mark for the dialplan fallback",
+            );
+            log_err(
+                ari.continue_in_dialplan(caller).await.map(drop),
+                "continue in the dialplan",
+            );
             None
         }
         CallCommand::HangupCaller => {

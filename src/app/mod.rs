@@ -18,9 +18,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::ari::{AriClient, AriMessage};
+use crate::call::AttemptResult;
 use crate::call::{Call, CallInput, CallSettings, CallStart, ChannelId};
 use crate::directory::DirectoryCache;
-use crate::journal::Journal;
+use crate::journal::{Journal, JournalRecord, RecordKind};
 use crate::pii::Pii;
 use crate::routing::{LineNumber, StaffId};
 
@@ -186,10 +187,16 @@ impl StasisApp {
                     }
                 }
                 Routed::ToCall { call_key, input } => self.deliver(&call_key, input),
+                Routed::LeftBridge { bridge, remaining } => {
+                    if !self.calls.contains_key(translate::call_key_of(&bridge)) {
+                        self.clean_up_orphan_bridge(&bridge, &remaining).await;
+                    }
+                }
                 Routed::Ignore => {}
             },
-            AriMessage::Connected { reconnected: true } => self.resync().await,
-            AriMessage::Connected { reconnected: false } => {}
+            // Also at the first connection: a previous instance may have left callers
+            // in Stasis, legs ringing or bridges behind.
+            AriMessage::Connected { .. } => self.resync().await,
             AriMessage::Disconnected { reason } => {
                 tracing::warn!(%reason, calls = self.calls.len(), "event socket lost; calls continue");
             }
@@ -270,14 +277,30 @@ impl StasisApp {
         for task in self.calls.values() {
             let _ = task.send(TaskInput::Resync(alive.clone()));
         }
+        // Callers and callees still talking in a bridge of a previous instance (left
+        // bridged at its shutdown) are not disturbed.
+        let talking: HashSet<&String> = bridges
+            .iter()
+            .filter(|b| b.id.ends_with("-bridge") && b.channels.len() > 1)
+            .flat_map(|b| &b.channels)
+            .collect();
         for channel in channels.into_iter().filter(|c| ours.contains(&c.id)) {
             let key = translate::call_key_of(&channel.id).to_owned();
-            if self.calls.contains_key(&key) {
+            if self.calls.contains_key(&key) || talking.contains(&channel.id) {
                 continue;
             }
             if is_leg(&channel.id) {
                 tracing::info!(leg = %channel.id, "hanging up an orphan leg");
                 let _ = ari.hangup(&channel.id, "normal").await;
+                // Its attempt was journaled as started by the instance that lost it.
+                self.context.journal.record(JournalRecord {
+                    call_key: key,
+                    kind: RecordKind::AttemptEnded {
+                        leg: channel.id.clone(),
+                        result: AttemptResult::Cancelled.as_str().to_owned(),
+                        at: Utc::now(),
+                    },
+                });
             } else {
                 tracing::info!(call_id = %channel.id, "adopting a caller left in Stasis");
                 let line = channel.dialplan.exten.clone();
@@ -286,10 +309,24 @@ impl StasisApp {
         }
         for bridge in bridges {
             let key = translate::call_key_of(&bridge.id);
-            if bridge.id.ends_with("-bridge") && !self.calls.contains_key(key) {
-                tracing::info!(bridge = %bridge.id, "destroying an orphan bridge");
-                let _ = ari.destroy_bridge(&bridge.id).await;
+            if bridge.id.ends_with("-bridge")
+                && !self.calls.contains_key(key)
+                && bridge.channels.len() < 2
+            {
+                self.clean_up_orphan_bridge(&bridge.id, &bridge.channels)
+                    .await;
             }
         }
+    }
+
+    /// A bridge no call owns lost a party (a conversation left bridged by a previous
+    /// instance ended): hang up whoever is left and destroy it.
+    async fn clean_up_orphan_bridge(&self, bridge: &str, remaining: &[String]) {
+        tracing::info!(bridge, "cleaning up an orphan bridge");
+        let ari = &self.context.ari;
+        for channel in remaining {
+            let _ = ari.hangup(channel, "normal").await;
+        }
+        let _ = ari.destroy_bridge(bridge).await;
     }
 }

@@ -29,7 +29,15 @@ pub enum Routed {
         /// What it means.
         input: CallInput,
     },
-    /// Nothing for any call (our own leg's StasisStart, bridge events, ...).
+    /// A channel left one of our bridges; if no call owns it any more, the
+    /// dispatcher cleans it up.
+    LeftBridge {
+        /// The bridge id.
+        bridge: String,
+        /// Channels still in it.
+        remaining: Vec<String>,
+    },
+    /// Nothing for any call (bridge entries, unmodelled events, ...).
     Ignore,
 }
 
@@ -122,6 +130,12 @@ pub fn route_event(event: AriEvent) -> Routed {
             Routed::ToCall {
                 call_key: key,
                 input,
+            }
+        }
+        AriEvent::ChannelLeftBridge { bridge, .. } if bridge.id.ends_with("-bridge") => {
+            Routed::LeftBridge {
+                bridge: bridge.id,
+                remaining: bridge.channels,
             }
         }
         AriEvent::PlaybackFinished { playback } => {

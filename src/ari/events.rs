@@ -193,5 +193,6 @@ pub const EVENT_FILTER: &[&str] = &[
     "ChannelDestroyed",
     "Dial",
     "PlaybackFinished",
+    "ChannelLeftBridge",
     "ApplicationReplaced",
 ];

@@ -148,6 +148,9 @@ pub enum CallOutcome {
     Abandoned,
     /// Nobody could take the call (or the service could not place it).
     Failed,
+    /// Given back to the dialplan (the service was shutting down), whose fallback
+    /// rings the specialists.
+    HandedToDialplan,
 }
 
 impl CallOutcome {
@@ -158,6 +161,7 @@ impl CallOutcome {
             Self::AnsweredBySpecialist => "answered_by_specialist",
             Self::Abandoned => "abandoned",
             Self::Failed => "failed",
+            Self::HandedToDialplan => "handed_to_dialplan",
         }
     }
 }
@@ -235,6 +239,8 @@ pub enum CallCommand {
     HangupLeg(ChannelId),
     /// Hang up the caller (the call failed, or the callee hung up).
     HangupCaller,
+    /// Send the caller back to the dialplan, marked for its specialists' fallback.
+    ContinueInDialplan,
     /// Create a mixing bridge with the given id and put the caller and the leg in it.
     Bridge {
         /// Id chosen by the call.
@@ -506,6 +512,25 @@ impl Call {
             _ => None,
         };
         Some(state_deadline.map_or(self.hard_deadline, |d| d.min(self.hard_deadline)))
+    }
+
+    /// The service is shutting down and the call is not over: a caller still in the
+    /// menu or waiting for a callee goes back to the dialplan (its fallback rings the
+    /// specialists) and ringing legs are cancelled. A connected call is left alone:
+    /// the bridge keeps caller and callee talking without us. Returns whether the
+    /// call was handed back.
+    pub fn hand_back(&mut self, now: DateTime<Utc>) -> bool {
+        if matches!(self.state, State::Connected { .. } | State::Finished) {
+            return false;
+        }
+        self.release(now);
+        if self.ringing {
+            self.ringing = false;
+            self.commands.push_back(CallCommand::StopRinging);
+        }
+        self.commands.push_back(CallCommand::ContinueInDialplan);
+        self.ended(CallOutcome::HandedToDialplan, now);
+        true
     }
 
     /// Time has passed: fire whatever deadline is due.

@@ -444,3 +444,28 @@ fn without_announcements_staff_are_dialled_right_after_the_decision() {
     assert!(commands.contains(&CallCommand::StartRinging));
     assert_eq!(dialled(&commands)[0].1, "PJSIP/staff01");
 }
+
+#[test]
+fn at_shutdown_a_waiting_caller_goes_back_to_the_dialplan_and_a_talking_one_stays() {
+    let mut h = Harness::new("122", WORKING);
+    hunt(&mut h, '1');
+    assert!(h.call.hand_back(h.now));
+    let commands = h.commands();
+    assert!(commands.contains(&CallCommand::HangupLeg(leg("c1-leg3"))));
+    assert!(commands.contains(&CallCommand::ContinueInDialplan));
+    assert!(!commands.contains(&CallCommand::HangupCaller));
+    assert!(matches!(
+        journal(&commands).last(),
+        Some(JournalEntry::Ended {
+            outcome: CallOutcome::HandedToDialplan,
+            ..
+        })
+    ));
+    assert!(h.call.is_finished());
+
+    let mut talking = Harness::new("122", WORKING);
+    hunt(&mut talking, '1');
+    talking.input(CallInput::LegAnswered(leg("c1-leg3")));
+    assert!(!talking.call.hand_back(talking.now));
+    assert!(talking.commands().is_empty());
+}

@@ -159,7 +159,18 @@ impl Service {
     /// Starts it with the routing clock at `clock_start`; returns once its event
     /// socket is connected.
     pub fn start(directory: &Directory, clock_start: &str, work: &Path) -> Self {
-        let log = work.join("hotline-serve.log");
+        Self::start_with(directory, clock_start, work, "hotline-serve.log", &[])
+    }
+
+    /// Like [`Service::start`], with its own log file name and extra settings.
+    pub fn start_with(
+        directory: &Directory,
+        clock_start: &str,
+        work: &Path,
+        log_name: &str,
+        settings: &[(&str, &str)],
+    ) -> Self {
+        let log = work.join(log_name);
         let spool = work.join("journal.spool");
         let child = Command::new(env!("CARGO_BIN_EXE_hotline"))
             .arg("serve")
@@ -171,6 +182,7 @@ impl Service {
             .env("HOTLINE_SHUTDOWN_DRAIN_SECONDS", "5")
             .env("HOTLINE_AGI_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "hotline=debug")
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(File::create(&log).expect("service log"))
@@ -200,6 +212,13 @@ impl Service {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Kills it without warning, as a crash would.
+    pub fn crash(mut self) {
+        let mut child = self.child.take().expect("running");
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     /// SIGTERM, then waits for a clean exit (the journal is flushed by then).
