@@ -91,10 +91,15 @@ impl AgiServer {
         } = self;
         let limit = Arc::new(Semaphore::new(settings.max_sessions.max(1)));
         let mut sessions = JoinSet::new();
-        tracing::info!(address = ?listener.local_addr().ok(), max_sessions = settings.max_sessions, "FastAGI listening");
+        match listener.local_addr() {
+            Ok(address) => {
+                tracing::info!(%address, max_sessions = settings.max_sessions, "FastAGI listening");
+            }
+            Err(error) => tracing::warn!(%error, "FastAGI listening on an unknown address"),
+        }
         loop {
             // Reap finished sessions so the set does not grow with the uptime.
-            while sessions.try_join_next().is_some() {}
+            reap(&mut sessions);
             let permit = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
@@ -117,6 +122,7 @@ impl AgiServer {
             );
         }
         drop(listener);
+        reap(&mut sessions);
         let in_flight = sessions.len();
         if in_flight > 0 {
             tracing::info!(
@@ -136,6 +142,15 @@ impl AgiServer {
             sessions.shutdown().await;
         }
         tracing::info!("FastAGI stopped");
+    }
+}
+
+/// Forgets finished sessions; a panic in one is logged (the others go on).
+fn reap(sessions: &mut JoinSet<()>) {
+    while let Some(finished) = sessions.try_join_next() {
+        if let Err(error) = finished {
+            tracing::error!(%error, "FastAGI session panicked");
+        }
     }
 }
 
