@@ -12,6 +12,7 @@
 //!   routing policy `(line, choice, instant, snapshot) -> Decision` with its reason.
 //!
 //! - [`call`]: the per-call state machine: ARI facts in, commands out, time passed in.
+//! - [`queue`]: the specialists' queue: waiting calls, specialists' states, offers.
 //!
 //! Adapters around it:
 //! - [`ari`]: typed ARI REST, typed events and the event WebSocket with reconnection.
@@ -21,6 +22,8 @@
 //! - [`journal`]: call records written off the call path, never lost (spool file).
 //! - [`directory`]: the Postgres directory: repository, snapshot cache refreshed by
 //!   LISTEN/NOTIFY, calendar import and the demo directory.
+//! - [`http`]: the operator console: API (axum), sign-in and roles, appeals, live
+//!   events (SSE), health, and the Russian web pages compiled into the binary.
 //! - [`config`]: settings from a file and `HOTLINE_*` variables; secrets hidden.
 //! - [`serve`]: `hotline serve`: wires the adapters, runs until SIGTERM.
 //! - [`cli`]: the `hotline` command line (clap), thin glue over the above.
@@ -33,7 +36,9 @@ pub mod call;
 pub mod cli;
 pub mod config;
 pub mod directory;
+pub mod http;
 pub mod journal;
 pub mod pii;
+pub mod queue;
 pub mod routing;
 pub mod serve;
