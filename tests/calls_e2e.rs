@@ -32,6 +32,33 @@ fn attempts(pairs: &[(&str, &str)]) -> Vec<Vec<Option<String>>> {
         .collect()
 }
 
+/// The specialists' phones: spec01 answers, spec02 and spec03 ring until cancelled.
+struct Specialists([Sipp; 3]);
+
+impl Specialists {
+    fn ring(work: &std::path::Path) -> Self {
+        Self([
+            Sipp::phone("spec01", Phone::Answers, work),
+            Sipp::phone("spec02", Phone::NeverAnswers, work),
+            Sipp::phone("spec03", Phone::NeverAnswers, work),
+        ])
+    }
+
+    /// spec01 talked, the other two were cancelled: all three SIPp scenarios passed.
+    fn assert_success(self) {
+        for phone in self.0 {
+            phone.assert_success();
+        }
+    }
+}
+
+/// The attempts of a call [`Specialists`] took.
+const SPEC01_ANSWERS: [(&str, &str); 3] = [
+    ("PJSIP/spec01", "answered"),
+    ("PJSIP/spec02", "cancelled"),
+    ("PJSIP/spec03", "cancelled"),
+];
+
 /// Everything a test needs, torn down in the right order.
 struct Scene {
     _lock: SandboxLock,
@@ -154,16 +181,12 @@ fn when_every_staff_member_fails_the_specialists_take_the_call() {
         scene.phone("staff02", Phone::Busy),
         scene.phone("staff03", Phone::Busy),
     ];
-    let spec01 = scene.phone("spec01", Phone::Answers);
-    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
-    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    let specialists = Specialists::ring(&scene.work);
     Sipp::citizen("122", Some("1"), 18_000, &scene.work).assert_success();
     for phone in staff {
         phone.assert_success();
     }
-    spec01.assert_success();
-    spec02.assert_success();
-    spec03.assert_success();
+    specialists.assert_success();
     let directory = scene.finish();
     assert_eq!(
         directory.rows(ATTEMPTS),
@@ -171,9 +194,9 @@ fn when_every_staff_member_fails_the_specialists_take_the_call() {
             ("PJSIP/staff01", "busy"),
             ("PJSIP/staff02", "busy"),
             ("PJSIP/staff03", "busy"),
-            ("PJSIP/spec01", "answered"),
-            ("PJSIP/spec02", "cancelled"),
-            ("PJSIP/spec03", "cancelled"),
+            SPEC01_ANSWERS[0],
+            SPEC01_ANSWERS[1],
+            SPEC01_ANSWERS[2],
         ])
     );
     assert_eq!(
@@ -192,13 +215,9 @@ fn after_hours_the_specialists_take_the_call() {
         return;
     }
     let scene = Scene::new("after_hours", TUESDAY_NIGHT, &[]);
-    let spec01 = scene.phone("spec01", Phone::Answers);
-    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
-    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    let specialists = Specialists::ring(&scene.work);
     Sipp::citizen("122", Some("1"), 12_000, &scene.work).assert_success();
-    spec01.assert_success();
-    spec02.assert_success();
-    spec03.assert_success();
+    specialists.assert_success();
     let directory = scene.finish();
     assert_eq!(
         directory.rows(CALLS),
@@ -210,14 +229,7 @@ fn after_hours_the_specialists_take_the_call() {
             Some("PJSIP/spec01")
         ])]
     );
-    assert_eq!(
-        directory.rows(ATTEMPTS),
-        attempts(&[
-            ("PJSIP/spec01", "answered"),
-            ("PJSIP/spec02", "cancelled"),
-            ("PJSIP/spec03", "cancelled"),
-        ])
-    );
+    assert_eq!(directory.rows(ATTEMPTS), attempts(&SPEC01_ANSWERS));
 }
 
 #[test]
@@ -258,13 +270,9 @@ fn without_a_digit_the_menu_is_offered_again_then_specialists_answer() {
         TUESDAY_MORNING,
         &["UPDATE line SET greeting_prompt = NULL, menu_prompt = 'hotline/stay-on-line'"],
     );
-    let spec01 = scene.phone("spec01", Phone::Answers);
-    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
-    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    let specialists = Specialists::ring(&scene.work);
     Sipp::citizen("122", None, 22_000, &scene.work).assert_success();
-    spec01.assert_success();
-    spec02.assert_success();
-    spec03.assert_success();
+    specialists.assert_success();
     let directory = scene.finish();
     assert_eq!(
         directory.rows(CALLS),
@@ -306,14 +314,10 @@ fn line_117_has_its_own_menu() {
         return;
     }
     let scene = Scene::new("line_117", TUESDAY_MORNING, &[]);
-    let spec01 = scene.phone("spec01", Phone::Answers);
-    let spec02 = scene.phone("spec02", Phone::NeverAnswers);
-    let spec03 = scene.phone("spec03", Phone::NeverAnswers);
+    let specialists = Specialists::ring(&scene.work);
     // On 117, 1 is contract military service: specialists handle it themselves.
     Sipp::citizen("117", Some("1"), 10_000, &scene.work).assert_success();
-    spec01.assert_success();
-    spec02.assert_success();
-    spec03.assert_success();
+    specialists.assert_success();
     let directory = scene.finish();
     assert_eq!(
         directory.rows(CALLS),
@@ -344,9 +348,7 @@ fn on_sigterm_a_waiting_caller_is_handed_to_the_dialplan_fallback() {
         &[("HOTLINE_SHUTDOWN_DRAIN_SECONDS", "1")],
     );
     let staff01 = Sipp::phone("staff01", Phone::NeverAnswers, &work);
-    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
-    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
-    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
+    let specialists = Specialists::ring(&work);
     let citizen = Sipp::citizen("122", Some("1"), 20_000, &work);
     // The digit at 1 s, "connecting" for about 3 s: staff01 rings by 5.5 s.
     std::thread::sleep(std::time::Duration::from_millis(5_500));
@@ -355,9 +357,7 @@ fn on_sigterm_a_waiting_caller_is_handed_to_the_dialplan_fallback() {
     // The dialplan's fallback rings the specialists; spec01 answers.
     citizen.assert_success();
     staff01.assert_success();
-    spec01.assert_success();
-    spec02.assert_success();
-    spec03.assert_success();
+    specialists.assert_success();
     assert_asterisk_idle();
     assert_eq!(
         directory.rows("SELECT decision_mode, outcome::text FROM call_record"),
@@ -390,9 +390,7 @@ fn after_a_crash_the_next_instance_adopts_the_caller_and_hangs_up_orphan_legs() 
     );
     let first = Service::start(&directory, TUESDAY_MORNING, &work);
     let staff01 = Sipp::phone("staff01", Phone::NeverAnswers, &work);
-    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
-    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
-    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
+    let specialists = Specialists::ring(&work);
     let citizen = Sipp::citizen("122", Some("1"), 30_000, &work);
     // staff01 rings by about 2.5 s (short menu stopped by the digit at 1 s, then
     // "connecting"): crash while it rings.
@@ -401,9 +399,7 @@ fn after_a_crash_the_next_instance_adopts_the_caller_and_hangs_up_orphan_legs() 
     let second = Service::start_with(&directory, TUESDAY_MORNING, &work, "second.log", &[]);
     citizen.assert_success();
     staff01.assert_success(); // its orphan leg was hung up: CANCEL
-    spec01.assert_success();
-    spec02.assert_success();
-    spec03.assert_success();
+    specialists.assert_success();
     let log = second.stop();
     assert!(log.contains("adopting a caller left in Stasis"), "{log}");
     assert!(log.contains("hanging up an orphan leg"), "{log}");
@@ -421,9 +417,9 @@ fn after_a_crash_the_next_instance_adopts_the_caller_and_hangs_up_orphan_legs() 
         directory.rows(ATTEMPTS),
         attempts(&[
             ("PJSIP/staff01", "cancelled"),
-            ("PJSIP/spec01", "answered"),
-            ("PJSIP/spec02", "cancelled"),
-            ("PJSIP/spec03", "cancelled"),
+            SPEC01_ANSWERS[0],
+            SPEC01_ANSWERS[1],
+            SPEC01_ANSWERS[2],
         ])
     );
     drop(lock);
