@@ -298,6 +298,123 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "dial_attempt_result_when_ended",
         "an attempt has a result exactly when it has ended / у попытки есть результат тогда и только тогда, когда она завершена",
     ),
+    // console (src/http): accounts, sessions, appeals
+    (
+        "console_user_pkey",
+        "each console user id appears once / идентификатор пользователя консоли должен быть уникален",
+    ),
+    (
+        "console_user_login_unique",
+        "this login is taken / такой логин уже занят",
+    ),
+    (
+        "console_user_login_format",
+        "a login is 2 to 64 characters: lowercase latin letters, digits, . _ - (first a letter or digit) / логин — от 2 до 64 символов: строчная латиница, цифры, . _ - (первый — буква или цифра)",
+    ),
+    (
+        "console_user_password_hash_is_argon2",
+        "only argon2 password hashes are stored / хранится только хеш пароля argon2",
+    ),
+    (
+        "console_user_full_name_not_blank",
+        "a console user needs a full name / у пользователя консоли должно быть ФИО",
+    ),
+    (
+        "console_user_role_known",
+        "the role is specialist, staff or admin / роль — specialist (специалист), staff (сотрудник организации) или admin (администратор)",
+    ),
+    (
+        "console_user_specialist_once",
+        "a specialist has one console login / у специалиста может быть только одна учётная запись консоли",
+    ),
+    (
+        "console_user_staff_has_organisation",
+        "a staff member's login must name their organisation / для сотрудника организации нужно указать организацию",
+    ),
+    (
+        "console_user_organisation_only_for_staff",
+        "only staff logins belong to an organisation / организация указывается только для сотрудников организаций (роль staff)",
+    ),
+    (
+        "console_user_specialist_only_for_specialists",
+        "only a specialist login links to a specialist / ссылка на специалиста указывается только для роли specialist",
+    ),
+    (
+        "console_user_organisation_known",
+        "the organisation must exist in the directory / организация должна быть в справочнике",
+    ),
+    (
+        "console_user_specialist_known",
+        "the specialist must exist in the directory / специалист должен быть в справочнике",
+    ),
+    (
+        "console_session_pkey",
+        "each session id appears once / идентификатор сеанса должен быть уникален",
+    ),
+    (
+        "console_session_secret_hash_is_sha256",
+        "a session stores a SHA-256 of its secret / в сеансе хранится SHA-256 секрета",
+    ),
+    (
+        "console_session_user_id_fkey",
+        "a session belongs to an existing console user / сеанс относится к существующему пользователю консоли",
+    ),
+    (
+        "console_session_expires_after_creation",
+        "a session expires after it starts / сеанс истекает позже, чем начинается",
+    ),
+    (
+        "appeal_pkey",
+        "each appeal id appears once / номер обращения должен быть уникален",
+    ),
+    (
+        "appeal_line_is_digits",
+        "the line is a short number of 2 to 6 digits, e.g. 122 / линия — короткий номер из 2–6 цифр, например 122",
+    ),
+    (
+        "appeal_topic_known",
+        "the topic must exist in the directory / тема должна быть в справочнике",
+    ),
+    (
+        "appeal_has_organisation",
+        "an appeal needs a responsible organisation: choose one, or a topic that has a responsible agency / у обращения должна быть ответственная организация: укажите её или тему, у которой есть ответственный орган",
+    ),
+    (
+        "appeal_organisation_known",
+        "the responsible organisation must exist in the directory / ответственная организация должна быть в справочнике",
+    ),
+    (
+        "appeal_caller_number_is_phone",
+        "the caller's number is 2 to 20 digits with an optional leading + / номер заявителя — от 2 до 20 цифр, можно с + в начале",
+    ),
+    (
+        "appeal_note_length",
+        "the note is at most 4000 characters / текст обращения — не более 4000 символов",
+    ),
+    (
+        "appeal_done_note_length",
+        "the completion note is at most 4000 characters / отметка о выполнении — не более 4000 символов",
+    ),
+    (
+        "appeal_status_known",
+        "an appeal's status is new or done / статус обращения — new (новое) или done (выполнено)",
+    ),
+    (
+        "appeal_done_fields_only_when_done",
+        "who and when completed an appeal is recorded exactly when it is done / кто и когда выполнил обращение, указывается тогда и только тогда, когда оно выполнено",
+    ),
+    (
+        "appeal_callback_needs_number",
+        "a callback needs the caller's number / для обратного звонка нужен номер заявителя",
+    ),
+    (
+        "appeal_created_by_fkey",
+        "the appeal's author must be a console user (who cannot be deleted while their appeals exist; deactivate them instead) / автор обращения — пользователь консоли (его нельзя удалить, пока есть его обращения; отключите его)",
+    ),
+    (
+        "appeal_done_by_fkey",
+        "who completed the appeal must be a console user (who cannot be deleted while their appeals exist; deactivate them instead) / выполнивший обращение — пользователь консоли (его нельзя удалить, пока есть его обращения; отключите его)",
+    ),
 ];
 
 /// The human explanation ("English / Russian") of a constraint named in the schema,
