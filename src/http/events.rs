@@ -1,0 +1,430 @@
+//! Live updates for the console: typed [`ConsoleEvent`]s on one broadcast channel
+//! ([`ConsoleEvents`]), delivered to browsers as Server-Sent Events by
+//! `GET /api/events`, each only to the users allowed to see it
+//! ([`ConsoleEvent::audience`]).
+//!
+//! Any module publishes with [`ConsoleEvents::publish`]; the service creates one
+//! `ConsoleEvents` and hands clones to whoever needs it. Today two sources feed it
+//! ([`start_event_sources`]):
+//!
+//! - the database's `appeal_changed` notifications (so appeals written by another
+//!   instance or in psql show up too), on a connection of their own that is
+//!   re-established with backoff; after a reconnect a [`ConsoleEvent::Resync`] tells
+//!   browsers to reload, as notifications sent meanwhile are lost;
+//! - the directory cache's change signal ([`ConsoleEvent::DirectoryChanged`]).
+//!
+//! Events are hints, never the data itself: a browser that receives one reloads what
+//! it shows through the ordinary, authorised endpoints. So a slow browser that misses
+//! events (the channel keeps the last [`CAPACITY`]) only needs a `resync`, which it
+//! gets.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::HttpState;
+use super::auth::CurrentUser;
+use super::error::HttpError;
+use crate::directory::DirectoryCache;
+use crate::routing::OrganisationCode;
+
+/// The channel the schema's `appeal_notify` trigger notifies on.
+pub const APPEAL_CHANNEL: &str = "appeal_changed";
+
+/// The `application_name` of the listener's connection, for `pg_stat_activity`.
+pub const LISTENER_APPLICATION_NAME: &str = "hotline-console-listener";
+
+/// Events kept for slow subscribers before they are told to resync.
+pub const CAPACITY: usize = 1024;
+
+/// Something a console may want to show at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConsoleEvent {
+    /// A new appeal for `organisation`.
+    AppealCreated {
+        /// Its number.
+        id: i64,
+        /// The responsible organisation: decides who is told.
+        organisation: OrganisationCode,
+    },
+    /// An appeal was marked done.
+    AppealDone {
+        /// Its number.
+        id: i64,
+        /// The responsible organisation.
+        organisation: OrganisationCode,
+    },
+    /// An appeal changed otherwise (edited in SQL, reassigned).
+    AppealChanged {
+        /// Its number.
+        id: i64,
+        /// The responsible organisation after the change.
+        organisation: OrganisationCode,
+    },
+    /// The directory was reloaded (rosters, hours, topics): who is on duty may differ.
+    DirectoryChanged,
+    /// Events may have been lost (listener reconnected, browser too slow): reload all.
+    Resync,
+}
+
+/// Who may receive an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Audience {
+    /// Every signed-in user.
+    Everyone,
+    /// Specialists and admins: call handling (queues, transfers, specialists' states).
+    ContactCenter,
+    /// Whoever may see this organisation's appeals.
+    AppealsOf(OrganisationCode),
+}
+
+impl ConsoleEvent {
+    /// The SSE event name (`event:` line), what the browser's listener subscribes to.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::AppealCreated { .. } => "appeal_created",
+            Self::AppealDone { .. } => "appeal_done",
+            Self::AppealChanged { .. } => "appeal_changed",
+            Self::DirectoryChanged => "directory_changed",
+            Self::Resync => "resync",
+        }
+    }
+
+    /// Who may receive it. New variants must pick one; call events are
+    /// [`Audience::ContactCenter`].
+    pub fn audience(&self) -> Audience {
+        match self {
+            Self::AppealCreated { organisation, .. }
+            | Self::AppealDone { organisation, .. }
+            | Self::AppealChanged { organisation, .. } => Audience::AppealsOf(organisation.clone()),
+            Self::DirectoryChanged | Self::Resync => Audience::Everyone,
+        }
+    }
+}
+
+/// The console's event channel. Cheap to clone; every clone publishes to the same
+/// subscribers.
+#[derive(Clone, Debug)]
+pub struct ConsoleEvents {
+    /// Broadcast: each subscriber gets every event (and filters by audience).
+    sender: broadcast::Sender<ConsoleEvent>,
+}
+
+impl Default for ConsoleEvents {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ConsoleEvents {
+    /// A channel keeping [`CAPACITY`] events for slow subscribers.
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(CAPACITY);
+        Self { sender }
+    }
+
+    /// Sends an event to every open console that may see it. Never blocks; with no
+    /// console open the event is simply dropped.
+    pub fn publish(&self, event: ConsoleEvent) {
+        let _ = self.sender.send(event);
+    }
+
+    /// A receiver of every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<ConsoleEvent> {
+        self.sender.subscribe()
+    }
+}
+
+/// The notification payload of `appeal_notify()`.
+#[derive(Debug, Deserialize)]
+struct AppealNotification {
+    op: String,
+    id: i64,
+    organisation: Option<String>,
+    status: String,
+}
+
+impl AppealNotification {
+    /// The event it means; `None` for a row without an organisation (the schema
+    /// refuses those, so only a dropped constraint could send one).
+    fn into_event(self) -> Option<ConsoleEvent> {
+        let organisation = OrganisationCode(self.organisation?);
+        let id = self.id;
+        Some(match (self.op.as_str(), self.status.as_str()) {
+            ("insert", _) => ConsoleEvent::AppealCreated { id, organisation },
+            (_, "done") => ConsoleEvent::AppealDone { id, organisation },
+            _ => ConsoleEvent::AppealChanged { id, organisation },
+        })
+    }
+}
+
+/// Starts feeding `events` from the database and the directory cache until
+/// `shutdown`. Returns once the appeal listener is connected and listening, so an
+/// appeal written after this returns is certain to be announced.
+pub async fn start_event_sources(
+    pool: &PgPool,
+    directory: DirectoryCache,
+    events: ConsoleEvents,
+    shutdown: CancellationToken,
+) -> Result<JoinHandle<()>, sqlx::Error> {
+    let listen_pool = listener_pool(pool);
+    let listener = connect_listener(&listen_pool).await?;
+    let appeals = tokio::spawn(forward_appeals(
+        listener,
+        listen_pool,
+        events.clone(),
+        shutdown.clone(),
+    ));
+    let directory_task = tokio::spawn(forward_directory_changes(directory, events, shutdown));
+    Ok(tokio::spawn(async move {
+        let _ = tokio::join!(appeals, directory_task);
+    }))
+}
+
+/// A one-connection pool for the listener, so `LISTEN` never holds a connection the
+/// API's queries need.
+fn listener_pool(pool: &PgPool) -> PgPool {
+    let options = (*pool.connect_options())
+        .clone()
+        .application_name(LISTENER_APPLICATION_NAME);
+    PgPoolOptions::new()
+        .max_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_lazy_with(options)
+}
+
+/// A listener subscribed to [`APPEAL_CHANNEL`]; reconnection is ours, not the driver's.
+async fn connect_listener(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.eager_reconnect(false);
+    listener.listen(APPEAL_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Turns notifications into events; on a lost connection reconnects with backoff
+/// (250 ms doubling to 30 s) and publishes [`ConsoleEvent::Resync`].
+async fn forward_appeals(
+    first: PgListener,
+    pool: PgPool,
+    events: ConsoleEvents,
+    shutdown: CancellationToken,
+) {
+    const RECONNECT_MIN: Duration = Duration::from_millis(250);
+    const RECONNECT_MAX: Duration = Duration::from_secs(30);
+    let mut connected = Some(first);
+    let mut backoff = RECONNECT_MIN;
+    loop {
+        let listener = match connected.take() {
+            Some(listener) => listener,
+            None => {
+                let slept = shutdown
+                    .run_until_cancelled(tokio::time::sleep(backoff))
+                    .await;
+                if slept.is_none() {
+                    break;
+                }
+                match connect_listener(&pool).await {
+                    Ok(listener) => {
+                        tracing::info!("console listener reconnected");
+                        backoff = RECONNECT_MIN;
+                        events.publish(ConsoleEvent::Resync);
+                        listener
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, ?backoff, "console listener cannot connect; retrying");
+                        backoff = (backoff * 2).min(RECONNECT_MAX);
+                        continue;
+                    }
+                }
+            }
+        };
+        // The listener (and the pool's only connection) is dropped when this returns.
+        match forward_notifications(listener, &events, &shutdown).await {
+            None => break,
+            Some(reason) => {
+                tracing::warn!(%reason, "console listener lost its connection; reconnecting")
+            }
+        }
+    }
+    pool.close().await;
+}
+
+/// Publishes each notification until the connection is lost (returns why) or
+/// `shutdown` (returns `None`).
+async fn forward_notifications(
+    mut listener: PgListener,
+    events: &ConsoleEvents,
+    shutdown: &CancellationToken,
+) -> Option<String> {
+    loop {
+        match shutdown.run_until_cancelled(listener.try_recv()).await? {
+            Ok(Some(notification)) => {
+                match serde_json::from_str::<AppealNotification>(notification.payload()) {
+                    Ok(parsed) => {
+                        if let Some(event) = parsed.into_event() {
+                            events.publish(event);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, payload = notification.payload(), "unreadable appeal notification")
+                    }
+                }
+            }
+            Ok(None) => return Some("connection closed".to_owned()),
+            Err(error) => return Some(error.to_string()),
+        }
+    }
+}
+
+/// Announces every new directory snapshot.
+async fn forward_directory_changes(
+    directory: DirectoryCache,
+    events: ConsoleEvents,
+    shutdown: CancellationToken,
+) {
+    let mut changes = directory.subscribe();
+    changes.mark_unchanged();
+    while let Some(Ok(())) = shutdown.run_until_cancelled(changes.changed()).await {
+        events.publish(ConsoleEvent::DirectoryChanged);
+    }
+}
+
+/// How often an idle stream sends a comment, so proxies keep it open and a dead
+/// browser is noticed.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// `GET /api/events`: Server-Sent Events for this user. The first event is `ready`;
+/// then every event the user may see, by its [`ConsoleEvent::name`], with the event
+/// as JSON data. The stream ends when the session expires or the service stops; the
+/// browser's `EventSource` reconnects by itself (and gets 401 once signed out).
+pub async fn stream(
+    State(state): State<HttpState>,
+    user: CurrentUser,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
+    user.require_signed_in()?;
+    let receiver = state.events.subscribe();
+    let remaining = (user.session_expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let deadline = tokio::time::Instant::now() + remaining;
+    let ready = Event::default()
+        .event("ready")
+        .data(serde_json::json!({ "login": user.user.login }).to_string());
+    let feed = Feed {
+        receiver,
+        state,
+        user,
+        deadline,
+    };
+    let events = futures_util::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(event), feed))
+    });
+    let stream = futures_util::StreamExt::chain(futures_util::stream::iter([Ok(ready)]), events);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// One browser's subscription.
+struct Feed {
+    /// Every published event.
+    receiver: broadcast::Receiver<ConsoleEvent>,
+    /// For the shutdown token and the directory (organisation hierarchy).
+    state: HttpState,
+    /// Whose stream: decides which events pass.
+    user: CurrentUser,
+    /// The session's end.
+    deadline: tokio::time::Instant,
+}
+
+impl Feed {
+    /// The next event this user may see; `None` ends the stream.
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            let received = tokio::select! {
+                received = self.receiver.recv() => received,
+                () = self.state.shutdown.cancelled() => return None,
+                () = tokio::time::sleep_until(self.deadline) => return None,
+            };
+            let event = match received {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(_)) => ConsoleEvent::Resync,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            if self.admits(&event) {
+                let data = serde_json::to_string(&event).unwrap_or_default();
+                return Some(Event::default().event(event.name()).data(data));
+            }
+        }
+    }
+
+    /// Whether this user may receive `event`.
+    fn admits(&self, event: &ConsoleEvent) -> bool {
+        match event.audience() {
+            Audience::Everyone => true,
+            Audience::ContactCenter => self.user.is_contact_center(),
+            Audience::AppealsOf(organisation) => self
+                .user
+                .appeal_scope(&self.state.directory.current())
+                .includes(&organisation),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_become_events() {
+        let parse = |payload: &str| {
+            serde_json::from_str::<AppealNotification>(payload)
+                .unwrap()
+                .into_event()
+        };
+        let minzdrav = OrganisationCode("minzdrav".to_owned());
+        assert_eq!(
+            parse(r#"{"op":"insert","id":7,"organisation":"minzdrav","status":"new"}"#),
+            Some(ConsoleEvent::AppealCreated {
+                id: 7,
+                organisation: minzdrav.clone()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"op":"update","id":7,"organisation":"minzdrav","status":"done"}"#),
+            Some(ConsoleEvent::AppealDone {
+                id: 7,
+                organisation: minzdrav
+            })
+        );
+        assert_eq!(
+            parse(r#"{"op":"update","id":7,"organisation":null,"status":"new"}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn events_serialise_with_their_type() {
+        let event = ConsoleEvent::AppealCreated {
+            id: 3,
+            organisation: OrganisationCode("okb".to_owned()),
+        };
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            r#"{"type":"appeal_created","id":3,"organisation":"okb"}"#
+        );
+        assert_eq!(event.name(), "appeal_created");
+    }
+}

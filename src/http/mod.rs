@@ -1,0 +1,210 @@
+//! The HTTP adapter: the operator console's API and pages, live updates, health.
+//!
+//! Layout (the sqlx `axum-social-with-tests` shape): [`app`] builds the whole
+//! `Router` from an [`HttpState`], so tests call it with `tower::ServiceExt::oneshot`
+//! and no socket; [`HttpServer`] binds it to `http_listen` for `hotline serve`.
+//!
+//! - [`auth`]: the session cookie, the [`auth::CurrentUser`] extractor and the
+//!   `require_*` checks; the roles matrix is in its documentation.
+//! - [`accounts`]: users, argon2 password hashes and sessions in Postgres (also used
+//!   by `hotline user …`).
+//! - [`appeals`]: appeals for the responsible organisations.
+//! - [`directory_view`]: the directory with who is on duty, and the routing
+//!   policy's decision for any line, digit or topic and instant.
+//! - [`events`]: [`events::ConsoleEvent`]s on one broadcast channel, streamed to
+//!   browsers as Server-Sent Events, filtered per user.
+//! - [`error`]: [`error::HttpError`], the only error type handlers return.
+//! - [`health`]: `GET /health`; `assets`: the compiled-in pages (`static/`).
+//!
+//! Every `/api/` handler except `POST /api/login` takes a [`auth::CurrentUser`] (no
+//! session: 401 before the handler runs) and calls a `require_*` check first. The
+//! handlers hold no routing or scheduling logic; they translate HTTP to the
+//! repository and policy calls and back.
+
+pub mod accounts;
+pub mod appeals;
+mod assets;
+pub mod auth;
+pub mod directory_view;
+pub mod error;
+pub mod events;
+pub mod health;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, Uri};
+use axum::middleware::map_response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::RoutingClock;
+use crate::directory::DirectoryCache;
+use error::HttpError;
+use events::ConsoleEvents;
+
+/// Everything a handler may need. Cheap to clone (handles only). The call flow's
+/// console parts (queue, transfers) add their handles here.
+#[derive(Clone)]
+pub struct HttpState {
+    /// Accounts, sessions and appeals.
+    pub pool: PgPool,
+    /// The directory snapshot: topics, organisations (and their hierarchy, which
+    /// decides who sees whose appeals), staff.
+    pub directory: DirectoryCache,
+    /// Live updates to open consoles.
+    pub events: ConsoleEvents,
+    /// "Now" for routing questions and duty states: the same clock calls are routed
+    /// by, so a shifted demo clock shows the same answers.
+    pub clock: RoutingClock,
+    /// Session lifetime and cookie flags.
+    pub options: HttpOptions,
+    /// Cancelled at shutdown: ends the event streams, so the server can stop.
+    pub shutdown: CancellationToken,
+}
+
+/// Tunables of the console's sessions.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// How long a sign-in lasts: a shift, plus some.
+    pub session_ttl: chrono::Duration,
+    /// Mark the cookie `Secure` (only sent over HTTPS): set it when a TLS proxy fronts
+    /// the service; leave it off for plain-HTTP access on a trusted network.
+    pub secure_cookie: bool,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            session_ttl: chrono::Duration::hours(12),
+            secure_cookie: false,
+        }
+    }
+}
+
+/// The whole HTTP surface: API, live events, health and the console's pages.
+pub fn app(state: HttpState) -> Router {
+    let api = Router::new()
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/route", get(directory_view::route))
+        .route("/directory", get(directory_view::directory))
+        .route("/appeals", get(appeals::list).post(appeals::create))
+        .route("/appeals/{id}/done", post(appeals::complete))
+        .route("/events", get(events::stream))
+        .fallback(api_not_found)
+        .layer(map_response(no_store));
+    Router::new()
+        .nest("/api", api)
+        .route("/health", get(health::health))
+        .merge(assets::routes())
+        .layer(map_response(security_headers))
+        .with_state(state)
+}
+
+/// Unknown `/api/…` paths answer in the API's JSON error format.
+async fn api_not_found(uri: Uri) -> HttpError {
+    tracing::debug!(%uri, "no such API endpoint");
+    HttpError::NotFound {
+        what: "no such API endpoint / такого адреса API нет",
+    }
+}
+
+/// API answers are personal: never cached by the browser or a proxy.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Everything the console loads comes from this service; no framing, no sniffing, no
+/// referrers leaking appeal numbers.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response.into_response()
+}
+
+/// Why the HTTP server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpStartError {
+    /// The `http_listen` address could not be bound.
+    #[error("cannot listen for HTTP on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why (in use, not permitted).
+        source: std::io::Error,
+    },
+    /// The appeal listener could not connect to Postgres.
+    #[error("cannot listen for appeal changes: {0}")]
+    Listener(#[from] sqlx::Error),
+}
+
+/// The console's HTTP server, bound and ready to run.
+pub struct HttpServer {
+    /// The bound socket (port 0 resolved, for tests).
+    listener: TcpListener,
+    /// The state, with the shutdown token that stops it.
+    state: HttpState,
+}
+
+impl HttpServer {
+    /// Binds `address` and connects the live-update sources (appeal notifications,
+    /// directory changes), so events flow as soon as this returns.
+    pub async fn bind(address: SocketAddr, state: HttpState) -> Result<Self, HttpStartError> {
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| HttpStartError::Bind { address, source })?;
+        Ok(Self { listener, state })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Starts the event sources and serves until `state.shutdown` is cancelled; then
+    /// open event streams end, requests in flight finish, and the task returns.
+    pub async fn start(self) -> Result<JoinHandle<()>, HttpStartError> {
+        let state = self.state;
+        let sources = events::start_event_sources(
+            &state.pool,
+            state.directory.clone(),
+            state.events.clone(),
+            state.shutdown.clone(),
+        )
+        .await?;
+        let shutdown = state.shutdown.clone();
+        let address = self.listener.local_addr().ok();
+        tracing::info!(?address, "console HTTP serving");
+        let server = axum::serve(self.listener, app(state))
+            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        Ok(tokio::spawn(async move {
+            if let Err(error) = server.await {
+                tracing::error!(%error, "console HTTP server failed");
+            }
+            let _ = sources.await;
+            tracing::debug!("console HTTP stopped");
+        }))
+    }
+}

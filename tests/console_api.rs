@@ -1,0 +1,791 @@
+//! The operator console's HTTP API against a real Postgres, called through
+//! `tower::ServiceExt::oneshot` on [`hotline::http::app`] (no socket): sign-in and
+//! sessions, that every endpoint refuses without a session, that each role sees and
+//! does only what it may, how refused rows are answered, the routing question, and
+//! live events.
+//!
+//! Needs `DATABASE_URL` (see `tests/common/mod.rs`); `#[sqlx::test]` gives each test
+//! a fresh, migrated database, filled here with the demo directory.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::{Method, Request, StatusCode};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
+
+use hotline::app::RoutingClock;
+use hotline::directory::{DirectoryCache, demo::seed_demo, load_snapshot};
+use hotline::http::accounts::{NewUser, Role, save_user};
+use hotline::http::error::HttpError;
+use hotline::http::events::{ConsoleEvents, start_event_sources};
+use hotline::http::{HttpOptions, HttpState, app};
+use hotline::routing::{
+    LineNumber, MenuChoice, OrganisationCode, RouteRequest, decide, policy::NoRecency,
+};
+
+/// Every test user's password.
+const PASSWORD: &str = "test-password-1";
+
+/// Tuesday 19 May 2026, 10:00 in Irkutsk: every demo organisation is open, nobody on leave.
+const WORKING_HOURS: &str = "2026-05-19T10:00:00+08:00";
+
+/// The API of one test database, with demo directory and one login per case.
+struct Console {
+    app: Router,
+    pool: PgPool,
+    state: HttpState,
+}
+
+/// The demo logins: (login, role, organisation).
+const USERS: &[(&str, Role, Option<&str>)] = &[
+    ("operator1", Role::Specialist, None),
+    ("admin", Role::Admin, None),
+    ("minzdrav1", Role::Staff, Some("minzdrav")),
+    ("okb1", Role::Staff, Some("okb")),
+    ("adm1", Role::Staff, Some("adm-irkutsk")),
+];
+
+impl Console {
+    /// Demo directory, the logins above, the routing clock at [`WORKING_HOURS`].
+    async fn new(pool: PgPool) -> Self {
+        seed_demo(&pool).await.expect("demo directory");
+        for &(login, role, organisation) in USERS {
+            let user = NewUser {
+                login: login.to_owned(),
+                full_name: format!("Тест {login}"),
+                role,
+                organisation: organisation.map(|code| OrganisationCode(code.to_owned())),
+                specialist_id: None,
+            };
+            save_user(&pool, &user, PASSWORD, false)
+                .await
+                .unwrap_or_else(|error| panic!("user {login}: {error}"));
+        }
+        let snapshot = load_snapshot(&pool).await.expect("directory loads");
+        let at: DateTime<Utc> = WORKING_HOURS.parse().unwrap();
+        let state = HttpState {
+            pool: pool.clone(),
+            directory: DirectoryCache::fixed(snapshot),
+            events: ConsoleEvents::new(),
+            clock: RoutingClock::starting_at(at),
+            options: HttpOptions::default(),
+            shutdown: CancellationToken::new(),
+        };
+        Self {
+            app: app(state.clone()),
+            pool,
+            state,
+        }
+    }
+
+    /// Sends one request; `cookie` is the session cookie's `name=value`.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let request = match body {
+            Some(body) => request
+                .header(CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        (status, headers, json)
+    }
+
+    /// Signs in and returns the cookie to send back.
+    async fn sign_in(&self, login: &str) -> String {
+        let (status, headers, body) = self
+            .send(
+                Method::POST,
+                "/api/login",
+                None,
+                Some(json!({"login": login, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {login}: {body}");
+        let set_cookie = headers[SET_COOKIE].to_str().unwrap();
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(Method::GET, path, Some(cookie), None).await;
+        (status, body)
+    }
+
+    async fn post(&self, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self
+            .send(Method::POST, path, Some(cookie), Some(body))
+            .await;
+        (status, body)
+    }
+
+    /// Registers an appeal as `operator1`; returns its id.
+    async fn appeal(&self, body: Value) -> i64 {
+        let operator = self.sign_in("operator1").await;
+        let (status, appeal) = self.post("/api/appeals", &operator, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{appeal}");
+        appeal["id"].as_i64().unwrap()
+    }
+
+    /// Ids of the appeals `login` is shown with `status`.
+    async fn visible(&self, cookie: &str, status: &str) -> Vec<i64> {
+        let (code, list) = self
+            .get(&format!("/api/appeals?status={status}"), cookie)
+            .await;
+        assert_eq!(code, StatusCode::OK, "{list}");
+        let mut ids: Vec<i64> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|appeal| appeal["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn signing_in_sets_a_strict_http_only_cookie(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let (status, headers, me) = console
+        .send(
+            Method::POST,
+            "/api/login",
+            None,
+            Some(json!({"login": " MinZdrav1 ", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["role"], "staff");
+    assert_eq!(me["organisation"], "minzdrav");
+    assert_eq!(
+        me["organisation_name"],
+        "Министерство здравоохранения Иркутской области"
+    );
+    let cookie = headers[SET_COOKIE].to_str().unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie} lacks {flag}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP by default: {cookie}"
+    );
+    let session = cookie.split(';').next().unwrap();
+    let (status, me) = console.get("/api/me", session).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["login"], "minzdrav1");
+    // Only a hash of the secret is stored.
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT secret_hash FROM console_session")
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    let secret = session.split('.').nth(1).unwrap();
+    assert_eq!(stored.len(), 32);
+    assert!(!String::from_utf8_lossy(&stored).contains(secret));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_wrong_password_and_an_unknown_login_get_the_same_answer(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let mut answers = Vec::new();
+    for (login, password) in [("operator1", "not-the-password"), ("nobody", PASSWORD)] {
+        let (status, headers, body) = console
+            .send(
+                Method::POST,
+                "/api/login",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{login}: {body}");
+        assert!(headers.get(SET_COOKIE).is_none());
+        answers.push(body);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0]["error"], "bad_credentials");
+    let message = answers[0]["message"].as_str().unwrap();
+    assert!(message.contains("wrong login or password"), "{message}");
+    assert!(message.contains("неверный логин или пароль"), "{message}");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_deactivated_user_cannot_sign_in_and_loses_open_sessions(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let cookie = console.sign_in("okb1").await;
+    sqlx::query("UPDATE console_user SET active = false WHERE login = 'okb1'")
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    let (status, body) = console.get("/api/me", &cookie).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _, body) = console
+        .send(
+            Method::POST,
+            "/api/login",
+            None,
+            Some(json!({"login": "okb1", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"], "account_disabled");
+    // The wrong password still gets the generic answer: "deactivated" is only told
+    // to whoever proved who they are.
+    let (status, _, _) = console
+        .send(
+            Method::POST,
+            "/api/login",
+            None,
+            Some(json!({"login": "okb1", "password": "wrong-password"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_expired_session_is_refused(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let cookie = console.sign_in("operator1").await;
+    assert_eq!(console.get("/api/me", &cookie).await.0, StatusCode::OK);
+    sqlx::query(
+        "UPDATE console_session SET created_at = now() - interval '13 hours', \
+         expires_at = now() - interval '1 hour'",
+    )
+    .execute(&console.pool)
+    .await
+    .unwrap();
+    let (status, body) = console.get("/api/me", &cookie).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"], "sign_in_required");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_forged_secret_or_a_closed_session_is_refused(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let cookie = console.sign_in("admin").await;
+    let (id_part, _) = cookie.split_once('.').unwrap();
+    let forged = format!("{id_part}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    assert_eq!(
+        console.get("/api/me", &forged).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, headers, _) = console
+        .send(Method::POST, "/api/logout", Some(&cookie), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(headers[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        console.get("/api/me", &cookie).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// Every endpoint that takes a session, with a body it would accept.
+fn protected_endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (Method::POST, "/api/logout", None),
+        (Method::GET, "/api/me", None),
+        (Method::GET, "/api/route?line=122&digit=1", None),
+        (Method::GET, "/api/directory", None),
+        (
+            Method::POST,
+            "/api/appeals",
+            Some(json!({"topic": "health", "note": "x"})),
+        ),
+        (Method::GET, "/api/appeals?status=new", None),
+        (Method::POST, "/api/appeals/1/done", Some(json!({}))),
+        (Method::GET, "/api/events", None),
+    ]
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_endpoint_refuses_without_a_session(pool: PgPool) {
+    let console = Console::new(pool).await;
+    console
+        .appeal(json!({"topic": "health", "note": "x"}))
+        .await;
+    for cookie in [
+        None,
+        Some("hotline_session=garbage"),
+        Some("hotline_session=a.b"),
+        Some("other=1"),
+    ] {
+        for (method, path, body) in protected_endpoints() {
+            let (status, _, answer) = console.send(method.clone(), path, cookie, body).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} with {cookie:?}: {answer}"
+            );
+            assert_eq!(answer["error"], "sign_in_required", "{method} {path}");
+        }
+    }
+    let untouched: i64 = sqlx::query_scalar("SELECT count(*) FROM appeal WHERE status = 'new'")
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    assert_eq!(untouched, 1);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn each_role_sees_only_the_appeals_it_may(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let health = console
+        .appeal(json!({"topic": "health", "caller_number": "+7 902 111-22-33", "note": "Запись к врачу"}))
+        .await;
+    let municipal = console
+        .appeal(json!({"topic": "municipal_services", "note": "Не вывозят мусор"}))
+        .await;
+    let hospital = console
+        .appeal(json!({"topic": "health", "organisation": "okb", "note": "Справка из больницы"}))
+        .await;
+
+    // The municipal staff member never sees the health ministry's appeals.
+    let adm = console.sign_in("adm1").await;
+    assert_eq!(console.visible(&adm, "new").await, vec![municipal]);
+    // The ministry sees its own and its hospital's.
+    let minzdrav = console.sign_in("minzdrav1").await;
+    assert_eq!(
+        console.visible(&minzdrav, "new").await,
+        vec![health, hospital]
+    );
+    // The hospital sees only its own, not its ministry's.
+    let okb = console.sign_in("okb1").await;
+    assert_eq!(console.visible(&okb, "new").await, vec![hospital]);
+    // Specialists and admins see everything.
+    for login in ["operator1", "admin"] {
+        let cookie = console.sign_in(login).await;
+        assert_eq!(
+            console.visible(&cookie, "new").await,
+            vec![health, municipal, hospital],
+            "{login}"
+        );
+    }
+
+    let (_, list) = console.get("/api/appeals", &minzdrav).await;
+    let first = &list[0];
+    assert_eq!(
+        first["organisation"], "minzdrav",
+        "default = the topic's agency"
+    );
+    assert_eq!(first["caller_number"], "+79021112233");
+    assert_eq!(first["topic_name"], "Здравоохранение");
+    assert_eq!(first["created_by_name"], "Тест operator1");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn only_the_responsible_organisation_or_an_admin_marks_an_appeal_done(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let hospital = console
+        .appeal(json!({"topic": "health", "organisation": "okb", "note": "Справка"}))
+        .await;
+    let municipal = console
+        .appeal(json!({"topic": "municipal_services", "note": "Двор"}))
+        .await;
+    let done = |id: i64| format!("/api/appeals/{id}/done");
+
+    // Staff cannot register appeals.
+    let okb = console.sign_in("okb1").await;
+    let (status, body) = console
+        .post(
+            "/api/appeals",
+            &okb,
+            json!({"topic": "health", "note": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // A specialist cannot mark done.
+    let operator = console.sign_in("operator1").await;
+    let (status, body) = console.post(&done(hospital), &operator, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // Another organisation's staff does not even learn it exists.
+    let adm = console.sign_in("adm1").await;
+    let (status, body) = console.post(&done(hospital), &adm, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // The parent ministry sees it but leaves closing it to the hospital.
+    let minzdrav = console.sign_in("minzdrav1").await;
+    let (status, body) = console.post(&done(hospital), &minzdrav, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // The hospital closes it, once.
+    let (status, body) = console
+        .post(&done(hospital), &okb, json!({"note": "Справка выдана"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "done");
+    assert_eq!(body["done_by_name"], "Тест okb1");
+    assert_eq!(body["done_note"], "Справка выдана");
+    let (status, body) = console.post(&done(hospital), &okb, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "appeal_already_done");
+    assert_eq!(console.visible(&okb, "done").await, vec![hospital]);
+    assert!(console.visible(&okb, "new").await.is_empty());
+    // An admin closes anyone's, without a body at all.
+    let admin = console.sign_in("admin").await;
+    let (status, _, body) = console
+        .send(Method::POST, &done(municipal), Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Nonexistent.
+    let (status, _) = console.post(&done(999_999), &admin, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn refused_appeals_name_the_rule_and_explain_it(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let operator = console.sign_in("operator1").await;
+    let cases = [
+        (
+            json!({"topic": "contract_service", "note": "Контракт"}),
+            "appeal_has_organisation",
+            "ответственная организация",
+        ),
+        (
+            json!({"topic": "health", "callback_requested": true, "note": "Перезвоните"}),
+            "appeal_callback_needs_number",
+            "нужен номер заявителя",
+        ),
+        (
+            json!({"topic": "health", "organisation": "no-such-org", "note": "x"}),
+            "appeal_organisation_known",
+            "должна быть в справочнике",
+        ),
+        (
+            json!({"topic": "no_such_topic", "organisation": "minzdrav", "note": "x"}),
+            "appeal_topic_known",
+            "тема должна быть в справочнике",
+        ),
+        (
+            json!({"topic": "health", "caller_number": "позвоните мне", "note": "x"}),
+            "appeal_caller_number_is_phone",
+            "номер заявителя",
+        ),
+        (
+            json!({"topic": "health", "line": "12a", "note": "x"}),
+            "appeal_line_is_digits",
+            "линия",
+        ),
+        (
+            json!({"topic": "health", "note": "я".repeat(4001)}),
+            "appeal_note_length",
+            "4000",
+        ),
+    ];
+    for (body, constraint, russian) in cases {
+        let (status, answer) = console.post("/api/appeals", &operator, body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{constraint}: {answer}"
+        );
+        assert_eq!(answer["error"], "constraint_violation");
+        assert_eq!(answer["constraint"], constraint);
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(" / "), "English / Russian: {message}");
+        assert!(message.contains(russian), "{constraint}: {message}");
+    }
+    // Malformed requests are 422 in the same format.
+    let (status, answer) = console
+        .post("/api/appeals", &operator, json!({"topic": 5}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"], "invalid_request");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM appeal")
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+/// A uniqueness rule is a conflict with another row: 409, with the explanation.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_uniqueness_refusal_is_a_conflict(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let error = sqlx::query(
+        "INSERT INTO console_user (login, password_hash, full_name, role) \
+         VALUES ('admin', '$argon2id$x', 'Второй', 'admin')",
+    )
+    .execute(&console.pool)
+    .await
+    .unwrap_err();
+    let error = HttpError::from(error);
+    assert_eq!(error.status(), StatusCode::CONFLICT);
+    let response = error.into_response();
+    let body: Value =
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["constraint"], "console_user_login_unique");
+    assert_eq!(
+        body["message"],
+        "this login is taken / такой логин уже занят"
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_route_endpoint_answers_with_the_policys_decision(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let cookie = console.sign_in("adm1").await; // any role may ask
+    let snapshot = console.state.directory.current();
+    for (query, choice, at) in [
+        (
+            "line=122&digit=1&at=2026-05-19T10:00:00%2B08:00",
+            MenuChoice::Digit('1'),
+            "2026-05-19T10:00:00+08:00",
+        ),
+        (
+            "line=122&digit=1&at=2026-05-19T22:00:00%2B08:00",
+            MenuChoice::Digit('1'),
+            "2026-05-19T22:00:00+08:00",
+        ),
+        (
+            "line=117&topic=municipal_services&at=2026-05-19T11:00:00%2B08:00",
+            MenuChoice::Topic(hotline::routing::TopicCode("municipal_services".into())),
+            "2026-05-19T11:00:00+08:00",
+        ),
+    ] {
+        let (status, decision) = console.get(&format!("/api/route?{query}"), &cookie).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {decision}");
+        let line = if query.starts_with("line=117") {
+            "117"
+        } else {
+            "122"
+        };
+        let expected = decide(
+            &snapshot,
+            &RouteRequest {
+                line: LineNumber(line.to_owned()),
+                choice,
+                at: at.parse().unwrap(),
+            },
+            &NoRecency,
+        );
+        assert_eq!(
+            decision,
+            serde_json::to_value(&expected).unwrap(),
+            "{query}"
+        );
+    }
+    let (_, working) = console
+        .get(
+            "/api/route?line=122&digit=1&at=2026-05-19T10:00:00%2B08:00",
+            &cookie,
+        )
+        .await;
+    assert_eq!(working["mode"], "automatic");
+    assert_eq!(working["candidates"][0]["name"], "Петрова Елена Викторовна");
+    let (_, evening) = console
+        .get(
+            "/api/route?line=122&digit=1&at=2026-05-19T22:00:00%2B08:00",
+            &cookie,
+        )
+        .await;
+    assert_eq!(evening["mode"], "after_hours");
+    assert!(!evening["reason"]["ru"].as_str().unwrap().is_empty());
+    // Without `at`, the service's routing clock decides (here: Tuesday 10:00).
+    let (_, now) = console.get("/api/route?line=122&digit=1", &cookie).await;
+    assert_eq!(now["mode"], "automatic");
+    // Bad questions.
+    for bad in [
+        "/api/route?line=122&digit=12",
+        "/api/route?line=122&digit=1&topic=health",
+        "/api/route?line=122&at=tuesday",
+        "/api/route",
+    ] {
+        let (status, body) = console.get(bad, &cookie).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_directory_shows_who_is_on_duty(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let cookie = console.sign_in("okb1").await;
+    let staff_member = |directory: &Value, name: &str| {
+        directory["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["full_name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let (status, now) = console.get("/api/directory", &cookie).await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    let petrova = staff_member(&now, "Петрова Елена Викторовна");
+    assert_eq!(petrova["on_duty"], true, "{petrova}");
+    let lebedev = staff_member(&now, "Лебедев Павел Алексеевич");
+    assert_eq!(lebedev["on_duty"], false, "inactive in the demo: {lebedev}");
+    assert_eq!(now["lines"].as_array().unwrap().len(), 2);
+    assert!(
+        now["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["code"] == "health" && t["agency"] == "minzdrav")
+    );
+    let (_, lunch) = console
+        .get("/api/directory?at=2026-05-19T13:30:00%2B08:00", &cookie)
+        .await;
+    let petrova = staff_member(&lunch, "Петрова Елена Викторовна");
+    assert_eq!(petrova["on_duty"], false);
+    assert!(
+        petrova["duty_ru"]
+            .as_str()
+            .unwrap()
+            .contains("перерыв до 14:00"),
+        "{petrova}"
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_created_appeal_arrives_live_only_for_those_who_may_see_it(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let sources = start_event_sources(
+        &console.pool,
+        console.state.directory.clone(),
+        console.state.events.clone(),
+        console.state.shutdown.clone(),
+    )
+    .await
+    .expect("listener connects");
+    let minzdrav = console.sign_in("minzdrav1").await;
+    let request = Request::get("/api/events")
+        .header(COOKIE, &minzdrav)
+        .body(Body::empty())
+        .unwrap();
+    let response = console.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "text/event-stream");
+    let mut body = response.into_body();
+    let mut received = String::new();
+    let mut next_event = async || -> String {
+        loop {
+            if let Some(end) = received.find("\n\n") {
+                let event: String = received.drain(..end + 2).collect();
+                if event.starts_with(':') {
+                    continue; // keep-alive comment
+                }
+                return event;
+            }
+            let frame = tokio::time::timeout(common::PATIENCE, body.frame())
+                .await
+                .expect("an event in time")
+                .expect("the stream goes on")
+                .unwrap();
+            if let Ok(data) = frame.into_data() {
+                received.push_str(std::str::from_utf8(&data).unwrap());
+            }
+        }
+    };
+    let ready = next_event().await;
+    assert!(ready.contains("event: ready"), "{ready}");
+
+    // The city's appeal is not for the ministry's eyes; the health one is.
+    let municipal = console
+        .appeal(json!({"topic": "municipal_services", "note": "Двор"}))
+        .await;
+    let health = console
+        .appeal(json!({"topic": "health", "note": "Запись к врачу"}))
+        .await;
+    let event = next_event().await;
+    assert!(event.contains("event: appeal_created"), "{event}");
+    let data: Value = serde_json::from_str(
+        event
+            .lines()
+            .find_map(|line| line.strip_prefix("data: "))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        data,
+        json!({"type": "appeal_created", "id": health, "organisation": "minzdrav"}),
+        "the municipal appeal {municipal} must not be shown"
+    );
+
+    // Marking it done is announced too.
+    let admin = console.sign_in("admin").await;
+    let (status, _) = console
+        .post(&format!("/api/appeals/{health}/done"), &admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let event = next_event().await;
+    assert!(event.contains("event: appeal_done"), "{event}");
+
+    // Shutdown ends the stream and the listener.
+    console.state.shutdown.cancel();
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = body.frame().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the event stream must end at shutdown");
+    tokio::time::timeout(Duration::from_secs(5), sources)
+        .await
+        .expect("event sources stop")
+        .unwrap();
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn health_needs_no_session_and_pages_are_served_with_a_strict_policy(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let (status, _, health) = console.send(Method::GET, "/health", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database_reachable"], true);
+    assert_eq!(health["directory_loaded"], true);
+
+    for page in ["/login", "/specialist", "/appeals", "/directory"] {
+        let (status, headers, body) = console.send(Method::GET, page, None, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            headers[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("default-src 'self'"), "{policy}");
+        assert!(body.as_str().unwrap().contains("lang=\"ru\""), "{page}");
+    }
+    let (status, headers, _) = console.send(Method::GET, "/", None, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/login");
+    let (status, headers, body) = console.send(Method::GET, "/api/nothing", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(body["error"], "not_found");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn health_reports_an_unreachable_database(pool: PgPool) {
+    let console = Console::new(pool).await;
+    console.pool.close().await;
+    let (status, _, health) = console.send(Method::GET, "/health", None, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
+    assert_eq!(health["database_reachable"], false);
+}
