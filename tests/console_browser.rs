@@ -1,0 +1,418 @@
+//! The operator console in a real headless Chromium, driven over WebDriver
+//! (`chromedriver` + `fantoccini`), against the real HTTP server on an ephemeral port,
+//! a fresh database with the demo directory and demo logins, and the live directory
+//! cache (LISTEN/NOTIFY).
+//!
+//! A specialist signs in and registers an appeal from the form; in another browser the
+//! health ministry's staff member sees it appear without reloading (Server-Sent
+//! Events) and marks it done; the directory page answers a routing question with the
+//! policy's Russian reason. Each page is saved as a PNG under
+//! `target/console-screenshots/` for a person to look at.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`scripts/browser-deps`) and
+//! `DATABASE_URL`. Without the browser the test fails, unless `HOTLINE_SKIP_BROWSER=1`
+//! says to skip it.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use hotline::app::RoutingClock;
+use hotline::directory::{CacheOptions, DirectoryCache, demo::seed_demo};
+use hotline::http::accounts::{DEMO_PASSWORD, seed_demo_users};
+use hotline::http::events::ConsoleEvents;
+use hotline::http::{HttpOptions, HttpServer, HttpState};
+use hotline::routing::{LineNumber, MenuChoice, RouteRequest, decide, policy::NoRecency};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Tuesday 19 May 2026, 10:00 in Irkutsk: the service's clock for "on duty now".
+const SERVICE_NOW: &str = "2026-05-19T10:00:00+08:00";
+
+/// False (after saying so) when `HOTLINE_SKIP_BROWSER=1`; panics when the browser is
+/// missing otherwise, so a machine without it cannot pass silently.
+fn browser_wanted() -> bool {
+    if std::env::var("HOTLINE_SKIP_BROWSER").is_ok_and(|value| value == "1") {
+        eprintln!("HOTLINE_SKIP_BROWSER=1: browser test skipped");
+        return false;
+    }
+    for path in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(path).exists(),
+            "{path} is missing: run scripts/browser-deps (or set HOTLINE_SKIP_BROWSER=1 to skip browser tests)"
+        );
+    }
+    true
+}
+
+/// Where screenshots go.
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A chromedriver we started, in a process group of its own; dropping it kills the
+/// group (chromedriver and the browsers it started), also when the test panics.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Self {
+        let port = free_port();
+        let mut command = Command::new(CHROMEDRIVER);
+        command
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect("chromedriver starts");
+        Self { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until chromedriver accepts connections.
+    async fn ready(&self) {
+        let deadline = Instant::now() + common::PATIENCE;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    StdListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A new headless Chromium session with a profile of its own (its own cookies).
+async fn browser(driver: &Driver, profile: &Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--lang=ru-RU", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&driver.url())
+        .await
+        .expect("a Chromium session")
+}
+
+/// Saves the page as `NAME.png` and returns its path.
+async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    let png = client.screenshot().await.expect("screenshot");
+    let path = screenshot_dir().join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+    path
+}
+
+/// Waits until the element `css` exists and its text contains `wanted`; returns the text.
+async fn wait_for_text(client: &Client, css: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + common::PATIENCE;
+    let mut last = String::new();
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if text.contains(wanted) {
+                return text;
+            }
+            last = text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never showed {wanted:?}; last text: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until `css` matches nothing.
+async fn wait_for_absence(client: &Client, css: &str) {
+    let deadline = Instant::now() + common::PATIENCE;
+    while client.find(Locator::Css(css)).await.is_ok() {
+        assert!(Instant::now() < deadline, "{css} is still there");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Fills the sign-in form and submits it.
+async fn sign_in(client: &Client, base: &str, login: &str, password: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    let field = client
+        .wait()
+        .for_element(Locator::Id("login"))
+        .await
+        .unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(login).await.unwrap();
+    let secret = client.find(Locator::Id("password")).await.unwrap();
+    secret.clear().await.unwrap();
+    secret.send_keys(password).await.unwrap();
+    client
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Whitespace collapsed, as a browser renders text.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_specialists_appeal_reaches_the_staff_live_and_the_directory_explains_a_route(
+    pool: PgPool,
+) {
+    if !browser_wanted() {
+        return;
+    }
+    seed_demo(&pool).await.unwrap();
+    seed_demo_users(&pool).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let (directory, cache_task) =
+        DirectoryCache::start(pool.clone(), CacheOptions::default(), shutdown.clone())
+            .await
+            .unwrap();
+    let state = HttpState {
+        pool: pool.clone(),
+        directory: directory.clone(),
+        events: ConsoleEvents::new(),
+        clock: RoutingClock::starting_at(SERVICE_NOW.parse().unwrap()),
+        options: HttpOptions::default(),
+        shutdown: shutdown.clone(),
+    };
+    let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.local_addr().unwrap());
+    let server_task = server.start().await.unwrap();
+
+    let driver = Driver::start();
+    driver.ready().await;
+    let profiles = tempfile_dir("console-browser");
+    let specialist = browser(&driver, &profiles.join("specialist")).await;
+    let staff = browser(&driver, &profiles.join("staff")).await;
+
+    // A wrong password is refused in Russian.
+    sign_in(&specialist, &base, "operator1", "wrong-password").await;
+    let refused = wait_for_text(&specialist, "#login-error", "неверный логин или пароль").await;
+    assert!(
+        !refused.contains("wrong"),
+        "the console speaks Russian: {refused}"
+    );
+    screenshot(&specialist, "01-login-refused").await;
+
+    // The staff member of the health ministry opens the appeals page first.
+    sign_in(&staff, &base, "minzdrav1", DEMO_PASSWORD).await;
+    wait_for_text(&staff, "#live", "обновления в реальном времени").await;
+    wait_for_text(&staff, "#who", "Министерство здравоохранения").await;
+    screenshot(&staff, "02-appeals-empty").await;
+
+    // The specialist registers an appeal; the organisation follows the topic.
+    sign_in(&specialist, &base, "operator1", DEMO_PASSWORD).await;
+    wait_for_text(&specialist, "#calls", "ожидающие в очереди").await;
+    let topic = specialist
+        .wait()
+        .for_element(Locator::Css("#topic option[value='health']"))
+        .await
+        .unwrap();
+    topic.click().await.unwrap();
+    let organisation = specialist.find(Locator::Id("organisation")).await.unwrap();
+    assert_eq!(
+        organisation.prop("value").await.unwrap().as_deref(),
+        Some("minzdrav"),
+        "the topic's agency is the default organisation"
+    );
+    specialist
+        .find(Locator::Css("#line option[value='122']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let note = "Прошу записать к кардиологу, не могу дозвониться в поликлинику";
+    for (id, text) in [("caller-number", "+7 902 555-12-34"), ("note", note)] {
+        specialist
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    specialist
+        .find(Locator::Id("callback"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    specialist
+        .find(Locator::Id("appeal-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let confirmation = wait_for_text(&specialist, "#appeal-result", "зарегистрировано").await;
+    screenshot(&specialist, "03-specialist-appeal-registered").await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM appeal WHERE note = $1")
+        .bind(note)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(confirmation.contains(&format!("№ {id}")), "{confirmation}");
+
+    // The staff page shows it without a reload.
+    let row = format!("#appeals tr[data-id='{id}']");
+    let shown = wait_for_text(&staff, &row, note).await;
+    assert!(shown.contains("+79025551234"), "{shown}");
+    assert!(shown.contains("перезвонить"), "{shown}");
+    screenshot(&staff, "04-appeals-live").await;
+
+    // …and marks it done.
+    staff
+        .find(Locator::Css(&format!("{row} input")))
+        .await
+        .unwrap()
+        .send_keys("Записали на 21.05, 09:30")
+        .await
+        .unwrap();
+    staff
+        .find(Locator::Css(&format!("{row} button.done")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&staff, "#appeals-message", "отмечено выполненным").await;
+    wait_for_absence(&staff, &row).await;
+    screenshot(&staff, "05-appeals-done").await;
+    let (status, done_note): (String, Option<String>) =
+        sqlx::query_as("SELECT status, done_note FROM appeal WHERE id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "done");
+    assert_eq!(done_note.as_deref(), Some("Записали на 21.05, 09:30"));
+
+    // The directory page: who takes a 122 call about health on Tuesday at 10:00, and why.
+    specialist.goto(&format!("{base}/directory")).await.unwrap();
+    specialist
+        .wait()
+        .for_element(Locator::Css("#route-line option[value='122']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    specialist
+        .wait()
+        .for_element(Locator::Css("#route-digit option[value='1']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    specialist
+        .execute(
+            "document.getElementById('route-at').value = arguments[0];",
+            vec![json!("2026-05-19T10:00")],
+        )
+        .await
+        .unwrap();
+    specialist
+        .find(Locator::Id("route-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let expected = decide(
+        &directory.current(),
+        &RouteRequest {
+            line: LineNumber("122".to_owned()),
+            choice: MenuChoice::Digit('1'),
+            at: "2026-05-19T10:00:00+08:00".parse().unwrap(),
+        },
+        &NoRecency,
+    );
+    wait_for_text(&specialist, "#decision-mode", "Автоматический перевод").await;
+    let reason = wait_for_text(&specialist, "#decision-reason", "Здравоохранение").await;
+    assert_eq!(collapse(&reason), collapse(&expected.reason.ru));
+    wait_for_text(&specialist, "#candidates", "Петрова Елена Викторовна").await;
+    wait_for_text(&specialist, "#staff", "на месте").await;
+    screenshot(&specialist, "06-directory-route").await;
+
+    specialist.close().await.unwrap();
+    staff.close().await.unwrap();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profiles);
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(10), server_task)
+        .await
+        .expect("the server stops at shutdown")
+        .unwrap();
+    cache_task.await.unwrap();
+}
+
+/// A fresh empty folder under the system's temporary directory.
+fn tempfile_dir(purpose: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "hotline-{purpose}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
