@@ -62,6 +62,11 @@ pub struct Settings {
     pub agi_listen: SocketAddr,
     /// Most FastAGI sessions served at once; more wait to be accepted.
     pub agi_max_sessions: usize,
+    /// Where the operator console (HTTP API, pages, `/health`) listens. Loopback by
+    /// default: put a TLS proxy in front to open it to the contact center's network.
+    pub http_listen: SocketAddr,
+    /// Mark the console's session cookie `Secure` (HTTPS only): on behind a TLS proxy.
+    pub http_secure_cookie: bool,
 }
 
 impl Default for Settings {
@@ -82,6 +87,8 @@ impl Default for Settings {
             announce_transfers: true,
             agi_listen: SocketAddr::from(([127, 0, 0, 1], 4573)),
             agi_max_sessions: 256,
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_secure_cookie: false,
         }
     }
 }
@@ -116,6 +123,7 @@ mod tests {
             jail.set_env("HOTLINE_ARI_PASSWORD", "s3cret");
             jail.set_env("DATABASE_URL", "postgres://u:pw@db/x");
             jail.set_env("HOTLINE_CLOCK_START", "2026-05-12T10:00:00+08:00");
+            jail.set_env("HOTLINE_HTTP_LISTEN", "0.0.0.0:9090");
             let settings = Settings::load(Some(Path::new("hotline.toml"))).expect("loads");
             assert_eq!(settings.ari_url, "http://pbx:8088");
             assert_eq!(settings.ari_password.0, "s3cret");
@@ -125,6 +133,7 @@ mod tests {
                 settings.clock_start.map(|c| c.to_rfc3339()),
                 Some("2026-05-12T10:00:00+08:00".to_owned())
             );
+            assert_eq!(settings.http_listen.to_string(), "0.0.0.0:9090");
             let printed = format!("{settings:?}");
             assert!(
                 !printed.contains("s3cret") && !printed.contains("pw@db"),

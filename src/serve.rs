@@ -1,7 +1,8 @@
 //! `hotline serve`: wires the adapters around the core and runs until SIGTERM/SIGINT.
 //!
 //! Start-up order: Postgres pool → directory cache (first load must succeed) →
-//! journal writer (replays its spool) → ARI client → event socket → Stasis app.
+//! journal writer (replays its spool) → ARI client → FastAGI → operator console
+//! (HTTP) → event socket → Stasis app.
 //! Shutdown reverses it: the app stops taking calls (new ones go to the dialplan
 //! fallback), lets calls finish for `shutdown_drain_seconds`, hands the rest back to
 //! the dialplan, then the journal is flushed (or spooled) and the cache stops.
@@ -43,6 +44,9 @@ pub enum ServeError {
     /// The journal spool could not be read.
     #[error("journal: {0}")]
     Journal(#[from] crate::journal::JournalError),
+    /// The operator console could not start (address in use, Postgres listener).
+    #[error("console HTTP: {0}")]
+    Http(#[from] crate::http::HttpStartError),
     /// The FastAGI listener could not bind its address.
     #[error("cannot listen for FastAGI on {address}: {source}")]
     Agi {
@@ -121,6 +125,17 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     )
     .await?;
 
+    let console_events = crate::http::events::ConsoleEvents::new();
+    let http_task = start_http(
+        &settings,
+        &pool,
+        &context.directory,
+        console_events,
+        clock,
+        shutdown.clone(),
+    )
+    .await?;
+
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let socket_stop = CancellationToken::new();
     let socket_task = tokio::spawn(run_events(ari, events_tx, socket_stop.clone()));
@@ -139,6 +154,9 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     // The same token stopped the FastAGI listener; its sessions hold journal handles.
     if let Err(error) = agi_task.await {
         tracing::error!(%error, "FastAGI server panicked");
+    }
+    if let Err(error) = http_task.await {
+        tracing::error!(%error, "console HTTP server panicked");
     }
     // The app and its call tasks are gone, so is every journal handle: the writer
     // flushes what is queued and stops.
@@ -172,6 +190,32 @@ async fn start_agi(
     .await
     .map_err(|source| ServeError::Agi { address, source })?;
     Ok(tokio::spawn(server.run(shutdown)))
+}
+
+/// Binds the operator console (`http_listen`) and serves it until `shutdown`.
+/// `events` is the console's live-update channel; call-handling code publishes to
+/// clones of it.
+async fn start_http(
+    settings: &Settings,
+    pool: &PgPool,
+    directory: &DirectoryCache,
+    events: crate::http::events::ConsoleEvents,
+    clock: RoutingClock,
+    shutdown: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let state = crate::http::HttpState {
+        pool: pool.clone(),
+        directory: directory.clone(),
+        events,
+        clock,
+        options: crate::http::HttpOptions {
+            secure_cookie: settings.http_secure_cookie,
+            ..crate::http::HttpOptions::default()
+        },
+        shutdown,
+    };
+    let server = crate::http::HttpServer::bind(settings.http_listen, state).await?;
+    Ok(server.start().await?)
 }
 
 /// When each staff member was last dialled, from the journal.

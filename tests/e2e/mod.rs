@@ -181,6 +181,7 @@ impl Service {
             .env("HOTLINE_SPECIALIST_ROUNDS", "1")
             .env("HOTLINE_SHUTDOWN_DRAIN_SECONDS", "5")
             .env("HOTLINE_AGI_LISTEN", "127.0.0.1:0")
+            .env("HOTLINE_HTTP_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "hotline=debug")
             .envs(settings.iter().copied())
             .stdin(Stdio::null())
