@@ -2,7 +2,8 @@
 #
 #   docker build -t hotline .
 #
-# At start it applies the migrations, loads the demo directory and serves
+# At start it applies the migrations, loads the demo directory and the demo
+# console logins (README, "Console"), and serves
 # (see docker-compose.yml for the environment it expects).
 
 FROM rust:1-bookworm AS build
@@ -25,4 +26,4 @@ USER hotline
 WORKDIR /var/lib/hotline
 # Journal records that cannot reach Postgres at shutdown are spooled here.
 ENV HOTLINE_JOURNAL_SPOOL=/var/lib/hotline/journal.spool
-CMD ["sh", "-c", "hotline migrate && hotline seed-demo && exec hotline serve"]
+CMD ["sh", "-c", "hotline migrate && hotline seed-demo && hotline seed-demo-users && exec hotline serve"]

@@ -50,6 +50,11 @@ enum Command {
     Migrate,
     /// Replace the directory (all but the production calendar) with the demo directory.
     SeedDemo,
+    /// Create (or reset) the console's demo logins, after seed-demo; password: hotline-demo.
+    SeedDemoUsers,
+    /// Operator console accounts; passwords are read from stdin, never from arguments.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Production calendars of later years.
     #[command(subcommand)]
     Calendar(CalendarCommand),
@@ -58,7 +63,7 @@ enum Command {
     Directory(DirectoryCommand),
     /// Show who would take a call: `--line 122 --digit 1 --at 2026-05-08T17:30:00+08:00`.
     Route(RouteArgs),
-    /// Run the service: the ARI Stasis app (and FastAGI endpoint) until SIGTERM/SIGINT.
+    /// Run the service: the ARI Stasis app, FastAGI endpoint and operator console until SIGTERM/SIGINT.
     Serve(ServeArgs),
 }
 
@@ -79,6 +84,39 @@ enum CalendarCommand {
         /// The file, e.g. calendar/2027.txt.
         file: PathBuf,
     },
+}
+
+/// `hotline user …`
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a console account; the password is read from stdin (one line).
+    Add(UserAddArgs),
+    /// Set a new password (read from stdin) and sign the user out everywhere.
+    Passwd {
+        /// The account's login.
+        #[arg(long)]
+        login: String,
+    },
+}
+
+/// Arguments of `hotline user add`.
+#[derive(Debug, Args)]
+struct UserAddArgs {
+    /// Login: lowercase latin letters, digits, `.`, `_`, `-`.
+    #[arg(long)]
+    login: String,
+    /// specialist, staff or admin.
+    #[arg(long)]
+    role: crate::http::accounts::Role,
+    /// Staff only: the organisation's directory code (e.g. minzdrav).
+    #[arg(long)]
+    organisation: Option<String>,
+    /// Specialists: their id in the directory's `specialist` table.
+    #[arg(long)]
+    specialist_id: Option<i64>,
+    /// Full name, shown in the console and on appeals.
+    #[arg(long)]
+    full_name: String,
 }
 
 /// `hotline directory …`
@@ -159,6 +197,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Migrate => migrate(&pool).await,
         Command::SeedDemo => seed_demo(&pool).await,
+        Command::SeedDemoUsers => seed_demo_users(&pool).await,
+        Command::User(UserCommand::Add(args)) => add_user(&pool, &args).await,
+        Command::User(UserCommand::Passwd { login }) => change_password(&pool, &login).await,
         Command::Calendar(CalendarCommand::Import { file }) => import_calendar(&pool, &file).await,
         Command::Directory(DirectoryCommand::Check(args)) => check(&pool, &args).await,
         Command::Route(args) => route(&pool, &args).await,
@@ -244,6 +285,105 @@ async fn seed_demo(pool: &PgPool) -> anyhow::Result<ExitCode> {
     let summary = directory::demo::seed_demo(pool).await.map_err(explain)?;
     emit(summary)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline seed-demo-users`.
+async fn seed_demo_users(pool: &PgPool) -> anyhow::Result<ExitCode> {
+    use crate::http::accounts;
+    let users = accounts::seed_demo_users(pool)
+        .await
+        .map_err(explain_account)?;
+    for user in users {
+        let organisation = user
+            .organisation
+            .map(|code| format!(", {code}"))
+            .unwrap_or_default();
+        emit(format_args!("{} ({}{organisation})", user.login, user.role))?;
+    }
+    emit(format_args!(
+        "demo console logins ready; password: {}",
+        accounts::DEMO_PASSWORD
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline user add`.
+async fn add_user(pool: &PgPool, args: &UserAddArgs) -> anyhow::Result<ExitCode> {
+    use crate::http::accounts::{self, NewUser};
+    let password = read_password()?;
+    let user = NewUser {
+        login: args.login.trim().to_lowercase(),
+        full_name: args.full_name.clone(),
+        role: args.role,
+        organisation: args
+            .organisation
+            .clone()
+            .map(crate::routing::OrganisationCode),
+        specialist_id: args.specialist_id,
+    };
+    let id = accounts::save_user(pool, &user, &password, false)
+        .await
+        .map_err(explain_account)?;
+    emit(format_args!(
+        "console user {} created (id {id}, role {})",
+        user.login, user.role
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline user passwd`.
+async fn change_password(pool: &PgPool, login: &str) -> anyhow::Result<ExitCode> {
+    let password = read_password()?;
+    crate::http::accounts::set_password(pool, login, &password)
+        .await
+        .map_err(explain_account)?;
+    emit(format_args!(
+        "password of {login} changed; their sessions are closed"
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line from stdin, without its line ending. At a terminal it asks for it and
+/// turns echo off (`stty`) while it is typed; a pipe is read as it is.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead as _, IsTerminal as _};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    let stty = |arg: &str| {
+        let _ = std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status();
+    };
+    if terminal {
+        eprint!("password: ");
+        stty("-echo");
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if terminal {
+        stty("echo");
+        eprintln!();
+    }
+    read.context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password on stdin (pipe it in: echo … | hotline user …)"
+    );
+    Ok(password)
+}
+
+/// An account error as a report; a refused row names the rule.
+fn explain_account(error: crate::http::accounts::AccountError) -> anyhow::Error {
+    use crate::http::accounts::AccountError;
+    match &error {
+        AccountError::Database(source) => match EditRefusal::from_error(source) {
+            Some(refusal) => anyhow::anyhow!("{refusal}"),
+            None => error.into(),
+        },
+        _ => error.into(),
+    }
 }
 
 /// `hotline calendar import FILE`.
