@@ -190,7 +190,7 @@ fn a_stale_offer_pauses_the_specialist_and_signing_out_withdraws_offers() {
         q.state_of(SpecialistId(2)),
         Some(&SpecialistState::SignedOut)
     );
-    assert_eq!(q.waiting_calls()[0].being_offered, false);
+    assert!(!q.waiting_calls()[0].being_offered);
 }
 
 #[test]
