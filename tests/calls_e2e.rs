@@ -291,11 +291,17 @@ fn a_caller_who_hangs_up_while_staff_ring_cancels_them_and_is_abandoned() {
     if !enabled() {
         return;
     }
-    let scene = Scene::new("abandoned", TUESDAY_MORNING, &[]);
+    // staff01 rings for up to 30 s: the citizen leaves while it rings, however
+    // slow the machine.
+    let scene = Scene::new(
+        "abandoned",
+        TUESDAY_MORNING,
+        &["UPDATE topic SET attempt_timeout_seconds = 30"],
+    );
     let staff01 = scene.phone("staff01", Phone::NeverAnswers);
-    // The digit at 1 s, "connecting" for about 3 s, staff01 rings, the citizen
-    // leaves at 6 s.
-    Sipp::citizen("122", Some("1"), 5_000, &scene.work).assert_success();
+    // The digit at 1 s, "connecting" for about 3 s, staff01 rings from about 4.5 s,
+    // the citizen leaves at 10 s.
+    Sipp::citizen("122", Some("1"), 9_000, &scene.work).assert_success();
     staff01.assert_success(); // it got a CANCEL
     let directory = scene.finish();
     assert_eq!(
@@ -350,8 +356,7 @@ fn on_sigterm_a_waiting_caller_is_handed_to_the_dialplan_fallback() {
     let staff01 = Sipp::phone("staff01", Phone::NeverAnswers, &work);
     let specialists = Specialists::ring(&work);
     let citizen = Sipp::citizen("122", Some("1"), 20_000, &work);
-    // The digit at 1 s, "connecting" for about 3 s: staff01 rings by 5.5 s.
-    std::thread::sleep(std::time::Duration::from_millis(5_500));
+    staff01.wait_for_invite();
     let log = service.stop();
     assert!(log.contains("handed back to the dialplan"), "{log}");
     // The dialplan's fallback rings the specialists; spec01 answers.
@@ -392,9 +397,8 @@ fn after_a_crash_the_next_instance_adopts_the_caller_and_hangs_up_orphan_legs() 
     let staff01 = Sipp::phone("staff01", Phone::NeverAnswers, &work);
     let specialists = Specialists::ring(&work);
     let citizen = Sipp::citizen("122", Some("1"), 30_000, &work);
-    // staff01 rings by about 2.5 s (short menu stopped by the digit at 1 s, then
-    // "connecting"): crash while it rings.
-    std::thread::sleep(std::time::Duration::from_millis(5_500));
+    // Crash while staff01 rings.
+    staff01.wait_for_invite();
     first.crash();
     let second = Service::start_with(&directory, TUESDAY_MORNING, &work, "second.log", &[]);
     citizen.assert_success();

@@ -10,7 +10,7 @@
 mod call_task;
 pub mod translate;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -100,7 +100,14 @@ pub struct StasisApp {
     calls: HashMap<String, mpsc::UnboundedSender<TaskInput>>,
     done_tx: mpsc::UnboundedSender<String>,
     done_rx: mpsc::UnboundedReceiver<String>,
+    /// Calls that ended lately, oldest first, with when.
+    recently_done: VecDeque<(String, tokio::time::Instant)>,
+    /// The same keys, for look-ups.
+    recently_done_keys: HashSet<String>,
 }
+
+/// How long an ended call's key is remembered (see [`StasisApp::call_done`]).
+const RECENTLY_DONE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl StasisApp {
     /// A dispatcher over the shared context.
@@ -111,6 +118,8 @@ impl StasisApp {
             calls: HashMap::new(),
             done_tx,
             done_rx,
+            recently_done: VecDeque::new(),
+            recently_done_keys: HashSet::new(),
         }
     }
 
@@ -129,7 +138,7 @@ impl StasisApp {
                     Some(message) => self.on_message(message, false).await,
                     None => break,
                 },
-                Some(key) = self.done_rx.recv() => { self.calls.remove(&key); }
+                Some(key) = self.done_rx.recv() => self.call_done(key),
                 () = shutdown.cancelled() => break,
             }
         }
@@ -149,7 +158,7 @@ impl StasisApp {
                     Some(message) => self.on_message(message, true).await,
                     None => break,
                 },
-                Some(key) = self.done_rx.recv() => { self.calls.remove(&key); }
+                Some(key) = self.done_rx.recv() => self.call_done(key),
                 () = tokio::time::sleep_until(deadline) => break,
             }
         }
@@ -188,7 +197,7 @@ impl StasisApp {
                 }
                 Routed::ToCall { call_key, input } => self.deliver(&call_key, input),
                 Routed::LeftBridge { bridge, remaining } => {
-                    if !self.calls.contains_key(translate::call_key_of(&bridge)) {
+                    if !self.is_known_call(translate::call_key_of(&bridge)) {
                         self.clean_up_orphan_bridge(&bridge, &remaining).await;
                     }
                 }
@@ -201,6 +210,29 @@ impl StasisApp {
                 tracing::warn!(%reason, calls = self.calls.len(), "event socket lost; calls continue");
             }
         }
+    }
+
+    /// A call task ended. Its key is remembered for a while: Asterisk's last events
+    /// about its bridge and legs still arrive, and must not look like orphans.
+    fn call_done(&mut self, key: String) {
+        self.calls.remove(&key);
+        let now = tokio::time::Instant::now();
+        while self
+            .recently_done
+            .front()
+            .is_some_and(|(_, at)| now.duration_since(*at) > RECENTLY_DONE)
+        {
+            if let Some((old, _)) = self.recently_done.pop_front() {
+                self.recently_done_keys.remove(&old);
+            }
+        }
+        self.recently_done_keys.insert(key.clone());
+        self.recently_done.push_back((key, now));
+    }
+
+    /// Whether a call with this key is running or ended moments ago.
+    fn is_known_call(&self, key: &str) -> bool {
+        self.calls.contains_key(key) || self.recently_done_keys.contains(key)
     }
 
     fn deliver(&mut self, key: &str, input: CallInput) {
@@ -286,7 +318,7 @@ impl StasisApp {
             .collect();
         for channel in channels.into_iter().filter(|c| ours.contains(&c.id)) {
             let key = translate::call_key_of(&channel.id).to_owned();
-            if self.calls.contains_key(&key) || talking.contains(&channel.id) {
+            if self.is_known_call(&key) || talking.contains(&channel.id) {
                 continue;
             }
             if is_leg(&channel.id) {
@@ -310,7 +342,7 @@ impl StasisApp {
         for bridge in bridges {
             let key = translate::call_key_of(&bridge.id);
             if bridge.id.ends_with("-bridge")
-                && !self.calls.contains_key(key)
+                && !self.is_known_call(key)
                 && bridge.channels.len() < 2
             {
                 self.clean_up_orphan_bridge(&bridge.id, &bridge.channels)

@@ -11,6 +11,9 @@ use super::record::{JournalRecord, RecordKind};
 
 /// Most facts applied in one transaction.
 const BATCH: usize = 256;
+/// How long the writer lets facts gather before a transaction, so a busy minute
+/// costs a few commits a second instead of one per fact (each commit is an fsync).
+const GATHER: Duration = Duration::from_millis(20);
 /// Longest pause between retries while Postgres is away.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -83,6 +86,15 @@ impl JournalWriter {
         loop {
             if self.rx.recv_many(&mut batch, BATCH).await == 0 {
                 return Ok(());
+            }
+            if batch.len() < BATCH && !self.rx.is_closed() {
+                tokio::time::sleep(GATHER).await;
+                while batch.len() < BATCH {
+                    match self.rx.try_recv() {
+                        Ok(record) => batch.push(record),
+                        Err(_) => break,
+                    }
+                }
             }
             let closing = self.rx.is_closed();
             let deadline = closing.then(|| tokio::time::Instant::now() + give_up_after);

@@ -422,6 +422,15 @@ impl Sipp {
             .collect()
     }
 
+    /// Waits (bounded) until this phone has received an INVITE: it rings now.
+    pub fn wait_for_invite(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.messages().contains("INVITE sip:") {
+            assert!(Instant::now() < deadline, "{} never rang", self.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Stops a phone nobody called.
     pub fn stop(mut self) {
         if let Some(mut child) = self.child.take() {
