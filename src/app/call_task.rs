@@ -172,6 +172,8 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 Ok(_) => None,
                 Err(error) => {
                     tracing::warn!(%error, %target, "could not create the leg");
+                    // A timed-out create may still happen in Asterisk: remove it.
+                    let _ = ari.hangup(&leg.0, "normal").await;
                     Some(CallInput::CommandFailed(leg))
                 }
             }

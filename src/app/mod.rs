@@ -240,7 +240,18 @@ impl StasisApp {
             Some(task) => {
                 let _ = task.send(TaskInput::Call(input));
             }
-            None => tracing::trace!(call_id = key, ?input, "event for no current call"),
+            // A leg created late for a call that is over (its create timed out
+            // on our side): nobody will ever dial or hang it up but us.
+            None => match input {
+                CallInput::LegReady(leg) => {
+                    tracing::info!(leg = %leg, "hanging up a leg created for no current call");
+                    let ari = self.context.ari.clone();
+                    tokio::spawn(async move {
+                        let _ = ari.hangup(&leg.0, "normal").await;
+                    });
+                }
+                input => tracing::trace!(call_id = key, ?input, "event for no current call"),
+            },
         }
     }
 
@@ -305,7 +316,14 @@ impl StasisApp {
                 }
             };
         let ours: HashSet<String> = app.channel_ids.into_iter().collect();
-        let alive = Arc::new(ours.clone());
+        // Every channel Asterisk has: a leg we named is ours whatever the app's
+        // subscriptions say at this instant (just after a reconnection they can lag).
+        let alive = Arc::new(
+            channels
+                .iter()
+                .map(|c| c.id.clone())
+                .collect::<HashSet<_>>(),
+        );
         for task in self.calls.values() {
             let _ = task.send(TaskInput::Resync(alive.clone()));
         }
@@ -316,7 +334,10 @@ impl StasisApp {
             .filter(|b| b.id.ends_with("-bridge") && b.channels.len() > 1)
             .flat_map(|b| &b.channels)
             .collect();
-        for channel in channels.into_iter().filter(|c| ours.contains(&c.id)) {
+        for channel in channels
+            .into_iter()
+            .filter(|c| ours.contains(&c.id) || is_leg(&c.id))
+        {
             let key = translate::call_key_of(&channel.id).to_owned();
             if self.is_known_call(&key) || talking.contains(&channel.id) {
                 continue;
@@ -335,6 +356,10 @@ impl StasisApp {
                 });
             } else {
                 tracing::info!(call_id = %channel.id, "adopting a caller left in Stasis");
+                self.context.journal.record(JournalRecord {
+                    call_key: key.clone(),
+                    kind: RecordKind::OpenAttemptsCancelled { at: Utc::now() },
+                });
                 let line = channel.dialplan.exten.clone();
                 self.start_call(channel.id, line, channel.caller.number);
             }

@@ -571,6 +571,9 @@ impl Call {
     /// Something happened to this call.
     pub fn handle_input(&mut self, now: DateTime<Utc>, input: CallInput) {
         if self.state == State::Finished {
+            if let CallInput::LegReady(leg) = input {
+                self.commands.push_back(CallCommand::HangupLeg(leg));
+            }
             return;
         }
         match input {
@@ -836,14 +839,21 @@ impl Call {
         }
     }
 
-    /// A created leg entered the app: dial it (once).
+    /// A created leg entered the app: dial it (once). A leg the call no longer
+    /// waits for (its create timed out and Asterisk made it late, or the hunt moved
+    /// on) is hung up, or it would stay in Stasis for ever.
     fn on_leg_ready(&mut self, leg: &ChannelId) {
-        let State::Hunting(hunt) = &mut self.state else {
+        let hunting = match &mut self.state {
+            State::Hunting(hunt) => hunt.legs.iter_mut().find(|l| &l.id == leg),
+            _ => None,
+        };
+        let Some(ready) = hunting else {
+            self.commands.push_back(CallCommand::HangupLeg(leg.clone()));
             return;
         };
-        let Some(ready) = hunt.legs.iter_mut().find(|l| &l.id == leg && !l.dialled) else {
+        if ready.dialled {
             return;
-        };
+        }
         ready.dialled = true;
         let timeout_seconds = ready.timeout_seconds;
         self.commands.push_back(CallCommand::DialLeg {

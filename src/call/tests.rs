@@ -469,3 +469,21 @@ fn at_shutdown_a_waiting_caller_goes_back_to_the_dialplan_and_a_talking_one_stay
     assert!(!talking.call.hand_back(talking.now));
     assert!(talking.commands().is_empty());
 }
+
+#[test]
+fn a_leg_the_call_does_not_wait_for_is_hung_up_when_it_turns_up() {
+    let mut h = Harness::new("122", WORKING);
+    hunt(&mut h, '1');
+    // Its create timed out on our side, the hunt moved on; Asterisk made it late.
+    h.input(CallInput::CommandFailed(leg("c1-leg3")));
+    assert_eq!(
+        h.input(CallInput::LegReady(leg("c1-leg3"))),
+        [CallCommand::HangupLeg(leg("c1-leg3"))]
+    );
+    h.input(CallInput::CallerHungUp);
+    assert!(h.call.is_finished());
+    assert_eq!(
+        h.input(CallInput::LegReady(leg("c1-leg9"))),
+        [CallCommand::HangupLeg(leg("c1-leg9"))]
+    );
+}

@@ -112,6 +112,12 @@ pub enum RecordKind {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A new instance adopted the call: attempts the previous one left open are
+    /// over (their legs are gone or being hung up).
+    OpenAttemptsCancelled {
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The call is over.
     Ended {
         /// `answered_by_staff`, `answered_by_specialist`, `abandoned`, `failed`.

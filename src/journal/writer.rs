@@ -241,6 +241,12 @@ async fn apply(
         .bind(key)
         .bind(leg)
         .bind(at),
+        RecordKind::OpenAttemptsCancelled { at } => sqlx::query(
+            "UPDATE dial_attempt SET ended_at = $2, result = 'cancelled'
+             WHERE call_key = $1 AND ended_at IS NULL",
+        )
+        .bind(key)
+        .bind(at),
         RecordKind::Ended { outcome, at } => sqlx::query(
             "UPDATE call_record SET ended_at = $3, outcome = $2::call_outcome
              WHERE call_key = $1 AND ended_at IS NULL",
