@@ -208,7 +208,7 @@ async fn run(
 ) {
     // Capacity 1: a request already queued means a reload is pending anyway.
     let (requests, pending) = mpsc::channel(1);
-    let listen_pool = listener_pool(&pool);
+    let listen_pool = listener_pool(&pool, LISTENER_APPLICATION_NAME);
     let listener = listen(&cache, &listen_pool, &options, &requests, &shutdown);
     let reloader = reload(&cache, &pool, &options, pending, &shutdown);
     tokio::join!(listener, reloader);
@@ -216,12 +216,13 @@ async fn run(
     tracing::debug!("directory cache stopped");
 }
 
-/// A one-connection pool for the listener, separate from the pool queries use, so
-/// `LISTEN` never holds one of their connections.
-fn listener_pool(pool: &PgPool) -> PgPool {
+/// A one-connection pool for a `LISTEN` connection, separate from the pool queries
+/// use, so listening never holds one of their connections; `application_name` makes
+/// it findable in `pg_stat_activity`. Shared with the console's appeal listener.
+pub(crate) fn listener_pool(pool: &PgPool, application_name: &str) -> PgPool {
     let options = (*pool.connect_options())
         .clone()
-        .application_name(LISTENER_APPLICATION_NAME);
+        .application_name(application_name);
     PgPoolOptions::new()
         .max_connections(1)
         .idle_timeout(None)

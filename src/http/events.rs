@@ -26,7 +26,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -179,7 +179,7 @@ pub async fn start_event_sources(
     events: ConsoleEvents,
     shutdown: CancellationToken,
 ) -> Result<JoinHandle<()>, sqlx::Error> {
-    let listen_pool = listener_pool(pool);
+    let listen_pool = crate::directory::cache::listener_pool(pool, LISTENER_APPLICATION_NAME);
     let listener = connect_listener(&listen_pool).await?;
     let appeals = tokio::spawn(forward_appeals(
         listener,
@@ -191,19 +191,6 @@ pub async fn start_event_sources(
     Ok(tokio::spawn(async move {
         let _ = tokio::join!(appeals, directory_task);
     }))
-}
-
-/// A one-connection pool for the listener, so `LISTEN` never holds a connection the
-/// API's queries need.
-fn listener_pool(pool: &PgPool) -> PgPool {
-    let options = (*pool.connect_options())
-        .clone()
-        .application_name(LISTENER_APPLICATION_NAME);
-    PgPoolOptions::new()
-        .max_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_lazy_with(options)
 }
 
 /// A listener subscribed to [`APPEAL_CHANNEL`]; reconnection is ours, not the driver's.
