@@ -8,6 +8,7 @@
 //!   a reconnection, drains calls at shutdown.
 
 mod call_task;
+mod orphan;
 pub mod translate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -18,7 +19,6 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::ari::{AriClient, AriMessage};
-use crate::call::AttemptResult;
 use crate::call::{Call, CallInput, CallSettings, CallStart, ChannelId};
 use crate::directory::DirectoryCache;
 use crate::journal::{Journal, JournalRecord, RecordKind};
@@ -345,15 +345,15 @@ impl StasisApp {
             if is_leg(&channel.id) {
                 tracing::info!(leg = %channel.id, "hanging up an orphan leg");
                 let _ = ari.hangup(&channel.id, "normal").await;
-                // Its attempt was journaled as started by the instance that lost it.
-                self.context.journal.record(JournalRecord {
-                    call_key: key,
-                    kind: RecordKind::AttemptEnded {
-                        leg: channel.id.clone(),
-                        result: AttemptResult::Cancelled.as_str().to_owned(),
-                        at: Utc::now(),
-                    },
-                });
+                // The instance that lost it may have crashed before its attempt
+                // reached the journal: record it (once) and close it.
+                let directory = self.context.directory.current();
+                for kind in orphan::orphan_leg_records(&directory, &channel, Utc::now()) {
+                    self.context.journal.record(JournalRecord {
+                        call_key: key.clone(),
+                        kind,
+                    });
+                }
             } else {
                 tracing::info!(call_id = %channel.id, "adopting a caller left in Stasis");
                 self.context.journal.record(JournalRecord {
