@@ -56,6 +56,17 @@ pub struct Settings {
     pub specialist_rounds: u32,
     /// Whether callers hear "connecting you with ..." before callees are dialled.
     pub announce_transfers: bool,
+    /// Whether calls for specialists wait in the specialists' queue while anyone is
+    /// signed in to it from the console (off: every specialist's phone rings).
+    pub specialist_queue: bool,
+    /// Ring every ready specialist for a waiting call, not only the longest-ready.
+    pub queue_ring_all: bool,
+    /// Seconds of wrap-up after a specialist's call before the next is offered.
+    pub queue_wrap_up_seconds: u32,
+    /// Seconds between position announcements to a waiting caller.
+    pub queue_announce_seconds: u32,
+    /// Seconds of waiting after which a caller is offered to leave a callback request.
+    pub queue_callback_after_seconds: u32,
     /// Where the FastAGI server listens (`agi://HOST:PORT/route` in the dialplan).
     /// Loopback by default: AGI has no authentication, so only an Asterisk on the
     /// same host (or a trusted network, if you change it) may reach it.
@@ -85,6 +96,11 @@ impl Default for Settings {
             specialist_ring_seconds: 30,
             specialist_rounds: 3,
             announce_transfers: true,
+            specialist_queue: true,
+            queue_ring_all: false,
+            queue_wrap_up_seconds: 15,
+            queue_announce_seconds: 30,
+            queue_callback_after_seconds: 120,
             agi_listen: SocketAddr::from(([127, 0, 0, 1], 4573)),
             agi_max_sessions: 256,
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),

@@ -24,6 +24,7 @@ use crate::call::CallSettings;
 use crate::config::Settings;
 use crate::directory::{CacheOptions, DirectoryCache};
 use crate::journal::JournalWriter;
+use crate::queue::QueueSettings;
 use crate::routing::StaffId;
 
 /// Why the service could not start.
@@ -92,6 +93,20 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         None => RoutingClock::default(),
     };
     let (agi_directory, agi_journal) = (directory.clone(), journal.clone());
+    let console_events = crate::http::events::ConsoleEvents::new();
+    let queue = crate::app::QueueHandle::start(
+        directory.clone(),
+        console_events.clone(),
+        QueueSettings {
+            ring_all: settings.queue_ring_all,
+            wrap_up: chrono::Duration::seconds(settings.queue_wrap_up_seconds.into()),
+            offer_timeout: chrono::Duration::seconds(
+                i64::from(settings.specialist_ring_seconds) + 5,
+            ),
+            announce_every: chrono::Duration::seconds(settings.queue_announce_seconds.into()),
+            callback_after: chrono::Duration::seconds(settings.queue_callback_after_seconds.into()),
+        },
+    );
     let context = Arc::new(AppContext {
         ari: ari.clone(),
         directory,
@@ -104,8 +119,10 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             ),
             specialist_rounds: settings.specialist_rounds,
             announce_transfers: settings.announce_transfers,
+            specialist_queue: settings.specialist_queue,
             ..CallSettings::default()
         },
+        queue: queue.clone(),
     });
 
     let agi_task = start_agi(
@@ -125,12 +142,12 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     )
     .await?;
 
-    let console_events = crate::http::events::ConsoleEvents::new();
     let http_task = start_http(
         &settings,
         &pool,
         &context.directory,
         console_events,
+        queue,
         clock,
         shutdown.clone(),
     )
@@ -200,6 +217,7 @@ async fn start_http(
     pool: &PgPool,
     directory: &DirectoryCache,
     events: crate::http::events::ConsoleEvents,
+    queue: crate::app::QueueHandle,
     clock: RoutingClock,
     shutdown: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, ServeError> {
@@ -207,6 +225,7 @@ async fn start_http(
         pool: pool.clone(),
         directory: directory.clone(),
         events,
+        queue,
         clock,
         options: crate::http::HttpOptions {
             secure_cookie: settings.http_secure_cookie,

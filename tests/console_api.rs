@@ -23,12 +23,13 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
-use hotline::app::RoutingClock;
+use hotline::app::{QueueHandle, RoutingClock};
 use hotline::directory::{DirectoryCache, demo::seed_demo, load_snapshot};
 use hotline::http::accounts::{NewUser, Role, save_user};
 use hotline::http::error::HttpError;
 use hotline::http::events::{ConsoleEvents, start_event_sources};
 use hotline::http::{HttpOptions, HttpState, app};
+use hotline::queue::QueueSettings;
 use hotline::routing::{
     LineNumber, MenuChoice, OrganisationCode, RouteRequest, decide, policy::NoRecency,
 };
@@ -49,6 +50,7 @@ struct Console {
 /// The demo logins: (login, role, organisation).
 const USERS: &[(&str, Role, Option<&str>)] = &[
     ("operator1", Role::Specialist, None),
+    ("operator-no-phone", Role::Specialist, None),
     ("admin", Role::Admin, None),
     ("minzdrav1", Role::Staff, Some("minzdrav")),
     ("okb1", Role::Staff, Some("okb")),
@@ -59,13 +61,19 @@ impl Console {
     /// Demo directory, the logins above, the routing clock at [`WORKING_HOURS`].
     async fn new(pool: PgPool) -> Self {
         seed_demo(&pool).await.expect("demo directory");
+        let spec01: i64 =
+            sqlx::query_scalar("SELECT id FROM specialist WHERE endpoint = 'PJSIP/spec01'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
         for &(login, role, organisation) in USERS {
             let user = NewUser {
                 login: login.to_owned(),
                 full_name: format!("Тест {login}"),
                 role,
                 organisation: organisation.map(|code| OrganisationCode(code.to_owned())),
-                specialist_id: None,
+                // operator1 answers at spec01's phone.
+                specialist_id: (login == "operator1").then_some(spec01),
             };
             save_user(&pool, &user, PASSWORD, false)
                 .await
@@ -73,10 +81,14 @@ impl Console {
         }
         let snapshot = load_snapshot(&pool).await.expect("directory loads");
         let at: DateTime<Utc> = WORKING_HOURS.parse().unwrap();
+        let directory = DirectoryCache::fixed(snapshot);
+        let events = ConsoleEvents::new();
+        let queue = QueueHandle::start(directory.clone(), events.clone(), QueueSettings::default());
         let state = HttpState {
             pool: pool.clone(),
-            directory: DirectoryCache::fixed(snapshot),
-            events: ConsoleEvents::new(),
+            directory,
+            events,
+            queue,
             clock: RoutingClock::starting_at(at),
             options: HttpOptions::default(),
             shutdown: CancellationToken::new(),
@@ -322,6 +334,8 @@ fn protected_endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/api/appeals?status=new", None),
         (Method::POST, "/api/appeals/1/done", Some(json!({}))),
         (Method::GET, "/api/events", None),
+        (Method::GET, "/api/queue", None),
+        (Method::POST, "/api/desk", Some(json!({"state": "ready"}))),
     ]
 }
 
@@ -788,4 +802,55 @@ async fn health_reports_an_unreachable_database(pool: PgPool) {
     let (status, _, health) = console.send(Method::GET, "/health", None, None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{health}");
     assert_eq!(health["database_reachable"], false);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_specialist_signs_in_to_the_queue_and_only_the_contact_center_sees_it(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let operator = console.sign_in("operator1").await;
+    let (status, view) = console.get("/api/queue", &operator).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view, json!({"waiting": [], "specialists": []}));
+
+    let (status, view) = console
+        .post("/api/desk", &operator, json!({"state": "ready"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["specialists"][0]["name"], "Смирнова Анна Игоревна");
+    assert_eq!(view["specialists"][0]["state"], "ready");
+    let (_, view) = console
+        .post("/api/desk", &operator, json!({"state": "paused"}))
+        .await;
+    assert_eq!(view["specialists"][0]["state"], "paused");
+    assert_eq!(view["specialists"][0]["pause_reason"], "requested");
+
+    // An admin sees the queue; staff do not; nobody but a specialist with a phone
+    // takes calls; an unknown state is a malformed request.
+    let admin = console.sign_in("admin").await;
+    let (status, view) = console.get("/api/queue", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["specialists"][0]["state"], "paused");
+    for login in ["minzdrav1", "adm1"] {
+        let staff = console.sign_in(login).await;
+        let (status, answer) = console.get("/api/queue", &staff).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {answer}");
+    }
+    for login in ["admin", "operator-no-phone", "okb1"] {
+        let cookie = console.sign_in(login).await;
+        let (status, answer) = console
+            .post("/api/desk", &cookie, json!({"state": "ready"}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {answer}");
+    }
+    let (status, _) = console
+        .post("/api/desk", &operator, json!({"state": "asleep"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Signing out ends the shift.
+    let (status, view) = console
+        .post("/api/desk", &operator, json!({"state": "signed_out"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["specialists"][0]["state"], "signed_out");
 }

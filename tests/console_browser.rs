@@ -25,11 +25,12 @@ use serde_json::json;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use hotline::app::RoutingClock;
+use hotline::app::{QueueHandle, RoutingClock};
 use hotline::directory::{CacheOptions, DirectoryCache, demo::seed_demo};
 use hotline::http::accounts::{DEMO_PASSWORD, seed_demo_users};
 use hotline::http::events::ConsoleEvents;
 use hotline::http::{HttpOptions, HttpServer, HttpState};
+use hotline::queue::QueueSettings;
 use hotline::routing::{LineNumber, MenuChoice, RouteRequest, decide, policy::NoRecency};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -218,10 +219,13 @@ async fn a_specialists_appeal_reaches_the_staff_live_and_the_directory_explains_
         DirectoryCache::start(pool.clone(), CacheOptions::default(), shutdown.clone())
             .await
             .unwrap();
+    let events = ConsoleEvents::new();
+    let queue = QueueHandle::start(directory.clone(), events.clone(), QueueSettings::default());
     let state = HttpState {
         pool: pool.clone(),
         directory: directory.clone(),
-        events: ConsoleEvents::new(),
+        events,
+        queue,
         clock: RoutingClock::starting_at(SERVICE_NOW.parse().unwrap()),
         options: HttpOptions::default(),
         shutdown: shutdown.clone(),

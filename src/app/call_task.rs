@@ -19,6 +19,9 @@ use crate::routing::{self, RouteRequest};
 
 use super::{AppContext, translate::result_of_cause};
 
+/// The music-on-hold class callers waiting for a specialist hear (`musiconhold.conf`).
+const MUSIC_CLASS: &str = "hotline";
+
 /// What the dispatcher sends a call task.
 #[derive(Debug)]
 pub(super) enum TaskInput {
@@ -31,6 +34,7 @@ pub(super) enum TaskInput {
 /// Runs a call to its end. `done` gets the call key when it is over.
 pub(super) async fn run_call(
     mut call: Call,
+    inbox: mpsc::WeakUnboundedSender<TaskInput>,
     mut inputs: mpsc::UnboundedReceiver<TaskInput>,
     context: Arc<AppContext>,
     done: mpsc::UnboundedSender<String>,
@@ -39,7 +43,7 @@ pub(super) async fn run_call(
     let span = tracing::info_span!("call", call_id = %key, line = %call.line());
     async {
         loop {
-            drain_commands(&mut call, &context).await;
+            drain_commands(&mut call, &context, &inbox).await;
             if call.is_finished() {
                 break;
             }
@@ -62,7 +66,7 @@ pub(super) async fn run_call(
                     None => {
                         if call.hand_back(Utc::now()) {
                             tracing::info!("handed back to the dialplan at shutdown");
-                            drain_commands(&mut call, &context).await;
+                            drain_commands(&mut call, &context, &inbox).await;
                         }
                         break;
                     }
@@ -94,8 +98,20 @@ fn resync(call: &mut Call, alive: &HashSet<String>) {
     }
 }
 
-async fn drain_commands(call: &mut Call, context: &AppContext) {
+/// `inbox` is the call's own input channel, weak so that the dispatcher dropping its
+/// sender still ends the task; the specialists' queue sends its offers there.
+async fn drain_commands(
+    call: &mut Call,
+    context: &AppContext,
+    inbox: &mpsc::WeakUnboundedSender<TaskInput>,
+) {
     while let Some(command) = call.poll_command() {
+        if let CallCommand::Queue(request) = command {
+            context
+                .queue
+                .tell(&call.caller().0, request, inbox.clone());
+            continue;
+        }
         if let Some(input) = execute(call, command, context).await {
             call.handle_input(Utc::now(), input);
         }
@@ -139,6 +155,15 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             log_err(ari.ring_stop(caller).await.map(drop), "stop ringing");
             None
         }
+        CallCommand::StartMusicOnHold => {
+            log_err(ari.start_moh(caller, MUSIC_CLASS).await, "music on hold");
+            None
+        }
+        CallCommand::StopMusicOnHold => {
+            log_err(ari.stop_moh(caller).await.map(drop), "stop music on hold");
+            None
+        }
+        CallCommand::Queue(_) => unreachable!("sent to the queue by drain_commands"),
         CallCommand::Decide(choice) => {
             let snapshot = context.directory.current();
             let request = RouteRequest {

@@ -9,6 +9,7 @@
 
 mod call_task;
 mod orphan;
+mod queue_task;
 pub mod translate;
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -26,6 +27,9 @@ use crate::pii::Pii;
 use crate::routing::{LineNumber, StaffId};
 
 use call_task::{TaskInput, run_call};
+pub use queue_task::{
+    DeskError, DeskRequest, QueueHandle, QueueView, SpecialistView, WaitingCallView,
+};
 use translate::{Routed, is_leg, route_event};
 
 /// The clock routing decisions are taken by. Real time, optionally shifted so tests
@@ -92,6 +96,8 @@ pub struct AppContext {
     pub recency: CallRecencyBook,
     /// Call flow tunables.
     pub call_settings: CallSettings,
+    /// The specialists' queue (shared with the console).
+    pub queue: QueueHandle,
 }
 
 /// The Stasis app's dispatcher.
@@ -285,9 +291,11 @@ impl StasisApp {
         };
         let call = Call::new(start, self.context.call_settings.clone(), Utc::now());
         let (tx, rx) = mpsc::unbounded_channel();
+        let inbox = tx.downgrade();
         self.calls.insert(caller, tx);
         tokio::spawn(run_call(
             call,
+            inbox,
             rx,
             self.context.clone(),
             self.done_tx.clone(),

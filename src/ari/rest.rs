@@ -221,6 +221,19 @@ impl AriClient {
         self.remove(&format!("channels/{channel}/ring"), &[]).await
     }
 
+    /// Plays music on hold of `class` to a channel (a caller waiting in the queue).
+    pub async fn start_moh(&self, channel: &str, class: &str) -> Result<(), AriError> {
+        let path = format!("channels/{channel}/moh");
+        self.send(Method::POST, &path, &[("mohClass", class)], None)
+            .await
+            .map(drop)
+    }
+
+    /// Stops the music on hold.
+    pub async fn stop_moh(&self, channel: &str) -> Result<Gone, AriError> {
+        self.remove(&format!("channels/{channel}/moh"), &[]).await
+    }
+
     /// Creates a channel to `endpoint` in this app with an id we chose, without
     /// dialling it yet (so no event can arrive for an id we don't know). `variables`
     /// may set `CALLERID(num)` / `CALLERID(name)` for the callee's display.

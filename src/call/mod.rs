@@ -36,7 +36,8 @@ use chrono::{DateTime, Duration, Utc};
 pub use ids::{BridgeId, ChannelId, PlaybackId};
 
 use crate::routing::{
-    Decision, DecisionMode, DialTarget, HuntStrategy, LineNumber, MenuChoice, StaffId, TopicCode,
+    Decision, DecisionMode, DialTarget, HuntStrategy, LineNumber, MenuChoice, OrganisationCode,
+    SpecialistId, StaffId, TopicCode,
 };
 
 /// Sounds the call plays, by name in Asterisk's sounds directory (see
@@ -56,6 +57,21 @@ pub mod sounds {
     pub const AFTER_HOURS: &str = "hotline/after-hours";
     /// "Nobody could take the call, please call again" before a failed call ends.
     pub const SORRY_GOODBYE: &str = "hotline/sorry-goodbye";
+    /// "Your position in the queue:", followed by [`number`].
+    pub const QUEUE_POSITION: &str = "hotline/queue-position";
+    /// "Thank you for waiting", when the position is beyond the numbers recorded.
+    pub const QUEUE_THANKS: &str = "hotline/queue-thanks";
+    /// "Press 1 to leave a callback request, or stay on the line".
+    pub const CALLBACK_OFFER: &str = "hotline/callback-offer";
+    /// "Your request is registered, we will call you back. Goodbye."
+    pub const CALLBACK_ACCEPTED: &str = "hotline/callback-accepted";
+    /// The key that accepts the callback offer.
+    pub const CALLBACK_DIGIT: char = '1';
+
+    /// A recorded number 1..=20 (`hotline/num-N`), if there is one.
+    pub fn number(n: usize) -> Option<String> {
+        (1..=20).contains(&n).then(|| format!("hotline/num-{n}"))
+    }
 }
 
 /// Tunables of the call flow that are not part of the directory.
@@ -75,6 +91,10 @@ pub struct CallSettings {
     /// before callees are dialled. Off for load tests that compare setup delay with
     /// a dialplan that announces nothing.
     pub announce_transfers: bool,
+    /// Whether calls for specialists wait in the specialists' queue (music, position
+    /// announcements, the longest-ready specialist rung) rather than ringing every
+    /// specialist at once. With nobody signed in to the queue they ring everyone.
+    pub specialist_queue: bool,
 }
 
 impl Default for CallSettings {
@@ -85,6 +105,7 @@ impl Default for CallSettings {
             max_call_duration: Duration::hours(4),
             attempt_grace: Duration::seconds(5),
             announce_transfers: true,
+            specialist_queue: false,
         }
     }
 }
@@ -101,9 +122,45 @@ pub enum Callee {
     },
     /// A contact-center specialist.
     Specialist {
+        /// Their id in the directory (the queue reports about them).
+        id: SpecialistId,
         /// Their name, for the journal.
         name: String,
     },
+}
+
+/// A specialist the queue offers a waiting call to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferedSpecialist {
+    /// Their id.
+    pub id: SpecialistId,
+    /// Their name, for the journal.
+    pub name: String,
+    /// Their phone.
+    pub endpoint: DialTarget,
+}
+
+/// What a call tells the specialists' queue (see [`crate::queue`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum QueueRequest {
+    /// The caller starts waiting for a specialist; what the console shows of it.
+    Enqueue {
+        /// The line called.
+        line: LineNumber,
+        /// The citizen's number.
+        caller_number: String,
+        /// The topic's Russian name, if one was chosen.
+        topic: Option<String>,
+    },
+    /// The caller left the queue (hung up, asked for a callback, handed back).
+    Leave,
+    /// The specialist offered the call answered it.
+    OfferAnswered(SpecialistId),
+    /// The specialist offered the call did not answer (busy, no answer, offline).
+    OfferFailed(SpecialistId),
+    /// The specialist who took the call from the queue is free again.
+    SpecialistFree(SpecialistId),
 }
 
 /// Why a dial leg did not connect, as the journal records it.
@@ -151,6 +208,8 @@ pub enum CallOutcome {
     /// Given back to the dialplan (the service was shutting down), whose fallback
     /// rings the specialists.
     HandedToDialplan,
+    /// The caller left a callback request while waiting for a specialist.
+    CallbackRequested,
 }
 
 impl CallOutcome {
@@ -162,6 +221,7 @@ impl CallOutcome {
             Self::Abandoned => "abandoned",
             Self::Failed => "failed",
             Self::HandedToDialplan => "handed_to_dialplan",
+            Self::CallbackRequested => "callback_requested",
         }
     }
 }
@@ -192,6 +252,14 @@ pub enum CallInput {
     /// Asterisk refused or did not answer a command about this channel (e.g. the
     /// dial target does not exist): treated as that leg failing.
     CommandFailed(ChannelId),
+    /// The queue offers the waiting call to these specialists: ring them.
+    QueueOffer(Vec<OfferedSpecialist>),
+    /// The queue asks to tell the waiting caller their position (1 = next).
+    QueuePosition(usize),
+    /// The queue asks to offer the waiting caller a callback request.
+    QueueCallbackOffer,
+    /// Nobody works the queue: ring every specialist at once instead.
+    QueueUnavailable,
 }
 
 /// What the driver must do for the call, in order.
@@ -213,6 +281,12 @@ pub enum CallCommand {
     StartRinging,
     /// Stop the ringing indication.
     StopRinging,
+    /// Play music on hold to a caller waiting in the specialists' queue.
+    StartMusicOnHold,
+    /// Stop the music on hold.
+    StopMusicOnHold,
+    /// Tell the specialists' queue something about this call.
+    Queue(QueueRequest),
     /// Ask the routing policy; answer with [`Call::handle_decision`].
     Decide(MenuChoice),
     /// Create a channel to a callee with the given id, in this app, not dialled yet
@@ -298,6 +372,25 @@ pub enum JournalEntry {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The caller started waiting in the specialists' queue.
+    Queued {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The caller asked to be called back: an appeal is registered for the topic's
+    /// organisation (or for the contact center when there is no topic).
+    CallbackRequested {
+        /// The line called.
+        line: LineNumber,
+        /// The citizen's number.
+        caller_number: String,
+        /// The topic chosen, if any.
+        topic: Option<TopicCode>,
+        /// The topic's responsible agency, if any.
+        organisation: Option<OrganisationCode>,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// A callee answered and was bridged with the caller.
     Answered {
         /// The leg that answered.
@@ -361,10 +454,12 @@ enum State {
         /// The bridge.
         bridge: BridgeId,
     },
-    /// Telling the caller nobody could take the call, then hanging up.
+    /// A last word to the caller (sorry, or callback registered), then hanging up.
     Leaving {
         /// The goodbye playback.
         playback: PlaybackId,
+        /// How the call ends.
+        outcome: CallOutcome,
         /// Hang up even if the playback never reports its end.
         deadline: DateTime<Utc>,
     },
@@ -415,6 +510,9 @@ struct Hunt {
 enum HuntKind {
     Staff,
     Specialists,
+    /// Waiting in the specialists' queue: only the specialists it offers are dialled,
+    /// and a failed offer means waiting for the next one.
+    Queue,
 }
 
 /// One citizen's call: feed it inputs and time, drain its commands.
@@ -436,6 +534,14 @@ pub struct Call {
     answered_by: Option<HuntKind>,
     /// Whether the caller is currently hearing ringing.
     ringing: bool,
+    /// Whether the caller is currently hearing music on hold.
+    on_hold: bool,
+    /// While queued: the position or callback announcement playing.
+    queue_playback: Option<PlaybackId>,
+    /// While queued: whether the callback offer was made (the digit then counts).
+    callback_offered: bool,
+    /// The specialist who took the call from the queue, told when they are free.
+    queue_specialist: Option<SpecialistId>,
     /// The end of the safety net.
     hard_deadline: DateTime<Utc>,
 }
@@ -455,6 +561,10 @@ impl Call {
             menus_offered: 0,
             answered_by: None,
             ringing: false,
+            on_hold: false,
+            queue_playback: None,
+            callback_offered: false,
+            queue_specialist: None,
             hard_deadline,
         };
         call.commands
@@ -524,10 +634,7 @@ impl Call {
             return false;
         }
         self.release(now);
-        if self.ringing {
-            self.ringing = false;
-            self.commands.push_back(CallCommand::StopRinging);
-        }
+        self.silence();
         self.commands.push_back(CallCommand::ContinueInDialplan);
         self.ended(CallOutcome::HandedToDialplan, now);
         true
@@ -543,8 +650,11 @@ impl Call {
             return;
         }
         match &mut self.state {
-            State::Leaving { deadline, .. } if now >= *deadline => {
-                self.hang_up(CallOutcome::Failed, now);
+            State::Leaving {
+                deadline, outcome, ..
+            } if now >= *deadline => {
+                let outcome = *outcome;
+                self.hang_up(outcome, now);
             }
             State::Menu {
                 digit_deadline: Some(deadline),
@@ -579,15 +689,17 @@ impl Call {
         match input {
             CallInput::CallerHungUp => {
                 let outcome = match (&self.state, self.answered_by) {
-                    (State::Leaving { .. }, _) => CallOutcome::Failed,
+                    (State::Leaving { outcome, .. }, _) => *outcome,
                     (_, Some(HuntKind::Staff)) => CallOutcome::AnsweredByStaff,
-                    (_, Some(HuntKind::Specialists)) => CallOutcome::AnsweredBySpecialist,
+                    (_, Some(HuntKind::Specialists | HuntKind::Queue)) => {
+                        CallOutcome::AnsweredBySpecialist
+                    }
                     (_, None) => CallOutcome::Abandoned,
                 };
                 self.release(now);
                 self.ended(outcome, now);
             }
-            CallInput::Dtmf(digit) => self.on_digit(digit),
+            CallInput::Dtmf(digit) => self.on_digit(digit, now),
             CallInput::PlaybackFinished(id) => self.on_playback_finished(&id, now),
             CallInput::LegReady(leg) => self.on_leg_ready(&leg),
             CallInput::LegRinging(_) => {}
@@ -595,6 +707,10 @@ impl Call {
             CallInput::LegFailed(leg, result) => self.leg_failed(&leg, result, now),
             CallInput::CommandFailed(leg) => self.leg_failed(&leg, AttemptResult::Unavailable, now),
             CallInput::LegHungUp(leg, result) => self.on_leg_hung_up(&leg, result, now),
+            CallInput::QueueOffer(specialists) => self.on_queue_offer(specialists, now),
+            CallInput::QueuePosition(position) => self.on_queue_position(position),
+            CallInput::QueueCallbackOffer => self.on_callback_offer(),
+            CallInput::QueueUnavailable => self.on_queue_unavailable(now),
         }
     }
 
@@ -618,7 +734,13 @@ impl Call {
         };
     }
 
-    fn on_digit(&mut self, digit: char) {
+    fn on_digit(&mut self, digit: char, now: DateTime<Utc>) {
+        if self.is_queued() {
+            if self.callback_offered && digit == sounds::CALLBACK_DIGIT {
+                self.callback_requested(now);
+            }
+            return;
+        }
         let State::Menu { playback, .. } = &self.state else {
             // Digits outside the menu (while ringing, connected) are not ours.
             return;
@@ -652,8 +774,15 @@ impl Call {
                 *digit_deadline =
                     Some(now + Duration::seconds(i64::from(self.start.digit_timeout_seconds)));
             }
-            State::Leaving { playback, .. } if playback == id => {
-                self.hang_up(CallOutcome::Failed, now);
+            State::Leaving {
+                playback, outcome, ..
+            } if playback == id => {
+                let outcome = *outcome;
+                self.hang_up(outcome, now);
+            }
+            State::Hunting(_) if self.queue_playback.as_ref() == Some(id) => {
+                self.queue_playback = None;
+                self.hold();
             }
             State::Announcing { playback, .. } if playback == id => {
                 let State::Announcing { hunt, .. } =
@@ -692,6 +821,7 @@ impl Call {
             .iter()
             .map(|s| Target {
                 callee: Callee::Specialist {
+                    id: s.id,
                     name: s.full_name.clone(),
                 },
                 endpoint: s.endpoint.clone(),
@@ -740,10 +870,7 @@ impl Call {
             self.start_hunt(hunt, now);
             return;
         }
-        if self.ringing {
-            self.ringing = false;
-            self.commands.push_back(CallCommand::StopRinging);
-        }
+        self.silence();
         let playback = self.new_playback_id();
         self.commands.push_back(CallCommand::Play {
             playback: playback.clone(),
@@ -752,10 +879,20 @@ impl Call {
         self.state = State::Announcing { playback, hunt };
     }
 
+    /// The specialists' turn: the queue when it is on (first round), else ring-all.
     fn specialist_hunt(&self, round: u32) -> Hunt {
+        let queue = self.settings.specialist_queue && round == 1;
         Hunt {
-            kind: HuntKind::Specialists,
-            targets: self.fallback.clone(),
+            kind: if queue {
+                HuntKind::Queue
+            } else {
+                HuntKind::Specialists
+            },
+            targets: if queue {
+                Vec::new()
+            } else {
+                self.fallback.clone()
+            },
             next: 0,
             ring_all: true,
             attempt_timeout_seconds: u32::try_from(
@@ -768,6 +905,11 @@ impl Call {
     }
 
     fn start_hunt(&mut self, hunt: Hunt, now: DateTime<Utc>) {
+        if hunt.kind == HuntKind::Queue {
+            self.state = State::Hunting(hunt);
+            self.enter_queue(now);
+            return;
+        }
         if !self.ringing {
             self.ringing = true;
             self.commands.push_back(CallCommand::StartRinging);
@@ -869,6 +1011,8 @@ impl Call {
         let (kind, round) = (hunt.kind, hunt.round);
         let has_specialists = !self.fallback.is_empty();
         match kind {
+            // Waiting for the queue's next offer.
+            HuntKind::Queue => {}
             HuntKind::Staff if has_specialists => {
                 let hunt = self.specialist_hunt(1);
                 self.announce(sounds::ALL_BUSY, hunt, now);
@@ -889,13 +1033,18 @@ impl Call {
         let Some(index) = hunt.legs.iter().position(|l| &l.id == leg) else {
             return;
         };
-        hunt.legs.remove(index);
+        let failed = hunt.legs.remove(index);
+        let queued = hunt.kind == HuntKind::Queue;
         self.commands
             .push_back(CallCommand::Journal(JournalEntry::AttemptEnded {
                 leg: leg.clone(),
                 result,
                 at: now,
             }));
+        if let (true, Callee::Specialist { id, .. }) = (queued, failed.callee) {
+            self.commands
+                .push_back(CallCommand::Queue(QueueRequest::OfferFailed(id)));
+        }
         self.dial_more(now);
     }
 
@@ -915,6 +1064,14 @@ impl Call {
         let winner = hunt.legs.remove(index);
         let losers = std::mem::take(&mut hunt.legs);
         let kind = hunt.kind;
+        if let (HuntKind::Queue, Callee::Specialist { id, .. }) = (kind, &winner.callee) {
+            self.queue_specialist = Some(*id);
+            self.commands
+                .push_back(CallCommand::Queue(QueueRequest::OfferAnswered(*id)));
+            if let Some(playback) = self.queue_playback.take() {
+                self.commands.push_back(CallCommand::StopPlayback(playback));
+            }
+        }
         for loser in losers {
             self.cancel_leg(loser.id, now);
         }
@@ -924,10 +1081,7 @@ impl Call {
                 result: AttemptResult::Answered,
                 at: now,
             }));
-        if self.ringing {
-            self.ringing = false;
-            self.commands.push_back(CallCommand::StopRinging);
-        }
+        self.silence();
         let bridge = BridgeId(format!("{}-bridge", self.start.caller));
         self.commands.push_back(CallCommand::Bridge {
             bridge: bridge.clone(),
@@ -949,7 +1103,9 @@ impl Call {
         match &self.state {
             State::Connected { leg: connected, .. } if connected == leg => {
                 let outcome = match self.answered_by {
-                    Some(HuntKind::Specialists) => CallOutcome::AnsweredBySpecialist,
+                    Some(HuntKind::Specialists | HuntKind::Queue) => {
+                        CallOutcome::AnsweredBySpecialist
+                    }
                     _ => CallOutcome::AnsweredByStaff,
                 };
                 self.hang_up(outcome, now);
@@ -980,6 +1136,7 @@ impl Call {
         });
         self.state = State::Leaving {
             playback,
+            outcome: CallOutcome::Failed,
             deadline: now + Duration::seconds(20),
         };
     }
@@ -994,7 +1151,16 @@ impl Call {
     /// Cancels ringing legs, ends the connected callee and destroys the bridge.
     fn release(&mut self, now: DateTime<Utc>) {
         match std::mem::replace(&mut self.state, State::Finished) {
-            State::Hunting(hunt) | State::Announcing { hunt, .. } => {
+            State::Hunting(hunt) => {
+                for leg in hunt.legs {
+                    self.cancel_leg(leg.id, now);
+                }
+                if hunt.kind == HuntKind::Queue {
+                    self.commands
+                        .push_back(CallCommand::Queue(QueueRequest::Leave));
+                }
+            }
+            State::Announcing { hunt, .. } => {
                 for leg in hunt.legs {
                     self.cancel_leg(leg.id, now);
                 }
@@ -1002,6 +1168,10 @@ impl Call {
             State::Connected { leg, bridge } => {
                 self.commands.push_back(CallCommand::HangupLeg(leg));
                 self.commands.push_back(CallCommand::DestroyBridge(bridge));
+                if let Some(id) = self.queue_specialist.take() {
+                    self.commands
+                        .push_back(CallCommand::Queue(QueueRequest::SpecialistFree(id)));
+                }
             }
             State::Menu { .. } | State::Deciding | State::Leaving { .. } | State::Finished => {}
         }
@@ -1014,6 +1184,151 @@ impl Call {
                 outcome,
                 at: now,
             }));
+    }
+
+    // ----- the specialists' queue -----------------------------------------------------
+
+    fn is_queued(&self) -> bool {
+        matches!(&self.state, State::Hunting(hunt) if hunt.kind == HuntKind::Queue)
+    }
+
+    /// The caller starts waiting: music, and the queue is told (with what the
+    /// console shows of the call).
+    fn enter_queue(&mut self, now: DateTime<Utc>) {
+        self.hold();
+        let topic = self
+            .decision
+            .as_ref()
+            .and_then(|d| d.topic.as_ref())
+            .map(|t| t.name_ru.clone());
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::Queued { at: now }));
+        self.commands
+            .push_back(CallCommand::Queue(QueueRequest::Enqueue {
+                line: self.start.line.clone(),
+                caller_number: self.start.caller_number.clone(),
+                topic,
+            }));
+    }
+
+    /// The queue offers the call: ring those specialists; the caller keeps the music.
+    fn on_queue_offer(&mut self, specialists: Vec<OfferedSpecialist>, now: DateTime<Utc>) {
+        let State::Hunting(hunt) = &mut self.state else {
+            // The call moved on (left, connected): the queue hears about it anyway.
+            return;
+        };
+        if hunt.kind != HuntKind::Queue {
+            return;
+        }
+        hunt.targets.extend(specialists.into_iter().map(|s| Target {
+            callee: Callee::Specialist {
+                id: s.id,
+                name: s.name,
+            },
+            endpoint: s.endpoint,
+        }));
+        self.dial_more(now);
+    }
+
+    fn on_queue_position(&mut self, position: usize) {
+        let mut sounds = vec![sounds::QUEUE_POSITION.to_owned()];
+        match sounds::number(position) {
+            Some(number) => sounds.push(number),
+            None => sounds = vec![sounds::QUEUE_THANKS.to_owned()],
+        }
+        self.queue_announcement(sounds);
+    }
+
+    fn on_callback_offer(&mut self) {
+        if self.is_queued() {
+            self.callback_offered = true;
+        }
+        self.queue_announcement(vec![sounds::CALLBACK_OFFER.to_owned()]);
+    }
+
+    /// Plays an announcement to a waiting caller over (instead of) the music.
+    fn queue_announcement(&mut self, sounds: Vec<String>) {
+        if !self.is_queued() || self.queue_playback.is_some() {
+            return;
+        }
+        self.silence();
+        let playback = self.new_playback_id();
+        self.commands.push_back(CallCommand::Play {
+            playback: playback.clone(),
+            sounds,
+        });
+        self.queue_playback = Some(playback);
+    }
+
+    /// The caller pressed the callback digit: leave the queue, register the request,
+    /// say so, hang up.
+    fn callback_requested(&mut self, now: DateTime<Utc>) {
+        if let Some(playback) = self.queue_playback.take() {
+            self.commands.push_back(CallCommand::StopPlayback(playback));
+        }
+        self.release(now);
+        self.silence();
+        let topic = self.decision.as_ref().and_then(|d| d.topic.as_ref());
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::CallbackRequested {
+                line: self.start.line.clone(),
+                caller_number: self.start.caller_number.clone(),
+                topic: topic.map(|t| t.code.clone()),
+                organisation: topic.and_then(|t| t.agency.clone()),
+                at: now,
+            }));
+        let playback = self.new_playback_id();
+        self.commands.push_back(CallCommand::Play {
+            playback: playback.clone(),
+            sounds: vec![sounds::CALLBACK_ACCEPTED.to_owned()],
+        });
+        self.state = State::Leaving {
+            playback,
+            outcome: CallOutcome::CallbackRequested,
+            deadline: now + Duration::seconds(20),
+        };
+    }
+
+    /// Nobody works the queue: ring every specialist, as without a queue.
+    fn on_queue_unavailable(&mut self, now: DateTime<Utc>) {
+        let State::Hunting(hunt) = &self.state else {
+            return;
+        };
+        if hunt.kind != HuntKind::Queue || !hunt.legs.is_empty() {
+            return;
+        }
+        if let Some(playback) = self.queue_playback.take() {
+            self.commands.push_back(CallCommand::StopPlayback(playback));
+        }
+        self.silence();
+        let mut hunt = self.specialist_hunt(2);
+        hunt.round = 1;
+        hunt.kind = HuntKind::Specialists;
+        self.start_hunt(hunt, now);
+    }
+
+    /// Music on hold for a waiting caller (after ringing or an announcement).
+    fn hold(&mut self) {
+        if self.ringing {
+            self.ringing = false;
+            self.commands.push_back(CallCommand::StopRinging);
+        }
+        if !self.on_hold {
+            self.on_hold = true;
+            self.commands.push_back(CallCommand::StartMusicOnHold);
+        }
+    }
+
+    /// Stops ringing or music, whichever plays.
+    fn silence(&mut self) {
+        if self.ringing {
+            self.ringing = false;
+            self.commands.push_back(CallCommand::StopRinging);
+        }
+        if self.on_hold {
+            self.on_hold = false;
+            self.commands.push_back(CallCommand::StopMusicOnHold);
+        }
     }
 
     // ----- ids ----------------------------------------------------------------------

@@ -72,6 +72,15 @@ pub enum ConsoleEvent {
         /// The responsible organisation after the change.
         organisation: OrganisationCode,
     },
+    /// An appeal of the contact center itself (a callback request left in the queue
+    /// without a topic) was created or changed: for specialists.
+    ContactCenterAppealChanged {
+        /// Its number.
+        id: i64,
+    },
+    /// The specialists' queue changed (a call started or stopped waiting, a
+    /// specialist's state changed): consoles fetch `GET /api/queue` again.
+    QueueChanged,
     /// The directory was reloaded (rosters, hours, topics): who is on duty may differ.
     DirectoryChanged,
     /// Events may have been lost (listener reconnected, browser too slow): reload all.
@@ -97,6 +106,8 @@ impl ConsoleEvent {
             Self::AppealCreated { .. } => "appeal_created",
             Self::AppealDone { .. } => "appeal_done",
             Self::AppealChanged { .. } => "appeal_changed",
+            Self::ContactCenterAppealChanged { .. } => "appeal_changed",
+            Self::QueueChanged => "queue_changed",
             Self::DirectoryChanged => "directory_changed",
             Self::Resync => "resync",
         }
@@ -109,6 +120,7 @@ impl ConsoleEvent {
             Self::AppealCreated { organisation, .. }
             | Self::AppealDone { organisation, .. }
             | Self::AppealChanged { organisation, .. } => Audience::AppealsOf(organisation.clone()),
+            Self::ContactCenterAppealChanged { .. } | Self::QueueChanged => Audience::ContactCenter,
             Self::DirectoryChanged | Self::Resync => Audience::Everyone,
         }
     }
@@ -157,11 +169,13 @@ struct AppealNotification {
 }
 
 impl AppealNotification {
-    /// The event it means; `None` for a row without an organisation (the schema
-    /// refuses those, so only a dropped constraint could send one).
+    /// The event it means. A row without an organisation is the contact center's
+    /// own (a callback request left in the queue without a topic).
     fn into_event(self) -> Option<ConsoleEvent> {
-        let organisation = OrganisationCode(self.organisation?);
         let id = self.id;
+        let Some(organisation) = self.organisation.map(OrganisationCode) else {
+            return Some(ConsoleEvent::ContactCenterAppealChanged { id });
+        };
         Some(match (self.op.as_str(), self.status.as_str()) {
             ("insert", _) => ConsoleEvent::AppealCreated { id, organisation },
             (_, "done") => ConsoleEvent::AppealDone { id, organisation },

@@ -29,6 +29,7 @@ pub mod directory_view;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod queue_view;
 
 use std::net::SocketAddr;
 
@@ -46,7 +47,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::RoutingClock;
+use crate::app::{QueueHandle, RoutingClock};
 use crate::directory::DirectoryCache;
 use error::HttpError;
 use events::ConsoleEvents;
@@ -62,6 +63,8 @@ pub struct HttpState {
     pub directory: DirectoryCache,
     /// Live updates to open consoles.
     pub events: ConsoleEvents,
+    /// The specialists' queue: waiting calls and specialists' states.
+    pub queue: QueueHandle,
     /// "Now" for routing questions and duty states: the same clock calls are routed
     /// by, so a shifted demo clock shows the same answers.
     pub clock: RoutingClock,
@@ -100,6 +103,8 @@ pub fn app(state: HttpState) -> Router {
         .route("/directory", get(directory_view::directory))
         .route("/appeals", get(appeals::list).post(appeals::create))
         .route("/appeals/{id}/done", post(appeals::complete))
+        .route("/queue", get(queue_view::queue))
+        .route("/desk", post(queue_view::set_desk))
         .route("/events", get(events::stream))
         .fallback(api_not_found)
         .layer(map_response(no_store));

@@ -105,6 +105,24 @@ pub enum RecordKind {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The caller started waiting in the specialists' queue.
+    Queued {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// The caller left a callback request in the queue: an appeal is registered.
+    CallbackRequested {
+        /// The line called.
+        line: String,
+        /// The citizen's number.
+        caller_number: String,
+        /// Topic code, if any.
+        topic: Option<String>,
+        /// Responsible organisation (the topic's agency); none = the contact center.
+        organisation: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The leg that answered was bridged with the caller.
     Answered {
         /// Leg channel id (its attempt row names the callee).
@@ -160,7 +178,7 @@ impl JournalRecord {
             } => {
                 let (callee_kind, staff_id, callee_name) = match callee {
                     Callee::Staff { id, name } => (CalleeKind::Staff, Some(id.0), name),
-                    Callee::Specialist { name } => (CalleeKind::Specialist, None, name),
+                    Callee::Specialist { name, .. } => (CalleeKind::Specialist, None, name),
                 };
                 RecordKind::AttemptStarted {
                     leg: leg.0,
@@ -177,6 +195,20 @@ impl JournalRecord {
                 at,
             },
             JournalEntry::Answered { leg, at } => RecordKind::Answered { leg: leg.0, at },
+            JournalEntry::Queued { at } => RecordKind::Queued { at },
+            JournalEntry::CallbackRequested {
+                line,
+                caller_number,
+                topic,
+                organisation,
+                at,
+            } => RecordKind::CallbackRequested {
+                line: line.0,
+                caller_number,
+                topic: topic.map(|t| t.0),
+                organisation: organisation.map(|o| o.0),
+                at,
+            },
             JournalEntry::Ended { outcome, at } => RecordKind::Ended {
                 outcome: outcome.as_str().to_owned(),
                 at,

@@ -241,6 +241,32 @@ async fn apply(
         .bind(key)
         .bind(leg)
         .bind(at),
+        RecordKind::Queued { at } => {
+            sqlx::query("UPDATE call_record SET queued_at = $2 WHERE call_key = $1 AND queued_at IS NULL")
+                .bind(key)
+                .bind(at)
+        }
+        // The appeal's number is unique per call: a record replayed from the spool
+        // does not register the request twice.
+        RecordKind::CallbackRequested {
+            line,
+            caller_number,
+            topic,
+            organisation,
+            at,
+        } => sqlx::query(
+            "INSERT INTO appeal (call_key, line, topic, organisation, caller_number, note,
+                                 callback_requested, created_at)
+             SELECT $1, $2, $3, $4, NULLIF(regexp_replace($5, '[^0-9+]', '', 'g'), ''),
+                    'Просьба перезвонить, оставленная в очереди', true, $6
+             WHERE NOT EXISTS (SELECT 1 FROM appeal WHERE call_key = $1 AND callback_requested)",
+        )
+        .bind(key)
+        .bind(line)
+        .bind(topic)
+        .bind(organisation)
+        .bind(caller_number)
+        .bind(at),
         RecordKind::OpenAttemptsCancelled { at } => sqlx::query(
             "UPDATE dial_attempt SET ended_at = $2, result = 'cancelled'
              WHERE call_key = $1 AND ended_at IS NULL",

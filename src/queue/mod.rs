@@ -120,6 +120,13 @@ pub enum QueueAction {
         /// The call.
         call: String,
     },
+    /// Nobody is signed in to take this call (it asked to wait, or everyone signed
+    /// out while it waited): it is no longer in the queue and must be handled
+    /// without it (the call rings every specialist's phone instead).
+    NobodySignedIn {
+        /// The call.
+        call: String,
+    },
     /// A specialist's state changed (for the console).
     StateChanged {
         /// Who.
@@ -202,6 +209,12 @@ impl SpecialistQueue {
     pub fn sign_out(&mut self, now: DateTime<Utc>, id: SpecialistId) {
         self.withdraw_offers_of(id);
         self.set_state(id, SpecialistState::SignedOut);
+        if !self.anyone_signed_in() {
+            for waiting in std::mem::take(&mut self.waiting) {
+                self.actions
+                    .push_back(QueueAction::NobodySignedIn { call: waiting.call });
+            }
+        }
         self.dispatch(now);
     }
 
@@ -236,6 +249,12 @@ impl SpecialistQueue {
     /// A call starts waiting for a specialist.
     pub fn enqueue(&mut self, now: DateTime<Utc>, call: &str) {
         if self.waiting.iter().any(|w| w.call == call) {
+            return;
+        }
+        if !self.anyone_signed_in() {
+            self.actions.push_back(QueueAction::NobodySignedIn {
+                call: call.to_owned(),
+            });
             return;
         }
         self.waiting.push_back(Waiting {
@@ -380,6 +399,18 @@ impl SpecialistQueue {
                 being_offered: !w.offered_to.is_empty(),
             })
             .collect()
+    }
+
+    /// Every specialist the queue knows, with their state, for the console.
+    pub fn specialists(&self) -> impl Iterator<Item = (SpecialistId, &SpecialistState)> {
+        self.desks.iter().map(|(id, desk)| (*id, &desk.state))
+    }
+
+    /// Whether anyone works the queue (signed in, whatever their state).
+    pub fn anyone_signed_in(&self) -> bool {
+        self.desks
+            .values()
+            .any(|d| d.state != SpecialistState::SignedOut)
     }
 
     /// A specialist's state, if the queue knows them.

@@ -41,6 +41,12 @@ fn sign_in(q: &mut SpecialistQueue, n: i64, at: DateTime<Utc>) {
     q.sign_in(at, id, endpoint);
 }
 
+/// Specialist 9 is signed in but paused: calls wait rather than being turned away.
+fn someone_on_a_break(q: &mut SpecialistQueue) {
+    sign_in(q, 9, t(-100));
+    q.pause(t(-100), SpecialistId(9));
+}
+
 #[test]
 fn the_longest_ready_specialist_gets_the_first_waiting_call() {
     let mut q = queue(false);
@@ -64,6 +70,7 @@ fn the_longest_ready_specialist_gets_the_first_waiting_call() {
 #[test]
 fn two_waiting_callers_are_served_in_arrival_order() {
     let mut q = queue(false);
+    someone_on_a_break(&mut q);
     q.enqueue(t(0), "first");
     q.enqueue(t(1), "second");
     assert!(offers(&mut q).is_empty());
@@ -140,6 +147,7 @@ fn a_caller_who_leaves_frees_the_specialist_ringing_for_them() {
 #[test]
 fn waiting_callers_hear_their_position_and_are_offered_a_callback_once() {
     let mut q = queue(false);
+    someone_on_a_break(&mut q);
     q.enqueue(t(0), "c1");
     q.enqueue(t(10), "c2");
     q.handle_timeout(t(30));
@@ -214,4 +222,37 @@ fn state_changes_are_reported_for_the_console() {
             }
         })
     );
+}
+
+#[test]
+fn with_nobody_signed_in_a_call_is_turned_away_at_once() {
+    let mut q = queue(false);
+    q.enqueue(t(0), "c1");
+    assert_eq!(
+        offers(&mut q),
+        [QueueAction::NobodySignedIn { call: "c1".into() }]
+    );
+    assert!(q.waiting_calls().is_empty());
+}
+
+#[test]
+fn when_the_last_specialist_signs_out_waiting_calls_are_released() {
+    let mut q = queue(false);
+    sign_in(&mut q, 1, t(0));
+    q.pause(t(1), SpecialistId(1));
+    q.enqueue(t(2), "c1");
+    q.enqueue(t(3), "c2");
+    assert!(
+        offers(&mut q).is_empty(),
+        "a paused specialist is still signed in"
+    );
+    q.sign_out(t(4), SpecialistId(1));
+    assert_eq!(
+        offers(&mut q),
+        [
+            QueueAction::NobodySignedIn { call: "c1".into() },
+            QueueAction::NobodySignedIn { call: "c2".into() },
+        ]
+    );
+    assert!(!q.anyone_signed_in());
 }
