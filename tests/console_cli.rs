@@ -199,7 +199,14 @@ fn seed_demo_users_creates_one_login_per_role_and_is_idempotent() {
     for _ in 0..2 {
         let (code, stdout, stderr) = hotline(&db, &["seed-demo-users"], "");
         assert_eq!(code, 0, "{stderr}");
-        for login in ["operator1", "admin", "minzdrav1", "okb1", "adm-irkutsk1"] {
+        for login in [
+            "operator1",
+            "operator2",
+            "admin",
+            "minzdrav1",
+            "okb1",
+            "adm-irkutsk1",
+        ] {
             assert!(stdout.contains(login), "{stdout}");
         }
         assert!(stdout.contains(DEMO_PASSWORD), "{stdout}");

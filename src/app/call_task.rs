@@ -107,9 +107,7 @@ async fn drain_commands(
 ) {
     while let Some(command) = call.poll_command() {
         if let CallCommand::Queue(request) = command {
-            context
-                .queue
-                .tell(&call.caller().0, request, inbox.clone());
+            context.queue.tell(&call.caller().0, request, inbox.clone());
             continue;
         }
         if let Some(input) = execute(call, command, context).await {

@@ -420,10 +420,13 @@ pub const DEMO_PASSWORD: &str = "hotline-demo";
 /// of each role, and staff of a ministry, of its hospital and of the city
 /// administration, to show who sees whose appeals.
 pub async fn seed_demo_users(pool: &PgPool) -> Result<Vec<NewUser>, AccountError> {
-    let specialist: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM specialist WHERE endpoint = 'PJSIP/spec01'")
+    let phone = async |endpoint: &str| -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM specialist WHERE endpoint = $1")
+            .bind(endpoint)
             .fetch_optional(pool)
-            .await?;
+            .await
+    };
+    let (specialist, specialist2) = (phone("PJSIP/spec01").await?, phone("PJSIP/spec02").await?);
     let staff = |login: &str, name: &str, organisation: &str| NewUser {
         login: login.to_owned(),
         full_name: name.to_owned(),
@@ -438,6 +441,13 @@ pub async fn seed_demo_users(pool: &PgPool) -> Result<Vec<NewUser>, AccountError
             role: Role::Specialist,
             organisation: None,
             specialist_id: specialist,
+        },
+        NewUser {
+            login: "operator2".to_owned(),
+            full_name: "Оператор Дмитрий Олегович".to_owned(),
+            role: Role::Specialist,
+            organisation: None,
+            specialist_id: specialist2,
         },
         NewUser {
             login: "admin".to_owned(),

@@ -132,6 +132,17 @@ impl Directory {
         Self { db }
     }
 
+    /// Adds the demo console accounts (`operator1` at spec01, `operator2` at spec02,
+    /// ...; password [`hotline::http::accounts::DEMO_PASSWORD`]).
+    pub fn with_console_users(self) -> Self {
+        self.db.with_pool(async |pool: &PgPool| {
+            hotline::http::accounts::seed_demo_users(pool)
+                .await
+                .expect("demo users");
+        });
+        self
+    }
+
     /// Runs a query returning rows of text, for assertions on the journal.
     pub fn rows(&self, sql: &'static str) -> Vec<Vec<Option<String>>> {
         self.db.with_pool(async |pool: &PgPool| {
@@ -196,6 +207,23 @@ impl Service {
         };
         service.wait_for_log("ARI event socket connected");
         service
+    }
+
+    /// The operator console's base URL (`http://127.0.0.1:PORT`), from its log line.
+    pub fn console_url(&self) -> String {
+        self.wait_for_log("console HTTP serving");
+        let log = self.log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("console HTTP serving"))
+            .expect("logged above");
+        let address = line
+            .split("address=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(|address| address.trim_start_matches("Some(").trim_end_matches(')'))
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        format!("http://{address}")
     }
 
     /// The service's log so far.
@@ -301,16 +329,33 @@ impl Sipp {
     /// The citizen calling `line`, pressing `digit` 1 s after the answer (none if
     /// `None`), staying `talk_ms` after it, then hanging up.
     pub fn citizen(line: &str, digit: Option<&str>, talk_ms: u32, work: &Path) -> Self {
+        Self::citizen_from("citizen", line, digit, talk_ms, work)
+    }
+
+    /// Like [`Sipp::citizen`] from another citizen phone of the sandbox: `citizen`
+    /// (port 5070) or `citizen2` (5073), both routed to the Stasis app.
+    pub fn citizen_from(
+        endpoint: &str,
+        line: &str,
+        digit: Option<&str>,
+        talk_ms: u32,
+        work: &Path,
+    ) -> Self {
         let talk = talk_ms.to_string();
+        let (port, media_port) = match endpoint {
+            "citizen" => ("5070", "30000"),
+            "citizen2" => ("5073", "30030"),
+            other => panic!("no citizen phone {other:?} in the sandbox"),
+        };
         let mut args = vec![
             "-sf".to_owned(),
             scenario_path("citizen_uac.xml"),
             "-s".into(),
             line.into(),
             "-p".into(),
-            "5070".into(),
+            port.into(),
             "-mp".into(),
-            "30000".into(),
+            media_port.into(),
             "-set".into(),
             "talk_ms".into(),
             talk,
@@ -319,7 +364,7 @@ impl Sipp {
             args.extend(["-set".into(), "dtmf".into(), digit.into()]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        Self::spawn("citizen", work, &args)
+        Self::spawn(endpoint, work, &args)
     }
 
     /// The citizen pressing `first`, then `second` `gap_ms` later.
@@ -544,4 +589,91 @@ fn restamped_dtmf(digit: &str, offset: u16, work: &Path) -> PathBuf {
     let path = work.join(format!("dtmf_{digit}_{offset}.pcap"));
     std::fs::write(&path, data).unwrap();
     path
+}
+
+/// A signed-in console user of a running service, over its HTTP API.
+pub struct ConsoleSession {
+    base: String,
+    cookie: String,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+impl ConsoleSession {
+    /// Signs `login` in (demo password).
+    pub fn sign_in(service: &Service, login: &str) -> Self {
+        let base = service.console_url();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = reqwest::Client::new();
+        let cookie = runtime.block_on(async {
+            let response = client
+                .post(format!("{base}/api/login"))
+                .json(&serde_json::json!({
+                    "login": login,
+                    "password": hotline::http::accounts::DEMO_PASSWORD,
+                }))
+                .send()
+                .await
+                .expect("login request");
+            assert!(response.status().is_success(), "{login} could not sign in");
+            let set_cookie = response
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .expect("a session cookie")
+                .to_owned();
+            set_cookie.split(';').next().unwrap().to_owned()
+        });
+        Self {
+            base,
+            cookie,
+            runtime,
+            client,
+        }
+    }
+
+    /// GET, expecting 2xx JSON.
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+    }
+
+    /// POST JSON, expecting 2xx JSON.
+    pub fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
+    }
+
+    fn send(&self, request: reqwest::RequestBuilder) -> serde_json::Value {
+        self.runtime.block_on(async {
+            let response = request
+                .header("cookie", &self.cookie)
+                .send()
+                .await
+                .expect("console request");
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            assert!(status.is_success(), "{status}: {body}");
+            body
+        })
+    }
+
+    /// Polls `GET path` until `done` holds of the answer (20 s at most).
+    pub fn wait_for(
+        &self,
+        path: &str,
+        what: &str,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = self.get(path);
+            if done(&answer) {
+                return answer;
+            }
+            assert!(Instant::now() < deadline, "never {what}: {answer}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
