@@ -142,12 +142,14 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     )
     .await?;
 
+    let (control, control_inbox) = crate::app::CallControl::new();
     let http_task = start_http(
         &settings,
         &pool,
         &context.directory,
         console_events,
         queue,
+        control,
         clock,
         shutdown.clone(),
     )
@@ -158,7 +160,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     let socket_task = tokio::spawn(run_events(ari, events_tx, socket_stop.clone()));
     tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
 
-    StasisApp::new(context)
+    StasisApp::new(context, control_inbox)
         .run(
             events_rx,
             shutdown,
@@ -218,6 +220,7 @@ async fn start_http(
     directory: &DirectoryCache,
     events: crate::http::events::ConsoleEvents,
     queue: crate::app::QueueHandle,
+    calls: crate::app::CallControl,
     clock: RoutingClock,
     shutdown: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, ServeError> {
@@ -226,6 +229,7 @@ async fn start_http(
         directory: directory.clone(),
         events,
         queue,
+        calls,
         clock,
         options: crate::http::HttpOptions {
             secure_cookie: settings.http_secure_cookie,

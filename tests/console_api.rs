@@ -23,7 +23,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
-use hotline::app::{QueueHandle, RoutingClock};
+use hotline::app::{CallControl, QueueHandle, RoutingClock};
 use hotline::directory::{DirectoryCache, demo::seed_demo, load_snapshot};
 use hotline::http::accounts::{NewUser, Role, save_user};
 use hotline::http::error::HttpError;
@@ -89,6 +89,7 @@ impl Console {
             directory,
             events,
             queue,
+            calls: CallControl::new().0,
             clock: RoutingClock::starting_at(at),
             options: HttpOptions::default(),
             shutdown: CancellationToken::new(),

@@ -25,7 +25,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use hotline::app::{QueueHandle, RoutingClock};
+use hotline::app::{CallControl, QueueHandle, RoutingClock};
 use hotline::directory::{CacheOptions, DirectoryCache, demo::seed_demo};
 use hotline::http::accounts::{DEMO_PASSWORD, seed_demo_users};
 use hotline::http::events::ConsoleEvents;
@@ -226,6 +226,7 @@ async fn a_specialists_appeal_reaches_the_staff_live_and_the_directory_explains_
         directory: directory.clone(),
         events,
         queue,
+        calls: CallControl::new().0,
         clock: RoutingClock::starting_at(SERVICE_NOW.parse().unwrap()),
         options: HttpOptions::default(),
         shutdown: shutdown.clone(),

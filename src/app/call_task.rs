@@ -8,11 +8,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Utc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::ari::AriError;
-use crate::call::{Call, CallCommand, CallInput, JournalEntry};
+use crate::call::{Call, CallCommand, CallInput, JournalEntry, TransferRequest};
 use crate::journal::{Journal, JournalRecord};
 use crate::pii::Pii;
 use crate::routing::{self, RouteRequest};
@@ -29,6 +29,11 @@ pub(super) enum TaskInput {
     Call(CallInput),
     /// After a reconnection: the channels Asterisk still has for this app.
     Resync(Arc<HashSet<String>>),
+    /// The console asks for a transfer; the call answers at once.
+    Transfer {
+        request: TransferRequest,
+        reply: oneshot::Sender<Result<(), super::CallControlError>>,
+    },
 }
 
 /// Runs a call to its end. `done` gets the call key when it is over.
@@ -61,6 +66,10 @@ pub(super) async fn run_call(
                 input = inputs.recv() => match input {
                     Some(TaskInput::Call(input)) => call.handle_input(Utc::now(), input),
                     Some(TaskInput::Resync(alive)) => resync(&mut call, &alive),
+                    Some(TaskInput::Transfer { request, reply }) => {
+                        let answer = call.request_transfer(Utc::now(), request);
+                        let _ = reply.send(answer.map_err(Into::into));
+                    }
                     // The dispatcher is gone (shutdown): a caller still waiting goes
                     // back to the dialplan; a connected call stays bridged.
                     None => {
@@ -162,6 +171,46 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             None
         }
         CallCommand::Queue(_) => unreachable!("sent to the queue by drain_commands"),
+        CallCommand::DecideTransfer(topic) => {
+            let snapshot = context.directory.current();
+            let request = RouteRequest {
+                line: call.line().clone(),
+                choice: routing::MenuChoice::Topic(topic),
+                at: context.clock.now(),
+            };
+            let recency = context.recency.snapshot();
+            let decision = routing::decide(&snapshot, &request, &recency);
+            tracing::info!(mode = %decision.mode, reason = %decision.reason.en, "transfer routed");
+            call.handle_transfer_decision(Utc::now(), decision);
+            None
+        }
+        CallCommand::RemoveFromBridge { bridge, channel } => {
+            log_err(
+                ari.remove_from_bridge(&bridge.0, &channel.0).await,
+                "take out of the bridge",
+            );
+            None
+        }
+        CallCommand::AddToBridge { bridge, channel } => {
+            match ari.add_to_bridge(&bridge.0, &[&channel.0]).await {
+                Ok(()) => None,
+                Err(error) => {
+                    tracing::error!(%error, "could not put the callee into the bridge");
+                    Some(CallInput::LegHungUp(channel, result_of_cause(0)))
+                }
+            }
+        }
+        CallCommand::StartBridgeMusic(bridge) => {
+            log_err(ari.start_bridge_moh(&bridge.0, MUSIC_CLASS).await, "bridge music");
+            None
+        }
+        CallCommand::StopBridgeMusic(bridge) => {
+            log_err(
+                ari.stop_bridge_moh(&bridge.0).await.map(drop),
+                "stop bridge music",
+            );
+            None
+        }
         CallCommand::Decide(choice) => {
             let snapshot = context.directory.current();
             let request = RouteRequest {

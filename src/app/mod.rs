@@ -16,11 +16,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::ari::{AriClient, AriMessage};
-use crate::call::{Call, CallInput, CallSettings, CallStart, ChannelId};
+use crate::call::{
+    Call, CallInput, CallSettings, CallStart, ChannelId, TransferRefused, TransferRequest,
+};
 use crate::directory::DirectoryCache;
 use crate::journal::{Journal, JournalRecord, RecordKind};
 use crate::pii::Pii;
@@ -100,9 +102,66 @@ pub struct AppContext {
     pub queue: QueueHandle,
 }
 
+/// Why the console could not act on a call.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallControlError {
+    /// No call with this id is in progress here.
+    #[error("no such call in progress")]
+    NoSuchCall,
+    /// The call refused (see [`TransferRefused`]).
+    #[error(transparent)]
+    Refused(#[from] TransferRefused),
+    /// The Stasis app is not running (stopping, or not started).
+    #[error("the call handling is not running")]
+    Stopped,
+}
+
+enum ControlMessage {
+    Transfer {
+        call: String,
+        request: TransferRequest,
+        reply: oneshot::Sender<Result<(), CallControlError>>,
+    },
+}
+
+/// The console's way to act on calls in progress (transfers); cheap to clone.
+#[derive(Clone)]
+pub struct CallControl {
+    sender: mpsc::UnboundedSender<ControlMessage>,
+}
+
+/// The Stasis app's end of [`CallControl`].
+pub struct CallControlInbox(mpsc::UnboundedReceiver<ControlMessage>);
+
+impl CallControl {
+    /// A control handle and the inbox to give the [`StasisApp`].
+    pub fn new() -> (Self, CallControlInbox) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (Self { sender }, CallControlInbox(receiver))
+    }
+
+    /// Asks `call` to transfer its caller; answers once the call accepted or refused.
+    pub async fn transfer(
+        &self,
+        call: &str,
+        request: TransferRequest,
+    ) -> Result<(), CallControlError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(ControlMessage::Transfer {
+                call: call.to_owned(),
+                request,
+                reply,
+            })
+            .map_err(|_| CallControlError::Stopped)?;
+        answer.await.map_err(|_| CallControlError::Stopped)?
+    }
+}
+
 /// The Stasis app's dispatcher.
 pub struct StasisApp {
     context: Arc<AppContext>,
+    control: mpsc::UnboundedReceiver<ControlMessage>,
     calls: HashMap<String, mpsc::UnboundedSender<TaskInput>>,
     done_tx: mpsc::UnboundedSender<String>,
     done_rx: mpsc::UnboundedReceiver<String>,
@@ -117,10 +176,11 @@ const RECENTLY_DONE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl StasisApp {
     /// A dispatcher over the shared context.
-    pub fn new(context: Arc<AppContext>) -> Self {
+    pub fn new(context: Arc<AppContext>, control: CallControlInbox) -> Self {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Self {
             context,
+            control: control.0,
             calls: HashMap::new(),
             done_tx,
             done_rx,
@@ -145,6 +205,7 @@ impl StasisApp {
                     None => break,
                 },
                 Some(key) = self.done_rx.recv() => self.call_done(key),
+                Some(message) = self.control.recv() => self.on_control(message),
                 () = shutdown.cancelled() => break,
             }
         }
@@ -215,6 +276,27 @@ impl StasisApp {
             AriMessage::Disconnected { reason } => {
                 tracing::warn!(%reason, calls = self.calls.len(), "event socket lost; calls continue");
             }
+        }
+    }
+
+    fn on_control(&mut self, message: ControlMessage) {
+        match message {
+            ControlMessage::Transfer {
+                call,
+                request,
+                reply,
+            } => match self.calls.get(&call) {
+                Some(task) => {
+                    if let Err(returned) = task.send(TaskInput::Transfer { request, reply }) {
+                        if let TaskInput::Transfer { reply, .. } = returned.0 {
+                            let _ = reply.send(Err(CallControlError::NoSuchCall));
+                        }
+                    }
+                }
+                None => {
+                    let _ = reply.send(Err(CallControlError::NoSuchCall));
+                }
+            },
         }
     }
 

@@ -80,12 +80,18 @@ pub fn route_event(event: AriEvent) -> Routed {
                 caller_number: channel.caller.number,
             }
         }
-        AriEvent::ChannelDtmfReceived { digit, channel, .. } if !is_leg(&channel.id) => {
-            match digit.chars().next() {
-                Some(d) if digit.len() == 1 => to_call(&channel.id, CallInput::Dtmf(d)),
-                _ => Routed::Ignore,
+        AriEvent::ChannelDtmfReceived { digit, channel, .. } => match digit.chars().next() {
+            Some(d) if digit.len() == 1 && is_leg(&channel.id) => {
+                let leg = ChannelId(channel.id);
+                let call_key = call_key_of(&leg.0).to_owned();
+                Routed::ToCall {
+                    call_key,
+                    input: CallInput::LegDtmf(leg, d),
+                }
             }
-        }
+            Some(d) if digit.len() == 1 => to_call(&channel.id, CallInput::Dtmf(d)),
+            _ => Routed::Ignore,
+        },
         AriEvent::StasisEnd { channel }
         | AriEvent::ChannelHangupRequest { channel, .. }
         | AriEvent::ChannelDestroyed { channel, .. }

@@ -221,6 +221,27 @@ impl AriClient {
         self.remove(&format!("channels/{channel}/ring"), &[]).await
     }
 
+    /// Takes a channel out of a bridge (it stays in the app).
+    pub async fn remove_from_bridge(&self, bridge: &str, channel: &str) -> Result<(), AriError> {
+        let path = format!("bridges/{bridge}/removeChannel");
+        self.send(Method::POST, &path, &[("channel", channel)], None)
+            .await
+            .map(drop)
+    }
+
+    /// Plays music on hold of `class` to everyone in a bridge.
+    pub async fn start_bridge_moh(&self, bridge: &str, class: &str) -> Result<(), AriError> {
+        let path = format!("bridges/{bridge}/moh");
+        self.send(Method::POST, &path, &[("mohClass", class)], None)
+            .await
+            .map(drop)
+    }
+
+    /// Stops a bridge's music on hold.
+    pub async fn stop_bridge_moh(&self, bridge: &str) -> Result<Gone, AriError> {
+        self.remove(&format!("bridges/{bridge}/moh"), &[]).await
+    }
+
     /// Plays music on hold of `class` to a channel (a caller waiting in the queue).
     pub async fn start_moh(&self, channel: &str, class: &str) -> Result<(), AriError> {
         let path = format!("channels/{channel}/moh");

@@ -140,6 +140,59 @@ pub struct OfferedSpecialist {
     pub endpoint: DialTarget,
 }
 
+/// Where a transfer request came from, as the journal records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferOrigin {
+    /// The specialist's console (`POST /api/calls/{call}/transfer`).
+    Console,
+    /// The specialist's phone keypad: the `*1` feature code.
+    FeatureCode,
+}
+
+impl TransferOrigin {
+    /// The word stored in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::FeatureCode => "feature_code",
+        }
+    }
+}
+
+/// A specialist asks to send the caller on to responsible staff (blind transfer:
+/// the specialist waits aside and is released once a staff member answers, or gets
+/// the caller back if nobody does).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferRequest {
+    /// The topic whose responsible staff to ring; `None` = the call's own topic.
+    pub topic: Option<TopicCode>,
+    /// Ring only this staff member (chosen in the console); `None` = everyone on
+    /// duty for the topic, as the routing policy orders them.
+    pub staff: Option<StaffId>,
+    /// Console or phone.
+    pub origin: TransferOrigin,
+    /// The specialist asking, if known (a console specialist, or the phone that
+    /// pressed the code): the call refuses if someone else is on it.
+    pub by: Option<SpecialistId>,
+    /// The console user asking, for the journal.
+    pub console_user: Option<i64>,
+}
+
+/// Why a transfer request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransferRefused {
+    /// The call is not talking to a specialist right now (still in the menu,
+    /// waiting, already transferred, over).
+    #[error("the call is not connected to a specialist")]
+    NotWithSpecialist,
+    /// Another specialist is on the call.
+    #[error("another specialist is on this call")]
+    NotYourCall,
+    /// No topic was given and the caller chose none.
+    #[error("choose a topic: the caller did not")]
+    NoTopic,
+}
+
 /// What a call tells the specialists' queue (see [`crate::queue`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -260,6 +313,8 @@ pub enum CallInput {
     QueueCallbackOffer,
     /// Nobody works the queue: ring every specialist at once instead.
     QueueUnavailable,
+    /// A key pressed on a connected callee's phone (the `*1` feature code).
+    LegDtmf(ChannelId, char),
 }
 
 /// What the driver must do for the call, in order.
@@ -287,6 +342,27 @@ pub enum CallCommand {
     StopMusicOnHold,
     /// Tell the specialists' queue something about this call.
     Queue(QueueRequest),
+    /// Ask the routing policy who takes `topic` now; answer with
+    /// [`Call::handle_transfer_decision`].
+    DecideTransfer(TopicCode),
+    /// Take a channel out of the call's bridge (the specialist steps aside).
+    RemoveFromBridge {
+        /// The bridge.
+        bridge: BridgeId,
+        /// The channel.
+        channel: ChannelId,
+    },
+    /// Put a channel into the call's existing bridge.
+    AddToBridge {
+        /// The bridge.
+        bridge: BridgeId,
+        /// The channel.
+        channel: ChannelId,
+    },
+    /// Music on hold to whoever is in the bridge (the caller, during a transfer).
+    StartBridgeMusic(BridgeId),
+    /// Stop the bridge's music.
+    StopBridgeMusic(BridgeId),
     /// Ask the routing policy; answer with [`Call::handle_decision`].
     Decide(MenuChoice),
     /// Create a channel to a callee with the given id, in this app, not dialled yet
@@ -369,6 +445,33 @@ pub enum JournalEntry {
         leg: ChannelId,
         /// How it ended.
         result: AttemptResult,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A specialist started a transfer.
+    TransferStarted {
+        /// 1, 2, ... within the call.
+        number: u32,
+        /// Console or phone.
+        origin: TransferOrigin,
+        /// The topic transferred to.
+        topic: TopicCode,
+        /// The specialist's phone.
+        from_target: Option<DialTarget>,
+        /// The console user who asked, if any.
+        console_user: Option<i64>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A transfer ended: answered (the caller talks to staff), failed (the caller is
+    /// back with the specialist or waits again) or abandoned (the caller left).
+    TransferEnded {
+        /// Its number within the call.
+        number: u32,
+        /// `answered`, `failed`, `abandoned`.
+        result: &'static str,
+        /// The staff member's phone that answered.
+        answered_target: Option<DialTarget>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -479,6 +582,8 @@ struct Target {
 struct Leg {
     id: ChannelId,
     callee: Callee,
+    /// Where it rings.
+    endpoint: DialTarget,
     /// When we give up on it ourselves if Asterisk has not.
     deadline: DateTime<Utc>,
     /// Asterisk's ring timeout for it.
@@ -513,6 +618,22 @@ enum HuntKind {
     /// Waiting in the specialists' queue: only the specialists it offers are dialled,
     /// and a failed offer means waiting for the next one.
     Queue,
+    /// A specialist's transfer to staff: the caller waits in the bridge with music,
+    /// the specialist aside; see [`Transfer`].
+    Transfer,
+}
+
+/// A transfer in progress (with a [`HuntKind::Transfer`] hunt).
+#[derive(Clone, Debug, PartialEq)]
+struct Transfer {
+    /// Its number within the call, for the journal.
+    number: u32,
+    /// The caller's bridge, where the caller waits.
+    bridge: BridgeId,
+    /// The specialist's leg, aside; `None` once they hung up.
+    specialist: Option<ChannelId>,
+    /// Who the specialist is.
+    specialist_callee: Callee,
 }
 
 /// One citizen's call: feed it inputs and time, drain its commands.
@@ -542,6 +663,20 @@ pub struct Call {
     callback_offered: bool,
     /// The specialist who took the call from the queue, told when they are free.
     queue_specialist: Option<SpecialistId>,
+    /// Who answered the connected leg.
+    connected_callee: Option<Callee>,
+    /// The transfer in progress, or asked for and waiting for its decision.
+    transfer: Option<Transfer>,
+    /// A transfer asked for, waiting for the routing decision: only this staff.
+    transfer_staff: Option<StaffId>,
+    /// Transfers so far.
+    transfers: u32,
+    /// A transfer was asked for and waits for its routing decision.
+    pending_transfer: bool,
+    /// The connected callee's phone.
+    connected_target: Option<DialTarget>,
+    /// The last key pressed on the connected leg, and when (for `*1`).
+    leg_key: Option<(char, DateTime<Utc>)>,
     /// The end of the safety net.
     hard_deadline: DateTime<Utc>,
 }
@@ -565,6 +700,13 @@ impl Call {
             queue_playback: None,
             callback_offered: false,
             queue_specialist: None,
+            connected_callee: None,
+            transfer: None,
+            transfer_staff: None,
+            transfers: 0,
+            pending_transfer: false,
+            connected_target: None,
+            leg_key: None,
             hard_deadline,
         };
         call.commands
@@ -595,7 +737,13 @@ impl Call {
     pub fn channels(&self) -> Vec<ChannelId> {
         let mut channels = vec![self.start.caller.clone()];
         match &self.state {
-            State::Hunting(hunt) => channels.extend(hunt.legs.iter().map(|l| l.id.clone())),
+            State::Hunting(hunt) => {
+                channels.extend(hunt.legs.iter().map(|l| l.id.clone()));
+                if let Some(specialist) = self.transfer.as_ref().and_then(|t| t.specialist.clone())
+                {
+                    channels.push(specialist);
+                }
+            }
             State::Connected { leg, .. } => channels.push(leg.clone()),
             _ => {}
         }
@@ -690,7 +838,9 @@ impl Call {
             CallInput::CallerHungUp => {
                 let outcome = match (&self.state, self.answered_by) {
                     (State::Leaving { outcome, .. }, _) => *outcome,
-                    (_, Some(HuntKind::Staff)) => CallOutcome::AnsweredByStaff,
+                    (_, Some(HuntKind::Staff | HuntKind::Transfer)) => {
+                        CallOutcome::AnsweredByStaff
+                    }
                     (_, Some(HuntKind::Specialists | HuntKind::Queue)) => {
                         CallOutcome::AnsweredBySpecialist
                     }
@@ -711,6 +861,7 @@ impl Call {
             CallInput::QueuePosition(position) => self.on_queue_position(position),
             CallInput::QueueCallbackOffer => self.on_callback_offer(),
             CallInput::QueueUnavailable => self.on_queue_unavailable(now),
+            CallInput::LegDtmf(leg, key) => self.on_leg_dtmf(&leg, key, now),
         }
     }
 
@@ -964,7 +1115,7 @@ impl Call {
             }));
         self.commands.push_back(CallCommand::CreateLeg {
             leg: leg.clone(),
-            target: target.endpoint,
+            target: target.endpoint.clone(),
             caller_number: self.start.caller_number.clone(),
             caller_name,
         });
@@ -974,6 +1125,7 @@ impl Call {
             hunt.legs.push(Leg {
                 id: leg,
                 callee: target.callee,
+                endpoint: target.endpoint.clone(),
                 deadline,
                 timeout_seconds,
                 dialled: false,
@@ -1013,6 +1165,7 @@ impl Call {
         match kind {
             // Waiting for the queue's next offer.
             HuntKind::Queue => {}
+            HuntKind::Transfer => self.transfer_failed(now),
             HuntKind::Staff if has_specialists => {
                 let hunt = self.specialist_hunt(1);
                 self.announce(sounds::ALL_BUSY, hunt, now);
@@ -1064,6 +1217,13 @@ impl Call {
         let winner = hunt.legs.remove(index);
         let losers = std::mem::take(&mut hunt.legs);
         let kind = hunt.kind;
+        if kind == HuntKind::Transfer {
+            for loser in losers {
+                self.cancel_leg(loser.id, now);
+            }
+            self.transfer_answered(winner, now);
+            return;
+        }
         if let (HuntKind::Queue, Callee::Specialist { id, .. }) = (kind, &winner.callee) {
             self.queue_specialist = Some(*id);
             self.commands
@@ -1093,6 +1253,8 @@ impl Call {
                 at: now,
             }));
         self.answered_by = Some(kind);
+        self.connected_callee = Some(winner.callee);
+        self.connected_target = Some(winner.endpoint);
         self.state = State::Connected {
             leg: winner.id,
             bridge,
@@ -1109,6 +1271,15 @@ impl Call {
                     _ => CallOutcome::AnsweredByStaff,
                 };
                 self.hang_up(outcome, now);
+            }
+            // The specialist who stepped aside hung up: the transfer goes on.
+            State::Hunting(_)
+                if self.transfer.as_ref().and_then(|t| t.specialist.as_ref()) == Some(leg) =>
+            {
+                if let Some(transfer) = &mut self.transfer {
+                    transfer.specialist = None;
+                }
+                self.specialist_free();
             }
             // A ringing leg that vanished without a Dial status first.
             State::Hunting(_) => self.leg_failed(leg, result, now),
@@ -1156,8 +1327,22 @@ impl Call {
                     self.cancel_leg(leg.id, now);
                 }
                 if hunt.kind == HuntKind::Queue {
+                    self.commands.push_back(CallCommand::Queue(QueueRequest::Leave));
+                }
+                if let Some(transfer) = self.transfer.take() {
+                    if let Some(specialist) = transfer.specialist {
+                        self.commands.push_back(CallCommand::HangupLeg(specialist));
+                    }
                     self.commands
-                        .push_back(CallCommand::Queue(QueueRequest::Leave));
+                        .push_back(CallCommand::DestroyBridge(transfer.bridge));
+                    self.commands
+                        .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
+                            number: transfer.number,
+                            result: "abandoned",
+                            answered_target: None,
+                            at: now,
+                        }));
+                    self.specialist_free();
                 }
             }
             State::Announcing { hunt, .. } => {
@@ -1168,10 +1353,7 @@ impl Call {
             State::Connected { leg, bridge } => {
                 self.commands.push_back(CallCommand::HangupLeg(leg));
                 self.commands.push_back(CallCommand::DestroyBridge(bridge));
-                if let Some(id) = self.queue_specialist.take() {
-                    self.commands
-                        .push_back(CallCommand::Queue(QueueRequest::SpecialistFree(id)));
-                }
+                self.specialist_free();
             }
             State::Menu { .. } | State::Deciding | State::Leaving { .. } | State::Finished => {}
         }
@@ -1184,6 +1366,248 @@ impl Call {
                 outcome,
                 at: now,
             }));
+    }
+
+    // ----- transfers -----------------------------------------------------------------
+
+    /// A specialist asks to transfer the caller (console or phone). Checked here, so
+    /// the console gets a clear refusal; the staff are chosen by
+    /// [`Call::handle_transfer_decision`].
+    pub fn request_transfer(
+        &mut self,
+        now: DateTime<Utc>,
+        request: TransferRequest,
+    ) -> Result<(), TransferRefused> {
+        let _ = now;
+        if !matches!(self.state, State::Connected { .. }) || self.transfer_staff_pending() {
+            return Err(TransferRefused::NotWithSpecialist);
+        }
+        let Some(Callee::Specialist { id, .. }) = &self.connected_callee else {
+            return Err(TransferRefused::NotWithSpecialist);
+        };
+        if request.by.is_some_and(|by| by != *id) {
+            return Err(TransferRefused::NotYourCall);
+        }
+        let own_topic = self
+            .decision
+            .as_ref()
+            .and_then(|d| d.topic.as_ref())
+            .map(|t| t.code.clone());
+        let topic = request.topic.or(own_topic).ok_or(TransferRefused::NoTopic)?;
+        self.transfers += 1;
+        let from_target = match &self.state {
+            State::Connected { .. } => self.specialist_target(),
+            _ => None,
+        };
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::TransferStarted {
+                number: self.transfers,
+                origin: request.origin,
+                topic: topic.clone(),
+                from_target,
+                console_user: request.console_user,
+                at: now,
+            }));
+        self.transfer_staff = request.staff;
+        self.pending_transfer = true;
+        self.commands.push_back(CallCommand::DecideTransfer(topic));
+        Ok(())
+    }
+
+    fn transfer_staff_pending(&self) -> bool {
+        self.pending_transfer
+    }
+
+    fn specialist_target(&self) -> Option<DialTarget> {
+        self.connected_target.clone()
+    }
+
+    /// The routing decision for a transfer: ring the topic's staff on duty (or the
+    /// one chosen), the caller on music in the bridge, the specialist aside. Nobody
+    /// on duty: the transfer fails at once and the specialist keeps the caller.
+    pub fn handle_transfer_decision(&mut self, now: DateTime<Utc>, decision: Decision) {
+        if !self.pending_transfer {
+            return;
+        }
+        self.pending_transfer = false;
+        let State::Connected { leg, bridge } = &self.state else {
+            return;
+        };
+        let (specialist, bridge) = (leg.clone(), bridge.clone());
+        let only = self.transfer_staff.take();
+        let targets: Vec<Target> = decision
+            .candidates
+            .iter()
+            .filter(|c| only.is_none_or(|id| c.staff.id == id))
+            .map(|c| Target {
+                callee: Callee::Staff {
+                    id: c.staff.id,
+                    name: c.staff.full_name.clone(),
+                },
+                endpoint: c.staff.endpoint.clone(),
+            })
+            .collect();
+        let transfer = Transfer {
+            number: self.transfers,
+            bridge: bridge.clone(),
+            specialist: Some(specialist.clone()),
+            specialist_callee: self
+                .connected_callee
+                .clone()
+                .unwrap_or(Callee::Specialist {
+                    id: SpecialistId(0),
+                    name: String::new(),
+                }),
+        };
+        if targets.is_empty() {
+            self.commands
+                .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
+                    number: transfer.number,
+                    result: "failed",
+                    answered_target: None,
+                    at: now,
+                }));
+            return;
+        }
+        self.commands.push_back(CallCommand::RemoveFromBridge {
+            bridge: bridge.clone(),
+            channel: specialist,
+        });
+        self.commands
+            .push_back(CallCommand::StartBridgeMusic(bridge));
+        self.transfer = Some(transfer);
+        let hunt = Hunt {
+            kind: HuntKind::Transfer,
+            targets,
+            next: 0,
+            ring_all: decision.strategy == Some(HuntStrategy::RingAll),
+            attempt_timeout_seconds: decision.attempt_timeout_seconds.unwrap_or(20),
+            legs: Vec::new(),
+            round: 1,
+        };
+        self.state = State::Hunting(hunt);
+        self.dial_more(now);
+    }
+
+    /// A staff member answered the transfer: they join the caller, the specialist
+    /// is released.
+    fn transfer_answered(&mut self, winner: Leg, now: DateTime<Utc>) {
+        let Some(transfer) = self.transfer.take() else {
+            return;
+        };
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::AttemptEnded {
+                leg: winner.id.clone(),
+                result: AttemptResult::Answered,
+                at: now,
+            }));
+        self.commands
+            .push_back(CallCommand::StopBridgeMusic(transfer.bridge.clone()));
+        self.commands.push_back(CallCommand::AddToBridge {
+            bridge: transfer.bridge.clone(),
+            channel: winner.id.clone(),
+        });
+        if let Some(specialist) = transfer.specialist {
+            self.commands.push_back(CallCommand::HangupLeg(specialist));
+        }
+        self.specialist_free();
+        let answered_target = Some(winner.endpoint.clone());
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
+                number: transfer.number,
+                result: "answered",
+                answered_target,
+                at: now,
+            }));
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::Answered {
+                leg: winner.id.clone(),
+                at: now,
+            }));
+        self.answered_by = Some(HuntKind::Staff);
+        self.connected_callee = Some(winner.callee);
+        self.connected_target = Some(winner.endpoint);
+        self.state = State::Connected {
+            leg: winner.id,
+            bridge: transfer.bridge,
+        };
+    }
+
+    /// Nobody took the transfer: the specialist gets the caller back; if they left,
+    /// the caller waits for a specialist again.
+    fn transfer_failed(&mut self, now: DateTime<Utc>) {
+        let Some(transfer) = self.transfer.take() else {
+            return;
+        };
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
+                number: transfer.number,
+                result: "failed",
+                answered_target: None,
+                at: now,
+            }));
+        self.commands
+            .push_back(CallCommand::StopBridgeMusic(transfer.bridge.clone()));
+        match transfer.specialist {
+            Some(specialist) => {
+                self.commands.push_back(CallCommand::AddToBridge {
+                    bridge: transfer.bridge.clone(),
+                    channel: specialist.clone(),
+                });
+                self.connected_callee = Some(transfer.specialist_callee);
+                self.state = State::Connected {
+                    leg: specialist,
+                    bridge: transfer.bridge,
+                };
+            }
+            None => {
+                self.commands
+                    .push_back(CallCommand::DestroyBridge(transfer.bridge));
+                self.answered_by = None;
+                self.connected_callee = None;
+                let hunt = self.specialist_hunt(1);
+                self.start_hunt(hunt, now);
+            }
+        }
+    }
+
+    /// The specialist who had the call is free (queue calls only: the queue knows
+    /// nothing of specialists rung directly).
+    fn specialist_free(&mut self) {
+        if let Some(id) = self.queue_specialist.take() {
+            self.commands
+                .push_back(CallCommand::Queue(QueueRequest::SpecialistFree(id)));
+        }
+    }
+
+    /// `*1` on the specialist's phone: transfer to the call's topic by the policy.
+    fn on_leg_dtmf(&mut self, leg: &ChannelId, key: char, now: DateTime<Utc>) {
+        let State::Connected { leg: connected, .. } = &self.state else {
+            return;
+        };
+        if connected != leg {
+            return;
+        }
+        let previous = self.leg_key.replace((key, now));
+        let star_one = key == '1'
+            && previous.is_some_and(|(k, at)| k == '*' && now - at <= Duration::seconds(3));
+        if !star_one {
+            return;
+        }
+        self.leg_key = None;
+        let by = match &self.connected_callee {
+            Some(Callee::Specialist { id, .. }) => Some(*id),
+            _ => return,
+        };
+        let request = TransferRequest {
+            topic: None,
+            staff: None,
+            origin: TransferOrigin::FeatureCode,
+            by,
+            console_user: None,
+        };
+        // A refused code (no topic, a transfer already going) changes nothing.
+        let _ = self.request_transfer(now, request);
     }
 
     // ----- the specialists' queue -----------------------------------------------------

@@ -65,6 +65,15 @@ impl Harness {
                 let decision = decide(&directory(), &request, &NoRecency);
                 self.call.handle_decision(self.now, decision);
             }
+            if let CallCommand::DecideTransfer(topic) = &command {
+                let request = RouteRequest {
+                    line: self.call.line().clone(),
+                    choice: MenuChoice::Topic(topic.clone()),
+                    at: self.route_at,
+                };
+                let decision = decide(&directory(), &request, &NoRecency);
+                self.call.handle_transfer_decision(self.now, decision);
+            }
             out.push(command);
         }
         out
@@ -660,4 +669,169 @@ fn with_nobody_in_the_queue_every_specialist_rings_and_a_caller_who_leaves_is_re
     let (mut h, _) = waiting_in_queue();
     assert!(h.call.hand_back(h.now));
     assert_eq!(queue_requests(&h.commands()), [QueueRequest::Leave]);
+}
+
+/// Health at work hours, every staff member busy: op3 (c1-leg8) answers; returns the
+/// harness with the caller and op1 bridged.
+fn with_specialist() -> Harness {
+    let mut h = Harness::new("122", WORKING);
+    hunt(&mut h, '1');
+    h.input(CallInput::LegFailed(leg("c1-leg3"), AttemptResult::Busy));
+    h.input(CallInput::LegFailed(leg("c1-leg4"), AttemptResult::Busy));
+    let all_busy = h.input(CallInput::LegFailed(leg("c1-leg5"), AttemptResult::Busy));
+    h.input(CallInput::PlaybackFinished(played(&all_busy)));
+    h.input(CallInput::LegAnswered(leg("c1-leg8")));
+    h
+}
+
+fn transfer_request(origin: TransferOrigin) -> TransferRequest {
+    TransferRequest {
+        topic: None,
+        staff: None,
+        origin,
+        by: Some(SpecialistId(3)),
+        console_user: None,
+    }
+}
+
+#[test]
+fn a_blind_transfer_parks_the_specialist_and_releases_them_when_staff_answer() {
+    let mut h = with_specialist();
+    let bridge = BridgeId("c1-bridge".into());
+    h.call
+        .request_transfer(h.now, transfer_request(TransferOrigin::Console))
+        .unwrap();
+    let started = h.commands();
+    assert!(matches!(
+        journal(&started)[0],
+        JournalEntry::TransferStarted { number: 1, origin: TransferOrigin::Console, topic, from_target: Some(from), .. }
+            if topic.0 == "health" && from.as_str() == "PJSIP/op3"
+    ));
+    assert!(started.contains(&CallCommand::RemoveFromBridge {
+        bridge: bridge.clone(),
+        channel: leg("c1-leg8")
+    }));
+    assert!(started.contains(&CallCommand::StartBridgeMusic(bridge.clone())));
+    let staff = dialled(&started);
+    assert_eq!(staff.len(), 1, "sequential: one at a time");
+    assert!(staff[0].1.starts_with("PJSIP/staff"), "{staff:?}");
+    // A second request while one runs is refused.
+    assert_eq!(
+        h.call
+            .request_transfer(h.now, transfer_request(TransferOrigin::Console)),
+        Err(TransferRefused::NotWithSpecialist)
+    );
+    let answered = h.input(CallInput::LegAnswered(leg(&staff[0].0)));
+    assert!(answered.contains(&CallCommand::StopBridgeMusic(bridge.clone())));
+    assert!(answered.contains(&CallCommand::AddToBridge {
+        bridge,
+        channel: leg(&staff[0].0)
+    }));
+    assert!(answered.contains(&CallCommand::HangupLeg(leg("c1-leg8"))));
+    assert!(journal(&answered).iter().any(|e| matches!(
+        e,
+        JournalEntry::TransferEnded { number: 1, result: "answered", answered_target: Some(t), .. }
+            if t.as_str() == staff[0].1
+    )));
+    // The specialist's leg going away now changes nothing; the staff hang-up ends it.
+    assert!(h.input(CallInput::LegHungUp(leg("c1-leg8"), AttemptResult::Cancelled)).is_empty());
+    let over = h.input(CallInput::LegHungUp(leg(&staff[0].0), AttemptResult::Cancelled));
+    assert!(over.contains(&CallCommand::HangupCaller));
+    assert!(matches!(
+        journal(&over).last(),
+        Some(JournalEntry::Ended { outcome: CallOutcome::AnsweredByStaff, .. })
+    ));
+}
+
+#[test]
+fn when_nobody_takes_the_transfer_the_caller_comes_back_to_the_same_specialist() {
+    let mut h = with_specialist();
+    h.call
+        .request_transfer(h.now, transfer_request(TransferOrigin::FeatureCode))
+        .unwrap();
+    let mut commands = h.commands();
+    let mut guard = 0;
+    while let Some((id, _)) = dialled(&commands).first().cloned() {
+        commands = h.input(CallInput::LegFailed(leg(&id), AttemptResult::NoAnswer));
+        guard += 1;
+        assert!(guard < 10, "the hunt never ends");
+    }
+    let bridge = BridgeId("c1-bridge".into());
+    assert!(commands.contains(&CallCommand::StopBridgeMusic(bridge.clone())));
+    assert!(commands.contains(&CallCommand::AddToBridge {
+        bridge,
+        channel: leg("c1-leg8")
+    }));
+    assert!(journal(&commands).iter().any(|e| matches!(
+        e,
+        JournalEntry::TransferEnded { result: "failed", .. }
+    )));
+    // Talking again: the specialist may try once more.
+    assert!(h.call.request_transfer(h.now, transfer_request(TransferOrigin::Console)).is_ok());
+}
+
+#[test]
+fn a_specialist_who_leaves_during_a_failed_transfer_hands_the_caller_to_specialists_again() {
+    let mut h = with_specialist();
+    h.call
+        .request_transfer(h.now, transfer_request(TransferOrigin::Console))
+        .unwrap();
+    let mut commands = h.commands();
+    h.input(CallInput::LegHungUp(leg("c1-leg8"), AttemptResult::Cancelled));
+    while let Some((id, target)) = dialled(&commands).first().cloned() {
+        if target.starts_with("PJSIP/op") {
+            break;
+        }
+        commands = h.input(CallInput::LegFailed(leg(&id), AttemptResult::Busy));
+    }
+    assert!(commands.contains(&CallCommand::DestroyBridge(BridgeId("c1-bridge".into()))));
+    assert!(commands.contains(&CallCommand::StartRinging));
+    assert_eq!(dialled(&commands).len(), 2, "every active specialist: {commands:#?}");
+}
+
+#[test]
+fn star_one_on_the_specialists_phone_transfers_to_the_calls_topic() {
+    let mut h = with_specialist();
+    assert!(h.input(CallInput::LegDtmf(leg("c1-leg8"), '1')).is_empty(), "1 alone is nothing");
+    assert!(h.input(CallInput::LegDtmf(leg("c1-leg8"), '*')).is_empty());
+    let started = h.input(CallInput::LegDtmf(leg("c1-leg8"), '1'));
+    assert!(matches!(
+        journal(&started)[0],
+        JournalEntry::TransferStarted { origin: TransferOrigin::FeatureCode, .. }
+    ));
+    assert_eq!(dialled(&started).len(), 1);
+    // The caller's keys are not a feature code.
+    let mut h = with_specialist();
+    h.input(CallInput::Dtmf('*'));
+    assert!(h.input(CallInput::Dtmf('1')).is_empty());
+}
+
+#[test]
+fn a_transfer_is_refused_off_a_specialist_call_or_for_another_specialist() {
+    let mut h = Harness::new("122", WORKING);
+    assert_eq!(
+        h.call.request_transfer(h.now, transfer_request(TransferOrigin::Console)),
+        Err(TransferRefused::NotWithSpecialist)
+    );
+    let mut h = with_specialist();
+    let mut other = transfer_request(TransferOrigin::Console);
+    other.by = Some(SpecialistId(1));
+    assert_eq!(
+        h.call.request_transfer(h.now, other),
+        Err(TransferRefused::NotYourCall)
+    );
+    // After hours for the topic: nobody on duty, the transfer fails at once.
+    let mut night = with_specialist();
+    night.route_at = at(NIGHT);
+    night
+        .call
+        .request_transfer(night.now, transfer_request(TransferOrigin::Console))
+        .unwrap();
+    let failed = night.commands();
+    assert!(dialled(&failed).is_empty());
+    assert!(!failed.iter().any(|c| matches!(c, CallCommand::RemoveFromBridge { .. })));
+    assert!(journal(&failed).iter().any(|e| matches!(
+        e,
+        JournalEntry::TransferEnded { result: "failed", .. }
+    )));
 }

@@ -298,6 +298,22 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "dial_attempt_result_when_ended",
         "an attempt has a result exactly when it has ended / у попытки есть результат тогда и только тогда, когда она завершена",
     ),
+    (
+        "call_transfer_origin_known",
+        "a transfer comes from the console, a phone feature code or a phone's transfer button / перевод выполняется из консоли, кодом с телефона или кнопкой перевода телефона",
+    ),
+    (
+        "call_transfer_result_known",
+        "a transfer ends answered, failed or abandoned / перевод завершается ответом, неудачей или уходом абонента",
+    ),
+    (
+        "call_transfer_number_once",
+        "each transfer of a call has its own number / у каждого перевода вызова свой номер",
+    ),
+    (
+        "call_transfer_result_when_ended",
+        "a transfer has a result exactly when it has ended / у перевода есть результат тогда и только тогда, когда он завершён",
+    ),
     // console (src/http): accounts, sessions, appeals
     (
         "console_user_pkey",

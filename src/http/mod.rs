@@ -47,7 +47,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{QueueHandle, RoutingClock};
+use crate::app::{CallControl, QueueHandle, RoutingClock};
 use crate::directory::DirectoryCache;
 use error::HttpError;
 use events::ConsoleEvents;
@@ -65,6 +65,8 @@ pub struct HttpState {
     pub events: ConsoleEvents,
     /// The specialists' queue: waiting calls and specialists' states.
     pub queue: QueueHandle,
+    /// Calls in progress, for transfers.
+    pub calls: CallControl,
     /// "Now" for routing questions and duty states: the same clock calls are routed
     /// by, so a shifted demo clock shows the same answers.
     pub clock: RoutingClock,
@@ -105,6 +107,7 @@ pub fn app(state: HttpState) -> Router {
         .route("/appeals/{id}/done", post(appeals::complete))
         .route("/queue", get(queue_view::queue))
         .route("/desk", post(queue_view::set_desk))
+        .route("/calls/{call}/transfer", post(queue_view::transfer))
         .route("/events", get(events::stream))
         .fallback(api_not_found)
         .layer(map_response(no_store));

@@ -5,15 +5,17 @@
 //! who asks and translate.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::HttpState;
 use super::accounts::Role;
 use super::auth::CurrentUser;
 use super::error::HttpError;
-use crate::app::{DeskError, DeskRequest, QueueView};
-use crate::routing::SpecialistId;
+use crate::app::{CallControlError, DeskError, DeskRequest, QueueView};
+use crate::call::{TransferOrigin, TransferRefused, TransferRequest};
+use crate::routing::{SpecialistId, StaffId, TopicCode};
 
 const QUEUE_NEED: &str =
     "specialists and administrators see the queue / очередь видят специалисты и администраторы";
@@ -53,6 +55,66 @@ pub async fn set_desk(
         .await
         .map_err(desk_error)?;
     state.queue.view().await.map(Json).map_err(desk_error)
+}
+
+/// The body of `POST /api/calls/{call}/transfer`.
+#[derive(Debug, Deserialize)]
+pub struct TransferBody {
+    /// Topic code; empty = the topic the caller chose.
+    #[serde(default)]
+    pub topic: Option<TopicCode>,
+    /// Only this staff member; empty = everyone on duty, in the policy's order.
+    #[serde(default)]
+    pub staff_id: Option<i64>,
+}
+
+const TRANSFER_NEED: &str = "the specialist on the call (or an administrator) transfers it / переводит вызов специалист, который на нём, или администратор";
+
+/// `POST /api/calls/{call}/transfer`: a blind transfer of the caller to the topic's
+/// responsible staff. The specialist waits aside and is released once a staff
+/// member answers; if nobody does, the caller comes back to them. 202: started.
+pub async fn transfer(
+    user: CurrentUser,
+    State(state): State<HttpState>,
+    Path(call): Path<String>,
+    Json(body): Json<TransferBody>,
+) -> Result<StatusCode, HttpError> {
+    user.require_role(&[Role::Specialist, Role::Admin], TRANSFER_NEED)?;
+    let by = match user.user.role {
+        Role::Admin => None,
+        _ => Some(
+            user.user
+                .specialist_id
+                .map(SpecialistId)
+                .ok_or(HttpError::Forbidden { need: TRANSFER_NEED })?,
+        ),
+    };
+    let request = TransferRequest {
+        topic: body.topic,
+        staff: body.staff_id.map(StaffId),
+        origin: TransferOrigin::Console,
+        by,
+        console_user: Some(user.user.id),
+    };
+    match state.calls.transfer(&call, request).await {
+        Ok(()) => Ok(StatusCode::ACCEPTED),
+        Err(CallControlError::NoSuchCall) => Err(HttpError::NotFound {
+            what: "no such call in progress / такого вызова сейчас нет",
+        }),
+        Err(CallControlError::Refused(TransferRefused::NotYourCall)) => {
+            Err(HttpError::Forbidden { need: TRANSFER_NEED })
+        }
+        Err(CallControlError::Refused(TransferRefused::NotWithSpecialist)) => {
+            Err(HttpError::Conflict {
+                code: "not_with_specialist",
+                message: "the caller is not talking to a specialist now / абонент сейчас не разговаривает со специалистом",
+            })
+        }
+        Err(CallControlError::Refused(TransferRefused::NoTopic)) => Err(HttpError::InvalidRequest(
+            "choose a topic: the caller did not / выберите тему: абонент её не выбрал".to_owned(),
+        )),
+        Err(error @ CallControlError::Stopped) => Err(HttpError::Internal(error.to_string())),
+    }
 }
 
 fn desk_error(error: DeskError) -> HttpError {

@@ -105,6 +105,32 @@ pub enum RecordKind {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A specialist started a transfer.
+    TransferStarted {
+        /// 1, 2, ... within the call.
+        number: u32,
+        /// `console` or `feature_code`.
+        origin: String,
+        /// Topic code.
+        topic: String,
+        /// The specialist's phone.
+        from_target: Option<String>,
+        /// The console user who asked.
+        console_user: Option<i64>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A transfer ended.
+    TransferEnded {
+        /// Its number within the call.
+        number: u32,
+        /// `answered`, `failed`, `abandoned`.
+        result: String,
+        /// The staff member's phone that answered.
+        answered_target: Option<String>,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The caller started waiting in the specialists' queue.
     Queued {
         /// When.
@@ -196,6 +222,32 @@ impl JournalRecord {
             },
             JournalEntry::Answered { leg, at } => RecordKind::Answered { leg: leg.0, at },
             JournalEntry::Queued { at } => RecordKind::Queued { at },
+            JournalEntry::TransferStarted {
+                number,
+                origin,
+                topic,
+                from_target,
+                console_user,
+                at,
+            } => RecordKind::TransferStarted {
+                number,
+                origin: origin.as_str().to_owned(),
+                topic: topic.0,
+                from_target: from_target.map(String::from),
+                console_user,
+                at,
+            },
+            JournalEntry::TransferEnded {
+                number,
+                result,
+                answered_target,
+                at,
+            } => RecordKind::TransferEnded {
+                number,
+                result: result.to_owned(),
+                answered_target: answered_target.map(String::from),
+                at,
+            },
             JournalEntry::CallbackRequested {
                 line,
                 caller_number,

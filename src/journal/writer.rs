@@ -267,6 +267,38 @@ async fn apply(
         .bind(organisation)
         .bind(caller_number)
         .bind(at),
+        RecordKind::TransferStarted {
+            number,
+            origin,
+            topic,
+            from_target,
+            console_user,
+            at,
+        } => sqlx::query(
+            "INSERT INTO call_transfer (call_key, number, origin, topic, from_target, console_user, started_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_key, number) DO NOTHING",
+        )
+        .bind(key)
+        .bind(i32::try_from(*number).unwrap_or(i32::MAX))
+        .bind(origin)
+        .bind(topic)
+        .bind(from_target)
+        .bind(console_user)
+        .bind(at),
+        RecordKind::TransferEnded {
+            number,
+            result,
+            answered_target,
+            at,
+        } => sqlx::query(
+            "UPDATE call_transfer SET result = $3, answered_target = $4, ended_at = $5
+             WHERE call_key = $1 AND number = $2 AND ended_at IS NULL",
+        )
+        .bind(key)
+        .bind(i32::try_from(*number).unwrap_or(i32::MAX))
+        .bind(result)
+        .bind(answered_target)
+        .bind(at),
         RecordKind::OpenAttemptsCancelled { at } => sqlx::query(
             "UPDATE dial_attempt SET ended_at = $2, result = 'cancelled'
              WHERE call_key = $1 AND ended_at IS NULL",

@@ -2,10 +2,61 @@
 // Организация по умолчанию — ответственный орган выбранной темы.
 "use strict";
 
+// Очередь: ожидающие вызовы и состояния специалистов, обновляются по событию
+// queue_changed; специалист меняет своё состояние кнопками.
+const STATE_NAMES = {
+  signed_out: "не на смене", ready: "готов", paused: "перерыв", offered: "звонит телефон",
+  on_call: "разговор", wrap_up: "обработка вызова",
+};
+const PAUSE_REASONS = { requested: "по запросу", missed_offer: "не ответил на вызов" };
+
+async function showQueue(me) {
+  const { el } = Console;
+  const queue = await Console.api("GET", "/api/queue");
+  const waiting = document.querySelector("#waiting tbody");
+  waiting.replaceChildren(...queue.waiting.map((w) => el("tr", { "data-call": w.call },
+    el("td", { text: w.position }),
+    el("td", { text: w.line }),
+    el("td", { class: "nowrap", text: w.caller_number }),
+    el("td", { text: w.topic || "—" }),
+    el("td", { class: "nowrap", text: Console.formatTime(w.waiting_since) }),
+    el("td", {}, w.being_offered ? el("span", { class: "tag warn", text: "звонит специалисту" }) : null),
+  )));
+  document.getElementById("waiting-empty").classList.toggle("hidden", queue.waiting.length > 0);
+  const desks = document.querySelector("#desks tbody");
+  desks.replaceChildren(...queue.specialists.map((d) => el("tr", { "data-specialist": d.id },
+    el("td", { text: d.name }),
+    el("td", {}, el("span", {
+      class: "tag " + (d.state === "ready" ? "ok" : d.state === "signed_out" ? "off" : "warn"),
+      text: STATE_NAMES[d.state] + (d.pause_reason ? " (" + PAUSE_REASONS[d.pause_reason] + ")" : ""),
+    })),
+    el("td", { text: d.call ? "на вызове" : "" }),
+  )));
+  const mine = queue.specialists.find((d) => d.id === me.specialist_id);
+  document.getElementById("desk-state").textContent = STATE_NAMES[mine ? mine.state : "signed_out"];
+}
+
 (async () => {
-  await Console.start(["specialist", "admin"]);
+  const me = await Console.start(["specialist", "admin"]);
   const directory = await Console.api("GET", "/api/directory");
   const { el } = Console;
+
+  const deskResult = document.getElementById("desk-result");
+  const desk = document.getElementById("desk");
+  if (me.role !== "specialist" || !me.specialist_id) desk.classList.add("hidden");
+  for (const [id, state] of [["desk-ready", "ready"], ["desk-pause", "paused"], ["desk-out", "signed_out"]]) {
+    document.getElementById(id).addEventListener("click", async () => {
+      try {
+        await Console.api("POST", "/api/desk", { state });
+        Console.showMessage(deskResult, "", "ok");
+        await showQueue(me);
+      } catch (failure) {
+        Console.showMessage(deskResult, failure.message, "error");
+      }
+    });
+  }
+  await showQueue(me);
+  Console.listen({ queue_changed: () => showQueue(me), resync: () => showQueue(me) });
 
   const form = document.getElementById("appeal-form");
   const topic = document.getElementById("topic");
