@@ -201,7 +201,10 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             }
         }
         CallCommand::StartBridgeMusic(bridge) => {
-            log_err(ari.start_bridge_moh(&bridge.0, MUSIC_CLASS).await, "bridge music");
+            log_err(
+                ari.start_bridge_moh(&bridge.0, MUSIC_CLASS).await,
+                "bridge music",
+            );
             None
         }
         CallCommand::StopBridgeMusic(bridge) => {
@@ -284,9 +287,13 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             );
             None
         }
-        CallCommand::Bridge { bridge, leg } => {
+        CallCommand::Bridge {
+            bridge,
+            leg,
+            dtmf_events,
+        } => {
             let result = async {
-                ari.create_bridge(&bridge.0).await?;
+                ari.create_bridge(&bridge.0, dtmf_events).await?;
                 ari.add_to_bridge(&bridge.0, &[caller, &leg.0]).await
             }
             .await;

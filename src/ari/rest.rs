@@ -332,10 +332,15 @@ impl AriClient {
     // ----- bridges ------------------------------------------------------------------
 
     /// Creates a mixing bridge with an id we chose.
-    pub async fn create_bridge(&self, bridge: &str) -> Result<Bridge, AriError> {
+    pub async fn create_bridge(&self, bridge: &str, dtmf_events: bool) -> Result<Bridge, AriError> {
         let path = format!("bridges/{bridge}");
+        let kind = if dtmf_events {
+            "mixing,dtmf_events"
+        } else {
+            "mixing"
+        };
         let value = self
-            .send(Method::POST, &path, &[("type", "mixing")], None)
+            .send(Method::POST, &path, &[("type", kind)], None)
             .await?;
         decode(&path, value)
     }

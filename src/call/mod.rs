@@ -397,6 +397,9 @@ pub enum CallCommand {
         bridge: BridgeId,
         /// The leg that answered.
         leg: ChannelId,
+        /// Whether keys pressed in the bridge must be reported (a specialist's
+        /// feature codes); costs Asterisk the native RTP bridging.
+        dtmf_events: bool,
     },
     /// Destroy the bridge (404 = already gone).
     DestroyBridge(BridgeId),
@@ -838,9 +841,7 @@ impl Call {
             CallInput::CallerHungUp => {
                 let outcome = match (&self.state, self.answered_by) {
                     (State::Leaving { outcome, .. }, _) => *outcome,
-                    (_, Some(HuntKind::Staff | HuntKind::Transfer)) => {
-                        CallOutcome::AnsweredByStaff
-                    }
+                    (_, Some(HuntKind::Staff | HuntKind::Transfer)) => CallOutcome::AnsweredByStaff,
                     (_, Some(HuntKind::Specialists | HuntKind::Queue)) => {
                         CallOutcome::AnsweredBySpecialist
                     }
@@ -1246,6 +1247,8 @@ impl Call {
         self.commands.push_back(CallCommand::Bridge {
             bridge: bridge.clone(),
             leg: winner.id.clone(),
+            // A specialist's keys (`*1`) must reach us: no native RTP bridging.
+            dtmf_events: kind != HuntKind::Staff,
         });
         self.commands
             .push_back(CallCommand::Journal(JournalEntry::Answered {
@@ -1327,7 +1330,8 @@ impl Call {
                     self.cancel_leg(leg.id, now);
                 }
                 if hunt.kind == HuntKind::Queue {
-                    self.commands.push_back(CallCommand::Queue(QueueRequest::Leave));
+                    self.commands
+                        .push_back(CallCommand::Queue(QueueRequest::Leave));
                 }
                 if let Some(transfer) = self.transfer.take() {
                     if let Some(specialist) = transfer.specialist {
@@ -1393,7 +1397,10 @@ impl Call {
             .as_ref()
             .and_then(|d| d.topic.as_ref())
             .map(|t| t.code.clone());
-        let topic = request.topic.or(own_topic).ok_or(TransferRefused::NoTopic)?;
+        let topic = request
+            .topic
+            .or(own_topic)
+            .ok_or(TransferRefused::NoTopic)?;
         self.transfers += 1;
         let from_target = match &self.state {
             State::Connected { .. } => self.specialist_target(),
@@ -1451,13 +1458,10 @@ impl Call {
             number: self.transfers,
             bridge: bridge.clone(),
             specialist: Some(specialist.clone()),
-            specialist_callee: self
-                .connected_callee
-                .clone()
-                .unwrap_or(Callee::Specialist {
-                    id: SpecialistId(0),
-                    name: String::new(),
-                }),
+            specialist_callee: self.connected_callee.clone().unwrap_or(Callee::Specialist {
+                id: SpecialistId(0),
+                name: String::new(),
+            }),
         };
         if targets.is_empty() {
             self.commands

@@ -213,6 +213,7 @@ fn health_in_working_hours_rings_the_first_responsible_staff_and_bridges() {
     assert!(answered.contains(&CallCommand::Bridge {
         bridge: BridgeId("c1-bridge".into()),
         leg: leg("c1-leg3"),
+        dtmf_events: false,
     }));
     // The same answer reported twice changes nothing.
     assert!(h.input(CallInput::LegAnswered(leg("c1-leg3"))).is_empty());
@@ -680,7 +681,17 @@ fn with_specialist() -> Harness {
     h.input(CallInput::LegFailed(leg("c1-leg4"), AttemptResult::Busy));
     let all_busy = h.input(CallInput::LegFailed(leg("c1-leg5"), AttemptResult::Busy));
     h.input(CallInput::PlaybackFinished(played(&all_busy)));
-    h.input(CallInput::LegAnswered(leg("c1-leg8")));
+    let answered = h.input(CallInput::LegAnswered(leg("c1-leg8")));
+    assert!(
+        answered.iter().any(|c| matches!(
+            c,
+            CallCommand::Bridge {
+                dtmf_events: true,
+                ..
+            }
+        )),
+        "a specialist's bridge reports keys"
+    );
     h
 }
 
@@ -734,12 +745,24 @@ fn a_blind_transfer_parks_the_specialist_and_releases_them_when_staff_answer() {
             if t.as_str() == staff[0].1
     )));
     // The specialist's leg going away now changes nothing; the staff hang-up ends it.
-    assert!(h.input(CallInput::LegHungUp(leg("c1-leg8"), AttemptResult::Cancelled)).is_empty());
-    let over = h.input(CallInput::LegHungUp(leg(&staff[0].0), AttemptResult::Cancelled));
+    assert!(
+        h.input(CallInput::LegHungUp(
+            leg("c1-leg8"),
+            AttemptResult::Cancelled
+        ))
+        .is_empty()
+    );
+    let over = h.input(CallInput::LegHungUp(
+        leg(&staff[0].0),
+        AttemptResult::Cancelled,
+    ));
     assert!(over.contains(&CallCommand::HangupCaller));
     assert!(matches!(
         journal(&over).last(),
-        Some(JournalEntry::Ended { outcome: CallOutcome::AnsweredByStaff, .. })
+        Some(JournalEntry::Ended {
+            outcome: CallOutcome::AnsweredByStaff,
+            ..
+        })
     ));
 }
 
@@ -764,10 +787,17 @@ fn when_nobody_takes_the_transfer_the_caller_comes_back_to_the_same_specialist()
     }));
     assert!(journal(&commands).iter().any(|e| matches!(
         e,
-        JournalEntry::TransferEnded { result: "failed", .. }
+        JournalEntry::TransferEnded {
+            result: "failed",
+            ..
+        }
     )));
     // Talking again: the specialist may try once more.
-    assert!(h.call.request_transfer(h.now, transfer_request(TransferOrigin::Console)).is_ok());
+    assert!(
+        h.call
+            .request_transfer(h.now, transfer_request(TransferOrigin::Console))
+            .is_ok()
+    );
 }
 
 #[test]
@@ -777,7 +807,10 @@ fn a_specialist_who_leaves_during_a_failed_transfer_hands_the_caller_to_speciali
         .request_transfer(h.now, transfer_request(TransferOrigin::Console))
         .unwrap();
     let mut commands = h.commands();
-    h.input(CallInput::LegHungUp(leg("c1-leg8"), AttemptResult::Cancelled));
+    h.input(CallInput::LegHungUp(
+        leg("c1-leg8"),
+        AttemptResult::Cancelled,
+    ));
     while let Some((id, target)) = dialled(&commands).first().cloned() {
         if target.starts_with("PJSIP/op") {
             break;
@@ -786,18 +819,28 @@ fn a_specialist_who_leaves_during_a_failed_transfer_hands_the_caller_to_speciali
     }
     assert!(commands.contains(&CallCommand::DestroyBridge(BridgeId("c1-bridge".into()))));
     assert!(commands.contains(&CallCommand::StartRinging));
-    assert_eq!(dialled(&commands).len(), 2, "every active specialist: {commands:#?}");
+    assert_eq!(
+        dialled(&commands).len(),
+        2,
+        "every active specialist: {commands:#?}"
+    );
 }
 
 #[test]
 fn star_one_on_the_specialists_phone_transfers_to_the_calls_topic() {
     let mut h = with_specialist();
-    assert!(h.input(CallInput::LegDtmf(leg("c1-leg8"), '1')).is_empty(), "1 alone is nothing");
+    assert!(
+        h.input(CallInput::LegDtmf(leg("c1-leg8"), '1')).is_empty(),
+        "1 alone is nothing"
+    );
     assert!(h.input(CallInput::LegDtmf(leg("c1-leg8"), '*')).is_empty());
     let started = h.input(CallInput::LegDtmf(leg("c1-leg8"), '1'));
     assert!(matches!(
         journal(&started)[0],
-        JournalEntry::TransferStarted { origin: TransferOrigin::FeatureCode, .. }
+        JournalEntry::TransferStarted {
+            origin: TransferOrigin::FeatureCode,
+            ..
+        }
     ));
     assert_eq!(dialled(&started).len(), 1);
     // The caller's keys are not a feature code.
@@ -810,7 +853,8 @@ fn star_one_on_the_specialists_phone_transfers_to_the_calls_topic() {
 fn a_transfer_is_refused_off_a_specialist_call_or_for_another_specialist() {
     let mut h = Harness::new("122", WORKING);
     assert_eq!(
-        h.call.request_transfer(h.now, transfer_request(TransferOrigin::Console)),
+        h.call
+            .request_transfer(h.now, transfer_request(TransferOrigin::Console)),
         Err(TransferRefused::NotWithSpecialist)
     );
     let mut h = with_specialist();
@@ -829,9 +873,16 @@ fn a_transfer_is_refused_off_a_specialist_call_or_for_another_specialist() {
         .unwrap();
     let failed = night.commands();
     assert!(dialled(&failed).is_empty());
-    assert!(!failed.iter().any(|c| matches!(c, CallCommand::RemoveFromBridge { .. })));
+    assert!(
+        !failed
+            .iter()
+            .any(|c| matches!(c, CallCommand::RemoveFromBridge { .. }))
+    );
     assert!(journal(&failed).iter().any(|e| matches!(
         e,
-        JournalEntry::TransferEnded { result: "failed", .. }
+        JournalEntry::TransferEnded {
+            result: "failed",
+            ..
+        }
     )));
 }

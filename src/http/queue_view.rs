@@ -86,7 +86,9 @@ pub async fn transfer(
             user.user
                 .specialist_id
                 .map(SpecialistId)
-                .ok_or(HttpError::Forbidden { need: TRANSFER_NEED })?,
+                .ok_or(HttpError::Forbidden {
+                    need: TRANSFER_NEED,
+                })?,
         ),
     };
     let request = TransferRequest {
@@ -101,9 +103,9 @@ pub async fn transfer(
         Err(CallControlError::NoSuchCall) => Err(HttpError::NotFound {
             what: "no such call in progress / такого вызова сейчас нет",
         }),
-        Err(CallControlError::Refused(TransferRefused::NotYourCall)) => {
-            Err(HttpError::Forbidden { need: TRANSFER_NEED })
-        }
+        Err(CallControlError::Refused(TransferRefused::NotYourCall)) => Err(HttpError::Forbidden {
+            need: TRANSFER_NEED,
+        }),
         Err(CallControlError::Refused(TransferRefused::NotWithSpecialist)) => {
             Err(HttpError::Conflict {
                 code: "not_with_specialist",

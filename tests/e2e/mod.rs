@@ -143,6 +143,23 @@ impl Directory {
         self
     }
 
+    /// Waits (20 s at most) until `sql`'s first column of its first row reads
+    /// `expected` (the journal is written a moment after the fact).
+    pub fn wait_for_row(&self, sql: &'static str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let rows = self.rows(sql);
+            if rows.first().and_then(|r| r[0].as_deref()) == Some(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sql}: {rows:?}, never {expected:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Runs a query returning rows of text, for assertions on the journal.
     pub fn rows(&self, sql: &'static str) -> Vec<Vec<Option<String>>> {
         self.db.with_pool(async |pool: &PgPool| {
@@ -288,6 +305,8 @@ pub enum Phone {
     Busy,
     /// Rings until cancelled.
     NeverAnswers,
+    /// Answers, presses the transfer code `*1` 2 s later, waits for BYE.
+    AnswersThenStarOne,
 }
 
 /// A SIPp process: a phone (UAS) or the citizen (UAC).
@@ -306,23 +325,40 @@ impl Sipp {
             Phone::Answers => "staff_uas_answer.xml",
             Phone::Busy => "staff_uas_busy.xml",
             Phone::NeverAnswers => "staff_uas_noanswer.xml",
+            Phone::AnswersThenStarOne => "specialist_uas_star1.xml",
         };
         let media_port = 30_000 + (port - 5000) * 10;
         wait_udp_free(port);
-        let sipp = Self::spawn(
-            endpoint,
-            work,
-            &[
-                "-sf",
-                &scenario_path(scenario),
-                "-p",
-                &port.to_string(),
-                "-mp",
-                &media_port.to_string(),
-                "-trace_msg",
-            ],
-        );
-        wait_udp_bound(port);
+        let (port, media_port) = (port.to_string(), media_port.to_string());
+        let scenario = scenario_path(scenario);
+        let mut args = vec![
+            "-sf",
+            &scenario,
+            "-p",
+            &port,
+            "-mp",
+            &media_port,
+            "-trace_msg",
+        ];
+        let keys;
+        if let Phone::AnswersThenStarOne = behaviour {
+            let dir = work.join(endpoint);
+            std::fs::create_dir_all(&dir).unwrap();
+            keys = [
+                restamped_dtmf("star", 0, &dir),
+                restamped_dtmf("1", 1_000, &dir),
+            ];
+            args.extend([
+                "-key",
+                "first",
+                keys[0].to_str().unwrap(),
+                "-key",
+                "second",
+                keys[1].to_str().unwrap(),
+            ]);
+        }
+        let sipp = Self::spawn(endpoint, work, &args);
+        wait_udp_bound(port.parse().unwrap());
         sipp
     }
 
@@ -643,6 +679,21 @@ impl ConsoleSession {
     /// POST JSON, expecting 2xx JSON.
     pub fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
+    }
+
+    /// POST JSON, expecting exactly `status`.
+    pub fn post_status(&self, path: &str, body: serde_json::Value, status: u16) {
+        let request = self.client.post(format!("{}{path}", self.base)).json(&body);
+        self.runtime.block_on(async {
+            let response = request
+                .header("cookie", &self.cookie)
+                .send()
+                .await
+                .expect("console request");
+            let got = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            assert_eq!(got, status, "POST {path}: {text}");
+        });
     }
 
     fn send(&self, request: reqwest::RequestBuilder) -> serde_json::Value {

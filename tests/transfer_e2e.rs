@@ -1,0 +1,167 @@
+//! End-to-end: a specialist transfers the caller to responsible staff, from the
+//! phone (`*1`) or from the console API, on the sandbox Asterisk; a transfer nobody
+//! takes gives the caller back to the same specialist.
+//!
+//! Needs `scripts/sandbox start`, SIPp and `DATABASE_URL` (see `scripts/test`). The
+//! demo directory in working hours with health made a *manual* topic: the caller
+//! reaches a specialist, who transfers to staff01 (the first health staff member).
+
+mod common;
+mod e2e;
+
+use serde_json::json;
+
+use e2e::{
+    CITIZEN_NUMBER, ConsoleSession, Directory, Phone, SandboxLock, Service, Sipp, TUESDAY_MORNING,
+    assert_asterisk_idle, enabled, work_dir,
+};
+
+/// Health transferred manually, by specialists.
+const MANUAL_HEALTH: &str = "UPDATE topic SET transfer_mode = 'manual' WHERE code = 'health'";
+/// Only staff01 takes health calls (one phone decides a transfer's fate).
+const ONLY_STAFF01: &str = "UPDATE staff SET active = (endpoint = 'PJSIP/staff01')";
+
+const TRANSFERS: &str = "SELECT number::text, origin, topic, from_target, result, answered_target
+                         FROM call_transfer ORDER BY number";
+const ATTEMPTS: &str = "SELECT target, result::text FROM dial_attempt ORDER BY id";
+
+fn row(values: &[&str]) -> Vec<Option<String>> {
+    values
+        .iter()
+        .map(|v| (!v.is_empty()).then(|| (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn star_one_on_the_specialists_phone_transfers_the_caller_to_the_topics_staff() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let work = work_dir("transfer_star1");
+    let directory = Directory::demo("transfer_star1", &[MANUAL_HEALTH, ONLY_STAFF01]);
+    let service = Service::start(&directory, TUESDAY_MORNING, &work);
+    // Nobody signed in to the queue: every specialist rings; spec01 answers first.
+    let spec01 = Sipp::phone("spec01", Phone::AnswersThenStarOne, &work);
+    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
+    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
+    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
+    let citizen = Sipp::citizen("122", Some("1"), 20_000, &work);
+    citizen.assert_success();
+    spec01.assert_success(); // hung up by the service once staff01 answered
+    spec02.assert_success();
+    spec03.assert_success();
+    staff01.assert_success();
+    let log = service.stop();
+    assert_asterisk_idle();
+    assert!(
+        !log.contains(CITIZEN_NUMBER),
+        "the number leaked into the log"
+    );
+    // The staff phone showed the citizen's number.
+    assert!(log.contains("transfer routed"), "{log}");
+    assert_eq!(
+        directory.rows("SELECT decision_mode, outcome::text, answered_target FROM call_record"),
+        [row(&["manual", "answered_by_staff", "PJSIP/staff01"])]
+    );
+    assert_eq!(
+        directory.rows(TRANSFERS),
+        [row(&[
+            "1",
+            "feature_code",
+            "health",
+            "PJSIP/spec01",
+            "answered",
+            "PJSIP/staff01"
+        ])]
+    );
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        [
+            row(&["PJSIP/spec01", "answered"]),
+            row(&["PJSIP/spec02", "cancelled"]),
+            row(&["PJSIP/spec03", "cancelled"]),
+            row(&["PJSIP/staff01", "answered"]),
+        ]
+    );
+    drop(lock);
+}
+
+#[test]
+fn a_console_transfer_nobody_takes_returns_the_caller_and_a_second_one_connects() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let work = work_dir("transfer_console");
+    let directory =
+        Directory::demo("transfer_console", &[MANUAL_HEALTH, ONLY_STAFF01]).with_console_users();
+    let service = Service::start(&directory, TUESDAY_MORNING, &work);
+    let operator1 = ConsoleSession::sign_in(&service, "operator1");
+    operator1.post("/api/desk", json!({"state": "ready"}));
+    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
+    let citizen = Sipp::citizen("122", Some("1"), 30_000, &work);
+    let queue = operator1.wait_for("/api/queue", "operator1 on the call", |q| {
+        q["specialists"][0]["state"] == "on_call"
+    });
+    let call = queue["specialists"][0]["call"].as_str().unwrap().to_owned();
+    let transfer = format!("/api/calls/{call}/transfer");
+
+    // staff01 is busy: the caller comes back to operator1.
+    let busy = Sipp::phone("staff01", Phone::Busy, &work);
+    operator1.post_status(&transfer, json!({}), 202);
+    busy.assert_success();
+    directory.wait_for_row(
+        "SELECT result FROM call_transfer WHERE number = 1",
+        "failed",
+    );
+    let queue = operator1.get("/api/queue");
+    assert_eq!(queue["specialists"][0]["state"], "on_call", "{queue}");
+    assert_eq!(queue["specialists"][0]["call"], call.as_str());
+    // Another specialist may not transfer someone else's call.
+    let operator2 = ConsoleSession::sign_in(&service, "operator2");
+    operator2.post_status(&transfer, json!({}), 403);
+
+    // Now staff01 answers: the caller talks to them, operator1 is free (wrap-up).
+    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
+    operator1.post_status(&transfer, json!({"topic": "health"}), 202);
+    operator1.wait_for("/api/queue", "operator1 released", |q| {
+        q["specialists"][0]["state"] == "wrap_up"
+    });
+    citizen.assert_success();
+    spec01.assert_success();
+    staff01.assert_success();
+    // The call is over: nothing to transfer.
+    operator1.post_status(&transfer, json!({}), 404);
+    service.stop();
+    assert_asterisk_idle();
+    assert_eq!(
+        directory.rows(TRANSFERS),
+        [
+            row(&["1", "console", "health", "PJSIP/spec01", "failed", ""]),
+            row(&[
+                "2",
+                "console",
+                "health",
+                "PJSIP/spec01",
+                "answered",
+                "PJSIP/staff01"
+            ]),
+        ]
+    );
+    assert_eq!(
+        directory.rows("SELECT outcome::text, answered_target FROM call_record"),
+        [row(&["answered_by_staff", "PJSIP/staff01"])]
+    );
+    assert_eq!(
+        directory.rows(ATTEMPTS),
+        [
+            row(&["PJSIP/spec01", "answered"]),
+            row(&["PJSIP/staff01", "busy"]),
+            row(&["PJSIP/staff01", "answered"]),
+        ]
+    );
+    drop(lock);
+}
