@@ -143,17 +143,20 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     .await?;
 
     let (control, control_inbox) = crate::app::CallControl::new();
-    let http_task = start_http(
-        &settings,
-        &pool,
-        &context.directory,
-        console_events,
+    let http_state = crate::http::HttpState {
+        pool: pool.clone(),
+        directory: context.directory.clone(),
+        events: console_events,
         queue,
-        control,
+        calls: control,
         clock,
-        shutdown.clone(),
-    )
-    .await?;
+        options: crate::http::HttpOptions {
+            secure_cookie: settings.http_secure_cookie,
+            ..crate::http::HttpOptions::default()
+        },
+        shutdown: shutdown.clone(),
+    };
+    let http_task = start_http(&settings, http_state).await?;
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let socket_stop = CancellationToken::new();
@@ -211,32 +214,12 @@ async fn start_agi(
     Ok(tokio::spawn(server.run(shutdown)))
 }
 
-/// Binds the operator console (`http_listen`) and serves it until `shutdown`.
-/// `events` is the console's live-update channel; call-handling code publishes to
-/// clones of it.
+/// Binds the operator console (`http_listen`) and serves it until the state's
+/// `shutdown` token is cancelled.
 async fn start_http(
     settings: &Settings,
-    pool: &PgPool,
-    directory: &DirectoryCache,
-    events: crate::http::events::ConsoleEvents,
-    queue: crate::app::QueueHandle,
-    calls: crate::app::CallControl,
-    clock: RoutingClock,
-    shutdown: CancellationToken,
+    state: crate::http::HttpState,
 ) -> Result<tokio::task::JoinHandle<()>, ServeError> {
-    let state = crate::http::HttpState {
-        pool: pool.clone(),
-        directory: directory.clone(),
-        events,
-        queue,
-        calls,
-        clock,
-        options: crate::http::HttpOptions {
-            secure_cookie: settings.http_secure_cookie,
-            ..crate::http::HttpOptions::default()
-        },
-        shutdown,
-    };
     let server = crate::http::HttpServer::bind(settings.http_listen, state).await?;
     Ok(server.start().await?)
 }

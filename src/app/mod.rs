@@ -287,10 +287,10 @@ impl StasisApp {
                 reply,
             } => match self.calls.get(&call) {
                 Some(task) => {
-                    if let Err(returned) = task.send(TaskInput::Transfer { request, reply }) {
-                        if let TaskInput::Transfer { reply, .. } = returned.0 {
-                            let _ = reply.send(Err(CallControlError::NoSuchCall));
-                        }
+                    if let Err(mpsc::error::SendError(TaskInput::Transfer { reply, .. })) =
+                        task.send(TaskInput::Transfer { request, reply })
+                    {
+                        let _ = reply.send(Err(CallControlError::NoSuchCall));
                     }
                 }
                 None => {
