@@ -9,11 +9,16 @@
 //! policy's Russian reason. Each page is saved as a PNG under
 //! `target/console-screenshots/` for a person to look at.
 //!
+//! A second test runs the real `hotline serve` on the sandbox Asterisk: a citizen's
+//! call (SIPp) appears live in the specialist's queue, the specialist takes it and
+//! transfers it to the responsible staff member from the page.
+//!
 //! Needs Debian's `chromium` and `chromium-driver` (`scripts/browser-deps`) and
-//! `DATABASE_URL`. Without the browser the test fails, unless `HOTLINE_SKIP_BROWSER=1`
+//! `DATABASE_URL` (the second test also the sandbox, like the other `*_e2e` tests). Without the browser the test fails, unless `HOTLINE_SKIP_BROWSER=1`
 //! says to skip it.
 
 mod common;
+mod e2e;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
@@ -260,7 +265,7 @@ async fn a_specialists_appeal_reaches_the_staff_live_and_the_directory_explains_
 
     // The specialist registers an appeal; the organisation follows the topic.
     sign_in(&specialist, &base, "operator1", DEMO_PASSWORD).await;
-    wait_for_text(&specialist, "#calls", "ожидающие в очереди").await;
+    wait_for_text(&specialist, "#waiting-empty", "Очередь пуста").await;
     let topic = specialist
         .wait()
         .for_element(Locator::Css("#topic option[value='health']"))
@@ -420,4 +425,89 @@ fn tempfile_dir(purpose: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Clicks the element `css`.
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+#[test]
+fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
+    if !e2e::enabled() || !browser_wanted() {
+        return;
+    }
+    let lock = e2e::SandboxLock::acquire();
+    e2e::assert_asterisk_idle();
+    let work = e2e::work_dir("browser_transfer");
+    // Health is transferred by specialists; only staff01 (Петрова) takes it.
+    let directory = e2e::Directory::demo(
+        "browser_transfer",
+        &[
+            "UPDATE topic SET transfer_mode = 'manual' WHERE code = 'health'",
+            "UPDATE staff SET active = (endpoint = 'PJSIP/staff01')",
+        ],
+    )
+    .with_console_users();
+    let service = e2e::Service::start(&directory, e2e::TUESDAY_MORNING, &work);
+    let base = service.console_url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let driver = Driver::start();
+    let profile = tempfile_dir("browser_transfer");
+    let client = runtime.block_on(async {
+        driver.ready().await;
+        let client = browser(&driver, &profile).await;
+        sign_in(&client, &base, "operator1", DEMO_PASSWORD).await;
+        wait_for_text(&client, "#desk-state", "не на смене").await;
+        // On a break: calls wait in the queue instead of ringing everyone.
+        click(&client, "#desk-pause").await;
+        wait_for_text(&client, "#desk-state", "перерыв").await;
+        client
+    });
+    let spec01 = e2e::Sipp::phone("spec01", e2e::Phone::Answers, &work);
+    let staff01 = e2e::Sipp::phone("staff01", e2e::Phone::Answers, &work);
+    let citizen = e2e::Sipp::citizen("122", Some("1"), 40_000, &work);
+    runtime.block_on(async {
+        // The call shows up without a reload.
+        let waiting = wait_for_text(&client, "#waiting tbody", "Здравоохранение").await;
+        assert!(waiting.contains(e2e::CITIZEN_NUMBER), "{waiting}");
+        screenshot(&client, "07-specialist-waiting-call").await;
+        click(&client, "#desk-ready").await;
+        wait_for_text(&client, "#desk-state", "разговор").await;
+        wait_for_text(&client, "#my-call-info", "Здравоохранение").await;
+        wait_for_text(&client, "#transfer-staff tbody", "Петрова Елена Викторовна").await;
+        wait_for_absence(&client, "#waiting tbody tr").await;
+        screenshot(&client, "08-specialist-on-call").await;
+        click(&client, "#transfer-staff tbody button.transfer").await;
+        wait_for_text(&client, "#transfer-result", "Перевод начат").await;
+        // staff01 answers: the specialist is released into wrap-up.
+        wait_for_text(&client, "#desk-state", "обработка вызова").await;
+        screenshot(&client, "09-specialist-after-transfer").await;
+        client.goto(&format!("{base}/appeals")).await.unwrap();
+        wait_for_text(&client, "#live", "реальном времени").await;
+        client.close().await.unwrap();
+    });
+    citizen.assert_success();
+    spec01.assert_success();
+    staff01.assert_success();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profile);
+    service.stop();
+    e2e::assert_asterisk_idle();
+    assert_eq!(
+        directory.rows("SELECT origin, result, answered_target FROM call_transfer"),
+        [vec![
+            Some("console".to_owned()),
+            Some("answered".to_owned()),
+            Some("PJSIP/staff01".to_owned()),
+        ]]
+    );
+    drop(lock);
 }

@@ -30,7 +30,7 @@ use crate::routing::{LineNumber, StaffId};
 
 use call_task::{TaskInput, run_call};
 pub use queue_task::{
-    DeskError, DeskRequest, QueueHandle, QueueView, SpecialistView, WaitingCallView,
+    CallDetails, DeskError, DeskRequest, QueueHandle, QueueView, SpecialistView, WaitingCallView,
 };
 use translate::{Routed, is_leg, route_event};
 

@@ -15,7 +15,7 @@ use crate::call::{CallInput, OfferedSpecialist, QueueRequest};
 use crate::directory::DirectoryCache;
 use crate::http::events::{ConsoleEvent, ConsoleEvents};
 use crate::queue::{QueueAction, QueueSettings, SpecialistQueue, SpecialistState};
-use crate::routing::{LineNumber, SpecialistId};
+use crate::routing::{LineNumber, SpecialistId, TopicCode};
 
 use super::call_task::TaskInput;
 
@@ -74,6 +74,21 @@ pub struct SpecialistView {
     pub pause_reason: Option<&'static str>,
     /// The call they are offered or on, if any.
     pub call: Option<String>,
+    /// That call's line, number and topic, for the console's "my call" panel.
+    pub call_details: Option<CallDetails>,
+}
+
+/// What the console shows of a call a specialist is offered or on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallDetails {
+    /// The line called.
+    pub line: String,
+    /// The citizen's number.
+    pub caller_number: String,
+    /// The topic's Russian name, if one was chosen.
+    pub topic: Option<String>,
+    /// The topic's code, if one was chosen.
+    pub topic_code: Option<String>,
 }
 
 /// The queue as the console shows it.
@@ -182,6 +197,7 @@ struct QueuedCall {
     line: LineNumber,
     caller_number: String,
     topic: Option<String>,
+    topic_code: Option<TopicCode>,
 }
 
 struct QueueTask {
@@ -228,6 +244,7 @@ impl QueueTask {
                         line,
                         caller_number,
                         topic,
+                        topic_code,
                     } => {
                         self.calls.insert(
                             call.clone(),
@@ -236,6 +253,7 @@ impl QueueTask {
                                 line,
                                 caller_number,
                                 topic,
+                                topic_code,
                             },
                         );
                         self.queue.enqueue(now, &call);
@@ -244,12 +262,13 @@ impl QueueTask {
                         self.calls.remove(&call);
                         self.queue.leave(now, &call);
                     }
-                    QueueRequest::OfferAnswered(id) => {
-                        self.calls.remove(&call);
-                        self.queue.offer_answered(now, &call, id);
-                    }
+                    // Kept while the specialist is on it, for the console.
+                    QueueRequest::OfferAnswered(id) => self.queue.offer_answered(now, &call, id),
                     QueueRequest::OfferFailed(id) => self.queue.offer_failed(now, &call, id),
-                    QueueRequest::SpecialistFree(id) => self.queue.call_ended(now, id),
+                    QueueRequest::SpecialistFree(id) => {
+                        self.calls.remove(&call);
+                        self.queue.call_ended(now, id);
+                    }
                 }
                 self.events.publish(ConsoleEvent::QueueChanged);
             }
@@ -386,8 +405,18 @@ impl QueueTask {
                     SpecialistState::OnCall { call } => ("on_call", None, Some(call.clone())),
                     SpecialistState::WrapUp { .. } => ("wrap_up", None, None),
                 };
+                let call_details =
+                    call.as_ref()
+                        .and_then(|c| self.calls.get(c))
+                        .map(|info| CallDetails {
+                            line: info.line.0.clone(),
+                            caller_number: info.caller_number.clone(),
+                            topic: info.topic.clone(),
+                            topic_code: info.topic_code.as_ref().map(|t| t.0.clone()),
+                        });
                 SpecialistView {
                     id: id.0,
+                    call_details,
                     name: directory
                         .specialists
                         .iter()

@@ -205,6 +205,8 @@ pub enum QueueRequest {
         caller_number: String,
         /// The topic's Russian name, if one was chosen.
         topic: Option<String>,
+        /// The topic's code, if one was chosen (what a transfer goes to by default).
+        topic_code: Option<TopicCode>,
     },
     /// The caller left the queue (hung up, asked for a callback, handed back).
     Leave,
@@ -1624,11 +1626,11 @@ impl Call {
     /// console shows of the call).
     fn enter_queue(&mut self, now: DateTime<Utc>) {
         self.hold();
-        let topic = self
-            .decision
-            .as_ref()
-            .and_then(|d| d.topic.as_ref())
-            .map(|t| t.name_ru.clone());
+        let topic = self.decision.as_ref().and_then(|d| d.topic.as_ref());
+        let (topic, topic_code) = (
+            topic.map(|t| t.name_ru.clone()),
+            topic.map(|t| t.code.clone()),
+        );
         self.commands
             .push_back(CallCommand::Journal(JournalEntry::Queued { at: now }));
         self.commands
@@ -1636,6 +1638,7 @@ impl Call {
                 line: self.start.line.clone(),
                 caller_number: self.start.caller_number.clone(),
                 topic,
+                topic_code,
             }));
     }
 

@@ -549,6 +549,7 @@ fn with_the_queue_on_a_caller_for_specialists_waits_with_music_and_nobody_rings_
             line: LineNumber("122".into()),
             caller_number: "79021234567".into(),
             topic: Some("Здравоохранение".into()),
+            topic_code: Some(TopicCode("health".into())),
         }]
     );
     assert!(matches!(

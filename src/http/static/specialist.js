@@ -34,6 +34,64 @@ async function showQueue(me) {
   )));
   const mine = queue.specialists.find((d) => d.id === me.specialist_id);
   document.getElementById("desk-state").textContent = STATE_NAMES[mine ? mine.state : "signed_out"];
+  showMyCall(mine && mine.state === "on_call" ? mine : null);
+}
+
+// Панель текущего вызова: тема и ответственные на месте (в порядке политики
+// маршрутизации), у каждого кнопка «Перевести»; без выбора — всем по порядку.
+let myCall = null;
+async function showMyCall(desk) {
+  const panel = document.getElementById("my-call");
+  if (!desk) {
+    myCall = null;
+    panel.classList.add("hidden");
+    return;
+  }
+  panel.classList.remove("hidden");
+  const details = desk.call_details || {};
+  document.getElementById("my-call-info").textContent = "Линия " + (details.line || "—") +
+    ", номер " + (details.caller_number || "—") + ", тема: " + (details.topic || "не выбрана");
+  if (myCall === desk.call) return;
+  myCall = desk.call;
+  const topic = document.getElementById("transfer-topic");
+  if (details.topic_code) topic.value = details.topic_code;
+  await showTransferTargets();
+}
+
+async function showTransferTargets() {
+  const { el } = Console;
+  const topic = document.getElementById("transfer-topic").value;
+  const rows = document.querySelector("#transfer-staff tbody");
+  const reason = document.getElementById("transfer-reason");
+  if (!topic) {
+    rows.replaceChildren();
+    reason.classList.add("hidden");
+    return;
+  }
+  const decision = await Console.api("GET", "/api/route?line=122&topic=" + encodeURIComponent(topic));
+  reason.textContent = decision.reason.ru;
+  reason.classList.remove("hidden");
+  const transfer = async (staffId) => {
+    const result = document.getElementById("transfer-result");
+    try {
+      await Console.api("POST", "/api/calls/" + encodeURIComponent(myCall) + "/transfer",
+        { topic, staff_id: staffId });
+      Console.showMessage(result, "Перевод начат: абонент слышит музыку, вы на удержании. " +
+        "Если никто не ответит, абонент вернётся к вам.", "ok");
+    } catch (failure) {
+      Console.showMessage(result, failure.message, "error");
+    }
+  };
+  const all = el("tr", {}, el("td", { text: "" }), el("td", { text: "Всем по порядку" }), el("td", { text: "" }),
+    el("td", {}, el("button", { type: "button", class: "transfer", "data-staff": "", text: "Перевести",
+      onclick: () => transfer(null) })));
+  rows.replaceChildren(...decision.candidates.map((c, i) => el("tr", {},
+    el("td", { text: i + 1 }),
+    el("td", { text: c.name + (c.position ? ", " + c.position : "") }),
+    el("td", { text: c.organisation_name }),
+    el("td", {}, el("button", { type: "button", class: "transfer secondary", "data-staff": c.id, text: "Перевести",
+      onclick: () => transfer(c.id) })),
+  )), ...(decision.candidates.length ? [all] : []));
 }
 
 (async () => {
@@ -55,6 +113,10 @@ async function showQueue(me) {
       }
     });
   }
+  const transferTopic = document.getElementById("transfer-topic");
+  transferTopic.append(el("option", { value: "", text: "— выберите тему —" }));
+  for (const t of directory.topics) transferTopic.append(el("option", { value: t.code, text: t.name_ru }));
+  transferTopic.addEventListener("change", showTransferTargets);
   await showQueue(me);
   Console.listen({ queue_changed: () => showQueue(me), resync: () => showQueue(me) });
 
