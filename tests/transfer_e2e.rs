@@ -1,5 +1,5 @@
 //! End-to-end: a specialist transfers the caller to responsible staff, from the
-//! phone (`*1`) or from the console API, on the sandbox Asterisk; a transfer nobody
+//! phone (`*1`, or its own transfer button: SIP REFER) or from the console API, on the sandbox Asterisk; a transfer nobody
 //! takes gives the caller back to the same specialist.
 //!
 //! Needs `scripts/sandbox start`, SIPp and `DATABASE_URL` (see `scripts/test`). The
@@ -162,6 +162,47 @@ fn a_console_transfer_nobody_takes_returns_the_caller_and_a_second_one_connects(
             row(&["PJSIP/staff01", "busy"]),
             row(&["PJSIP/staff01", "answered"]),
         ]
+    );
+    drop(lock);
+}
+
+#[test]
+fn the_transfer_button_on_the_specialists_phone_is_carried_out_by_the_service() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let work = work_dir("transfer_refer");
+    let directory = Directory::demo("transfer_refer", &[MANUAL_HEALTH, ONLY_STAFF01]);
+    let service = Service::start(&directory, TUESDAY_MORNING, &work);
+    let spec01 = Sipp::phone("spec01", Phone::AnswersThenRefers("staff01"), &work);
+    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
+    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
+    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
+    let citizen = Sipp::citizen("122", Some("1"), 20_000, &work);
+    citizen.assert_success();
+    spec01.assert_success(); // REFER accepted, progress NOTIFYs, then our BYE
+    spec02.assert_success();
+    spec03.assert_success();
+    staff01.assert_success();
+    let log = service.stop();
+    assert_asterisk_idle();
+    assert!(log.contains("transfer asked by the phone (REFER)"), "{log}");
+    assert_eq!(
+        directory.rows(TRANSFERS),
+        [row(&[
+            "1",
+            "refer",
+            "health",
+            "PJSIP/spec01",
+            "answered",
+            "PJSIP/staff01"
+        ])]
+    );
+    assert_eq!(
+        directory.rows("SELECT outcome::text, answered_target FROM call_record"),
+        [row(&["answered_by_staff", "PJSIP/staff01"])]
     );
     drop(lock);
 }

@@ -12,9 +12,10 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::ari::AriError;
-use crate::call::{Call, CallCommand, CallInput, JournalEntry, TransferRequest};
+use crate::call::{Call, CallCommand, CallInput, JournalEntry, TransferOrigin, TransferRequest};
 use crate::journal::{Journal, JournalRecord};
 use crate::pii::Pii;
+use crate::routing::TopicCode;
 use crate::routing::{self, RouteRequest};
 
 use super::{AppContext, translate::result_of_cause};
@@ -64,6 +65,11 @@ pub(super) async fn run_call(
             };
             tokio::select! {
                 input = inputs.recv() => match input {
+                    Some(TaskInput::Call(CallInput::LegRefer { leg, destination })) => {
+                        let request = refer_request(&context, &call, destination.as_deref());
+                        tracing::info!(?destination, "transfer asked by the phone (REFER)");
+                        call.handle_refer(Utc::now(), leg, request);
+                    }
                     Some(TaskInput::Call(input)) => call.handle_input(Utc::now(), input),
                     Some(TaskInput::Resync(alive)) => resync(&mut call, &alive),
                     Some(TaskInput::Transfer { request, reply }) => {
@@ -88,6 +94,47 @@ pub(super) async fn run_call(
     .instrument(span)
     .await;
     let _ = done.send(key);
+}
+
+/// What a REFER's destination (the Refer-To user part) asks for: a staff member's
+/// phone name (`staff01`) rings that person on the call's topic (or one they
+/// cover); a topic code, or a menu digit of the call's line, rings that topic's
+/// staff on duty; anything else, the call's own topic.
+fn refer_request(context: &AppContext, call: &Call, destination: Option<&str>) -> TransferRequest {
+    let directory = context.directory.current();
+    let destination = destination.unwrap_or_default();
+    let mut request = TransferRequest {
+        topic: None,
+        staff: None,
+        origin: TransferOrigin::Refer,
+        by: None,
+        console_user: None,
+    };
+    let phone = format!("PJSIP/{destination}");
+    if let Some(staff) = directory
+        .staff
+        .iter()
+        .find(|s| s.endpoint.as_str() == phone)
+    {
+        request.staff = Some(staff.id);
+        let covers_call_topic = call.topic().is_some_and(|t| staff.topics.contains(t));
+        if !covers_call_topic {
+            request.topic = staff.topics.first().cloned();
+        }
+    } else if directory
+        .topics
+        .contains_key(&TopicCode(destination.to_owned()))
+    {
+        request.topic = Some(TopicCode(destination.to_owned()));
+    } else if let Some(item) = directory
+        .lines
+        .get(call.line())
+        .and_then(|line| destination.chars().next().and_then(|d| line.menu.get(&d)))
+        .filter(|_| destination.chars().count() == 1)
+    {
+        request.topic = item.topic.clone();
+    }
+    request
 }
 
 /// Reports the call's channels that Asterisk no longer has.
@@ -200,6 +247,13 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 }
             }
         }
+        CallCommand::TransferProgress { leg, state } => {
+            log_err(
+                ari.transfer_progress(&leg.0, state).await,
+                "transfer progress",
+            );
+            None
+        }
         CallCommand::StartBridgeMusic(bridge) => {
             log_err(
                 ari.start_bridge_moh(&bridge.0, MUSIC_CLASS).await,
@@ -236,9 +290,12 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             tracing::debug!(%target, caller = %Pii(&caller_number), "creating a leg");
             // What the callee's phone shows: the citizen's number and the topic.
             // PJSIP builds an outgoing INVITE's From from the leg's connected line.
+            // A transfer button pressed on the callee's phone (SIP REFER) comes to
+            // the app as ChannelTransfer instead of being carried out by Asterisk.
             let variables = [
                 ("CONNECTEDLINE(num)", caller_number.as_str()),
                 ("CONNECTEDLINE(name)", caller_name.as_str()),
+                ("PJSIP_TRANSFER_HANDLING()", "ari-only"),
             ];
             match ari
                 .create_channel(&leg.0, target.as_str(), Some(caller), &variables)

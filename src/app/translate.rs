@@ -80,6 +80,20 @@ pub fn route_event(event: AriEvent) -> Routed {
                 caller_number: channel.caller.number,
             }
         }
+        AriEvent::ChannelTransfer {
+            refer_to,
+            referred_by,
+            ..
+        } if is_leg(&referred_by.source_channel.id) => {
+            let leg = ChannelId(referred_by.source_channel.id);
+            Routed::ToCall {
+                call_key: call_key_of(&leg.0).to_owned(),
+                input: CallInput::LegRefer {
+                    leg,
+                    destination: refer_to.requested_destination.destination,
+                },
+            }
+        }
         AriEvent::ChannelDtmfReceived { digit, channel, .. } => match digit.chars().next() {
             Some(d) if digit.len() == 1 && is_leg(&channel.id) => {
                 let leg = ChannelId(channel.id);

@@ -4,7 +4,7 @@
 //! fields don't match, becomes [`AriEvent::Unknown`] with the raw JSON kept, so an
 //! unexpected message is logged and skipped but never breaks the stream.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::models::{Bridge, Channel, Playback};
@@ -111,6 +111,17 @@ pub enum AriEvent {
         /// The bridge.
         bridge: Bridge,
     },
+    /// A phone asked to transfer (SIP REFER) on a channel whose
+    /// `PJSIP_TRANSFER_HANDLING` is `ari-only`: the app decides and reports progress.
+    ChannelTransfer {
+        /// Transfer state, when given.
+        #[serde(default)]
+        state: Option<String>,
+        /// Where to (for a blind transfer, the Refer-To user part).
+        refer_to: ReferTo,
+        /// Who asked: `source_channel` is the channel the REFER came in on.
+        referred_by: ReferredBy,
+    },
     /// Another WebSocket took this app over; this connection gets no more events.
     ApplicationReplaced {},
     /// Any other event type, or a known one we could not read: kept raw.
@@ -121,6 +132,32 @@ pub enum AriEvent {
         /// The whole message.
         raw: Value,
     },
+}
+
+/// `ReferTo` of a [`AriEvent::ChannelTransfer`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReferTo {
+    /// What the phone asked for.
+    pub requested_destination: RequestedDestination,
+}
+
+/// `RequiredDestination`: the Refer-To user part of a blind transfer, or the SIP
+/// Call-ID to replace for an attended one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestedDestination {
+    /// Blind transfer: the destination's user part.
+    #[serde(default)]
+    pub destination: Option<String>,
+    /// Attended transfer: the SIP Call-ID of the call to replace.
+    #[serde(default)]
+    pub protocol_id: Option<String>,
+}
+
+/// `ReferredBy` of a [`AriEvent::ChannelTransfer`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReferredBy {
+    /// The channel the REFER came in on.
+    pub source_channel: Channel,
 }
 
 impl AriEvent {
@@ -157,6 +194,7 @@ impl AriEvent {
                 .strip_prefix("channel:")
                 .or(Some(&playback.id)),
             Self::BridgeDestroyed { bridge } => Some(&bridge.id),
+            Self::ChannelTransfer { referred_by, .. } => Some(&referred_by.source_channel.id),
             Self::ApplicationReplaced {} | Self::Unknown { .. } => None,
         }
     }
@@ -176,6 +214,7 @@ impl AriEvent {
             Self::ChannelEnteredBridge { .. } => "ChannelEnteredBridge",
             Self::ChannelLeftBridge { .. } => "ChannelLeftBridge",
             Self::BridgeDestroyed { .. } => "BridgeDestroyed",
+            Self::ChannelTransfer { .. } => "ChannelTransfer",
             Self::ApplicationReplaced {} => "ApplicationReplaced",
             Self::Unknown { kind, .. } => kind,
         }
@@ -194,5 +233,6 @@ pub const EVENT_FILTER: &[&str] = &[
     "Dial",
     "PlaybackFinished",
     "ChannelLeftBridge",
+    "ChannelTransfer",
     "ApplicationReplaced",
 ];

@@ -221,6 +221,15 @@ impl AriClient {
         self.remove(&format!("channels/{channel}/ring"), &[]).await
     }
 
+    /// Tells a channel whose phone asked to transfer (REFER) how it goes:
+    /// `channel_progress`, `channel_answered`, `channel_declined`, `channel_unavailable`.
+    pub async fn transfer_progress(&self, channel: &str, state: &str) -> Result<(), AriError> {
+        let path = format!("channels/{channel}/transfer_progress");
+        self.send(Method::POST, &path, &[("states", state)], None)
+            .await
+            .map(drop)
+    }
+
     /// Takes a channel out of a bridge (it stays in the app).
     pub async fn remove_from_bridge(&self, bridge: &str, channel: &str) -> Result<(), AriError> {
         let path = format!("bridges/{bridge}/removeChannel");

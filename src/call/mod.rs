@@ -147,6 +147,9 @@ pub enum TransferOrigin {
     Console,
     /// The specialist's phone keypad: the `*1` feature code.
     FeatureCode,
+    /// The specialist's phone's own transfer button (SIP REFER, handed to the app by
+    /// `PJSIP_TRANSFER_HANDLING(ari-only)`).
+    Refer,
 }
 
 impl TransferOrigin {
@@ -155,6 +158,7 @@ impl TransferOrigin {
         match self {
             Self::Console => "console",
             Self::FeatureCode => "feature_code",
+            Self::Refer => "refer",
         }
     }
 }
@@ -317,6 +321,15 @@ pub enum CallInput {
     QueueUnavailable,
     /// A key pressed on a connected callee's phone (the `*1` feature code).
     LegDtmf(ChannelId, char),
+    /// A connected callee's phone asked to transfer (SIP REFER) to `destination`
+    /// (the Refer-To user part). The driver turns it into a [`TransferRequest`] and
+    /// calls [`Call::handle_refer`].
+    LegRefer {
+        /// The leg the REFER came in on.
+        leg: ChannelId,
+        /// The Refer-To user part, if any.
+        destination: Option<String>,
+    },
 }
 
 /// What the driver must do for the call, in order.
@@ -360,6 +373,14 @@ pub enum CallCommand {
         bridge: BridgeId,
         /// The channel.
         channel: ChannelId,
+    },
+    /// Tell a phone that asked to transfer (REFER) how it goes: `channel_progress`,
+    /// `channel_answered`, `channel_declined`, `channel_unavailable`.
+    TransferProgress {
+        /// The leg the REFER came in on.
+        leg: ChannelId,
+        /// The state word ARI takes.
+        state: &'static str,
     },
     /// Music on hold to whoever is in the bridge (the caller, during a transfer).
     StartBridgeMusic(BridgeId),
@@ -639,6 +660,8 @@ struct Transfer {
     specialist: Option<ChannelId>,
     /// Who the specialist is.
     specialist_callee: Callee,
+    /// Console, code or REFER (a REFER is told how it went).
+    origin: TransferOrigin,
 }
 
 /// One citizen's call: feed it inputs and time, drain its commands.
@@ -678,6 +701,8 @@ pub struct Call {
     transfers: u32,
     /// A transfer was asked for and waits for its routing decision.
     pending_transfer: bool,
+    /// Where that transfer request came from.
+    transfer_origin: TransferOrigin,
     /// The connected callee's phone.
     connected_target: Option<DialTarget>,
     /// The last key pressed on the connected leg, and when (for `*1`).
@@ -710,6 +735,7 @@ impl Call {
             transfer_staff: None,
             transfers: 0,
             pending_transfer: false,
+            transfer_origin: TransferOrigin::Console,
             connected_target: None,
             leg_key: None,
             hard_deadline,
@@ -865,6 +891,13 @@ impl Call {
             CallInput::QueueCallbackOffer => self.on_callback_offer(),
             CallInput::QueueUnavailable => self.on_queue_unavailable(now),
             CallInput::LegDtmf(leg, key) => self.on_leg_dtmf(&leg, key, now),
+            // Resolved by the driver into `handle_refer`; unresolved, it is refused.
+            CallInput::LegRefer { leg, .. } => {
+                self.commands.push_back(CallCommand::TransferProgress {
+                    leg,
+                    state: "channel_declined",
+                });
+            }
         }
     }
 
@@ -1418,6 +1451,7 @@ impl Call {
                 at: now,
             }));
         self.transfer_staff = request.staff;
+        self.transfer_origin = request.origin;
         self.pending_transfer = true;
         self.commands.push_back(CallCommand::DecideTransfer(topic));
         Ok(())
@@ -1460,6 +1494,7 @@ impl Call {
             number: self.transfers,
             bridge: bridge.clone(),
             specialist: Some(specialist.clone()),
+            origin: self.transfer_origin,
             specialist_callee: self.connected_callee.clone().unwrap_or(Callee::Specialist {
                 id: SpecialistId(0),
                 name: String::new(),
@@ -1473,8 +1508,10 @@ impl Call {
                     answered_target: None,
                     at: now,
                 }));
+            self.tell_refer(&transfer, "channel_unavailable");
             return;
         }
+        self.tell_refer(&transfer, "channel_progress");
         self.commands.push_back(CallCommand::RemoveFromBridge {
             bridge: bridge.clone(),
             channel: specialist,
@@ -1513,6 +1550,7 @@ impl Call {
             bridge: transfer.bridge.clone(),
             channel: winner.id.clone(),
         });
+        self.tell_refer(&transfer, "channel_answered");
         if let Some(specialist) = transfer.specialist {
             self.commands.push_back(CallCommand::HangupLeg(specialist));
         }
@@ -1554,6 +1592,7 @@ impl Call {
             }));
         self.commands
             .push_back(CallCommand::StopBridgeMusic(transfer.bridge.clone()));
+        self.tell_refer(&transfer, "channel_declined");
         match transfer.specialist {
             Some(specialist) => {
                 self.commands.push_back(CallCommand::AddToBridge {
@@ -1574,6 +1613,50 @@ impl Call {
                 let hunt = self.specialist_hunt(1);
                 self.start_hunt(hunt, now);
             }
+        }
+    }
+
+    /// Tells the phone that sent a REFER how its transfer goes.
+    fn tell_refer(&mut self, transfer: &Transfer, state: &'static str) {
+        if let (TransferOrigin::Refer, Some(leg)) = (transfer.origin, &transfer.specialist) {
+            self.commands.push_back(CallCommand::TransferProgress {
+                leg: leg.clone(),
+                state,
+            });
+        }
+    }
+
+    /// The topic the caller chose, if any (a REFER to a staff member's phone
+    /// transfers on it).
+    pub fn topic(&self) -> Option<&TopicCode> {
+        self.decision
+            .as_ref()
+            .and_then(|d| d.topic.as_ref())
+            .map(|t| &t.code)
+    }
+
+    /// A REFER from `leg`, resolved by the driver: accepted only from the connected
+    /// specialist; a refused one is declined at once.
+    pub fn handle_refer(&mut self, now: DateTime<Utc>, leg: ChannelId, request: TransferRequest) {
+        // Asterisk reports one REFER once per object the app watches (the leg, the
+        // caller, the bridge): the copies of a REFER already being carried out are
+        // not a second request.
+        let same_refer_running = self.transfer_origin == TransferOrigin::Refer
+            && (self.pending_transfer
+                || self
+                    .transfer
+                    .as_ref()
+                    .is_some_and(|t| t.specialist.as_ref() == Some(&leg)));
+        if same_refer_running {
+            return;
+        }
+        let connected = matches!(&self.state, State::Connected { leg: l, .. } if *l == leg);
+        let accepted = connected && self.request_transfer(now, request).is_ok();
+        if !accepted {
+            self.commands.push_back(CallCommand::TransferProgress {
+                leg,
+                state: "channel_declined",
+            });
         }
     }
 

@@ -887,3 +887,47 @@ fn a_transfer_is_refused_off_a_specialist_call_or_for_another_specialist() {
         }
     )));
 }
+
+#[test]
+fn a_refer_from_the_specialists_phone_is_reported_back_and_its_copies_are_ignored() {
+    let mut h = with_specialist();
+    let request = TransferRequest {
+        topic: None,
+        staff: None,
+        origin: TransferOrigin::Refer,
+        by: None,
+        console_user: None,
+    };
+    h.call.handle_refer(h.now, leg("c1-leg8"), request.clone());
+    let started = h.commands();
+    assert!(started.contains(&CallCommand::TransferProgress {
+        leg: leg("c1-leg8"),
+        state: "channel_progress"
+    }));
+    // The same REFER reported again (per watched object) changes nothing.
+    h.call.handle_refer(h.now, leg("c1-leg8"), request.clone());
+    assert!(h.commands().is_empty());
+    let staff = dialled(&started)[0].0.clone();
+    let answered = h.input(CallInput::LegAnswered(leg(&staff)));
+    let progress: Vec<_> = answered
+        .iter()
+        .filter(|c| matches!(c, CallCommand::TransferProgress { .. }))
+        .collect();
+    assert_eq!(
+        progress,
+        [&CallCommand::TransferProgress {
+            leg: leg("c1-leg8"),
+            state: "channel_answered"
+        }]
+    );
+    // A REFER from a phone not on the call is declined.
+    let mut other = with_specialist();
+    other.call.handle_refer(other.now, leg("c1-leg7"), request);
+    assert_eq!(
+        other.commands(),
+        [CallCommand::TransferProgress {
+            leg: leg("c1-leg7"),
+            state: "channel_declined"
+        }]
+    );
+}

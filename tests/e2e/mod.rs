@@ -307,6 +307,9 @@ pub enum Phone {
     NeverAnswers,
     /// Answers, presses the transfer code `*1` 2 s later, waits for BYE.
     AnswersThenStarOne,
+    /// Answers, and 2 s later presses the phone's transfer button: a blind REFER
+    /// to this Refer-To user part; waits for BYE.
+    AnswersThenRefers(&'static str),
 }
 
 /// A SIPp process: a phone (UAS) or the citizen (UAC).
@@ -326,6 +329,7 @@ impl Sipp {
             Phone::Busy => "staff_uas_busy.xml",
             Phone::NeverAnswers => "staff_uas_noanswer.xml",
             Phone::AnswersThenStarOne => "specialist_uas_star1.xml",
+            Phone::AnswersThenRefers(_) => "specialist_uas_refer.xml",
         };
         let media_port = 30_000 + (port - 5000) * 10;
         wait_udp_free(port);
@@ -356,6 +360,9 @@ impl Sipp {
                 "second",
                 keys[1].to_str().unwrap(),
             ]);
+        }
+        if let Phone::AnswersThenRefers(destination) = behaviour {
+            args.extend(["-set", "refer_to", destination]);
         }
         let sipp = Self::spawn(endpoint, work, &args);
         wait_udp_bound(port.parse().unwrap());
