@@ -25,7 +25,7 @@ CREATE TABLE call_transfer (
     started_at      timestamptz NOT NULL,
     ended_at        timestamptz,
     result          text CONSTRAINT call_transfer_result_known
-                    CHECK (result IN ('answered', 'failed', 'abandoned')),
+                    CHECK (result IN ('answered', 'failed', 'cancelled', 'abandoned')),
     answered_target text,
     CONSTRAINT call_transfer_number_once UNIQUE (call_key, number),
     CONSTRAINT call_transfer_result_when_ended CHECK ((result IS NULL) = (ended_at IS NULL))

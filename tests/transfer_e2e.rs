@@ -206,3 +206,82 @@ fn the_transfer_button_on_the_specialists_phone_is_carried_out_by_the_service() 
     );
     drop(lock);
 }
+
+#[test]
+fn a_consultation_from_the_console_ends_with_the_staff_member_taking_the_caller() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let work = work_dir("transfer_consult");
+    let directory =
+        Directory::demo("transfer_consult", &[MANUAL_HEALTH, ONLY_STAFF01]).with_console_users();
+    let service = Service::start(&directory, TUESDAY_MORNING, &work);
+    let operator1 = ConsoleSession::sign_in(&service, "operator1");
+    operator1.post("/api/desk", json!({"state": "ready"}));
+    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
+    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
+    let citizen = Sipp::citizen("122", Some("1"), 30_000, &work);
+    let queue = operator1.wait_for("/api/queue", "operator1 on the call", |q| {
+        q["specialists"][0]["state"] == "on_call"
+    });
+    let call = queue["specialists"][0]["call"].as_str().unwrap().to_owned();
+    // Nothing to complete before a consultation.
+    operator1.post_status(
+        &format!("/api/calls/{call}/transfer/complete"),
+        json!({}),
+        409,
+    );
+    operator1.post_status(
+        &format!("/api/calls/{call}/transfer"),
+        json!({"consult": true}),
+        202,
+    );
+    directory.wait_for_row(
+        "SELECT result::text FROM dial_attempt WHERE target = 'PJSIP/staff01'",
+        "answered",
+    );
+    // The specialist and staff01 talk in a bridge of their own; the caller waits.
+    let bridges = e2e::ari_get("bridges").unwrap_or_default();
+    let consult = bridges
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["id"] == format!("{call}-consult").as_str())
+        .unwrap_or_else(|| panic!("no consultation bridge in {bridges}"));
+    assert_eq!(
+        consult["channels"].as_array().map(Vec::len),
+        Some(2),
+        "{consult}"
+    );
+    operator1.post_status(
+        &format!("/api/calls/{call}/transfer/complete"),
+        json!({}),
+        202,
+    );
+    operator1.wait_for("/api/queue", "operator1 released", |q| {
+        q["specialists"][0]["state"] == "wrap_up"
+    });
+    citizen.assert_success();
+    spec01.assert_success();
+    staff01.assert_success();
+    service.stop();
+    assert_asterisk_idle();
+    assert_eq!(
+        directory.rows(TRANSFERS),
+        [row(&[
+            "1",
+            "console",
+            "health",
+            "PJSIP/spec01",
+            "answered",
+            "PJSIP/staff01"
+        ])]
+    );
+    assert_eq!(
+        directory.rows("SELECT outcome::text, answered_target FROM call_record"),
+        [row(&["answered_by_staff", "PJSIP/staff01"])]
+    );
+    drop(lock);
+}

@@ -35,6 +35,11 @@ pub(super) enum TaskInput {
         request: TransferRequest,
         reply: oneshot::Sender<Result<(), super::CallControlError>>,
     },
+    /// The console completes (or cancels) a consultation.
+    EndConsultation {
+        complete: bool,
+        reply: oneshot::Sender<Result<(), super::CallControlError>>,
+    },
 }
 
 /// Runs a call to its end. `done` gets the call key when it is over.
@@ -76,6 +81,14 @@ pub(super) async fn run_call(
                         let answer = call.request_transfer(Utc::now(), request);
                         let _ = reply.send(answer.map_err(Into::into));
                     }
+                    Some(TaskInput::EndConsultation { complete, reply }) => {
+                        let answer = if complete {
+                            call.complete_consultation(Utc::now())
+                        } else {
+                            call.cancel_consultation(Utc::now())
+                        };
+                        let _ = reply.send(answer.map_err(Into::into));
+                    }
                     // The dispatcher is gone (shutdown): a caller still waiting goes
                     // back to the dialplan; a connected call stays bridged.
                     None => {
@@ -109,6 +122,7 @@ fn refer_request(context: &AppContext, call: &Call, destination: Option<&str>) -
         origin: TransferOrigin::Refer,
         by: None,
         console_user: None,
+        consult: false,
     };
     let phone = format!("PJSIP/{destination}");
     if let Some(staff) = directory
@@ -244,6 +258,23 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 Err(error) => {
                     tracing::error!(%error, "could not put the callee into the bridge");
                     Some(CallInput::LegHungUp(channel, result_of_cause(0)))
+                }
+            }
+        }
+        CallCommand::BridgeLegs { bridge, legs } => {
+            let ids: Vec<&str> = legs.iter().map(|l| l.0.as_str()).collect();
+            let result = async {
+                ari.create_bridge(&bridge.0, true).await?;
+                ari.add_to_bridge(&bridge.0, &ids).await
+            }
+            .await;
+            match result {
+                Ok(()) => None,
+                Err(error) => {
+                    tracing::error!(%error, "could not bridge the specialist with the staff member");
+                    // Treated as the staff member gone: the specialist keeps the caller.
+                    legs.last()
+                        .map(|staff| CallInput::LegHungUp(staff.clone(), result_of_cause(0)))
                 }
             }
         }

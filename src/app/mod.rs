@@ -122,6 +122,11 @@ enum ControlMessage {
         request: TransferRequest,
         reply: oneshot::Sender<Result<(), CallControlError>>,
     },
+    EndConsultation {
+        call: String,
+        complete: bool,
+        reply: oneshot::Sender<Result<(), CallControlError>>,
+    },
 }
 
 /// The console's way to act on calls in progress (transfers); cheap to clone.
@@ -151,6 +156,24 @@ impl CallControl {
             .send(ControlMessage::Transfer {
                 call: call.to_owned(),
                 request,
+                reply,
+            })
+            .map_err(|_| CallControlError::Stopped)?;
+        answer.await.map_err(|_| CallControlError::Stopped)?
+    }
+
+    /// Ends the consultation of `call`: `complete` hands the caller to the staff
+    /// member, otherwise the specialist keeps the caller.
+    pub async fn end_consultation(
+        &self,
+        call: &str,
+        complete: bool,
+    ) -> Result<(), CallControlError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(ControlMessage::EndConsultation {
+                call: call.to_owned(),
+                complete,
                 reply,
             })
             .map_err(|_| CallControlError::Stopped)?;
@@ -289,6 +312,23 @@ impl StasisApp {
                 Some(task) => {
                     if let Err(mpsc::error::SendError(TaskInput::Transfer { reply, .. })) =
                         task.send(TaskInput::Transfer { request, reply })
+                    {
+                        let _ = reply.send(Err(CallControlError::NoSuchCall));
+                    }
+                }
+                None => {
+                    let _ = reply.send(Err(CallControlError::NoSuchCall));
+                }
+            },
+            ControlMessage::EndConsultation {
+                call,
+                complete,
+                reply,
+            } => match self.calls.get(&call) {
+                Some(task) => {
+                    if let Err(mpsc::error::SendError(TaskInput::EndConsultation {
+                        reply, ..
+                    })) = task.send(TaskInput::EndConsultation { complete, reply })
                     {
                         let _ = reply.send(Err(CallControlError::NoSuchCall));
                     }

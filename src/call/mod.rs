@@ -180,6 +180,9 @@ pub struct TransferRequest {
     pub by: Option<SpecialistId>,
     /// The console user asking, for the journal.
     pub console_user: Option<i64>,
+    /// Consult first: the specialist talks to the staff member (the caller on
+    /// music) and then completes or cancels the transfer.
+    pub consult: bool,
 }
 
 /// Why a transfer request was refused.
@@ -195,6 +198,9 @@ pub enum TransferRefused {
     /// No topic was given and the caller chose none.
     #[error("choose a topic: the caller did not")]
     NoTopic,
+    /// Completing or cancelling asked while no consultation is going on.
+    #[error("no consultation is going on")]
+    NotConsulting,
 }
 
 /// What a call tells the specialists' queue (see [`crate::queue`]).
@@ -381,6 +387,14 @@ pub enum CallCommand {
         leg: ChannelId,
         /// The state word ARI takes.
         state: &'static str,
+    },
+    /// Create a mixing bridge with the given id holding these legs (a specialist
+    /// consulting a staff member).
+    BridgeLegs {
+        /// Id chosen by the call.
+        bridge: BridgeId,
+        /// The legs.
+        legs: Vec<ChannelId>,
     },
     /// Music on hold to whoever is in the bridge (the caller, during a transfer).
     StartBridgeMusic(BridgeId),
@@ -576,6 +590,14 @@ enum State {
     },
     /// Dialling callees.
     Hunting(Hunt),
+    /// A consultation: the specialist talks to the staff member in a second bridge,
+    /// the caller waits on music in theirs; see [`Call::complete_consultation`].
+    Consulting {
+        /// The staff member's leg.
+        staff: Leg,
+        /// The specialist's and the staff member's bridge.
+        consult_bridge: BridgeId,
+    },
     /// Caller and callee are bridged.
     Connected {
         /// The leg that answered.
@@ -662,6 +684,8 @@ struct Transfer {
     specialist_callee: Callee,
     /// Console, code or REFER (a REFER is told how it went).
     origin: TransferOrigin,
+    /// Consult before handing the caller over.
+    consult: bool,
 }
 
 /// One citizen's call: feed it inputs and time, drain its commands.
@@ -703,6 +727,8 @@ pub struct Call {
     pending_transfer: bool,
     /// Where that transfer request came from.
     transfer_origin: TransferOrigin,
+    /// Whether that transfer consults first.
+    transfer_consult: bool,
     /// The connected callee's phone.
     connected_target: Option<DialTarget>,
     /// The last key pressed on the connected leg, and when (for `*1`).
@@ -736,6 +762,7 @@ impl Call {
             transfers: 0,
             pending_transfer: false,
             transfer_origin: TransferOrigin::Console,
+            transfer_consult: false,
             connected_target: None,
             leg_key: None,
             hard_deadline,
@@ -776,6 +803,13 @@ impl Call {
                 }
             }
             State::Connected { leg, .. } => channels.push(leg.clone()),
+            State::Consulting { staff, .. } => {
+                channels.push(staff.id.clone());
+                if let Some(specialist) = self.transfer.as_ref().and_then(|t| t.specialist.clone())
+                {
+                    channels.push(specialist);
+                }
+            }
             _ => {}
         }
         channels
@@ -809,7 +843,10 @@ impl Call {
     /// the bridge keeps caller and callee talking without us. Returns whether the
     /// call was handed back.
     pub fn hand_back(&mut self, now: DateTime<Utc>) -> bool {
-        if matches!(self.state, State::Connected { .. } | State::Finished) {
+        if matches!(
+            self.state,
+            State::Connected { .. } | State::Consulting { .. } | State::Finished
+        ) {
             return false;
         }
         self.release(now);
@@ -1321,6 +1358,19 @@ impl Call {
             }
             // A ringing leg that vanished without a Dial status first.
             State::Hunting(_) => self.leg_failed(leg, result, now),
+            // The staff member hung up while consulting: the specialist gets the caller.
+            State::Consulting { staff, .. } if staff.id == *leg => {
+                self.end_consultation(false, now);
+            }
+            // The specialist hung up while consulting: the transfer completes.
+            State::Consulting { .. }
+                if self.transfer.as_ref().and_then(|t| t.specialist.as_ref()) == Some(leg) =>
+            {
+                if let Some(transfer) = &mut self.transfer {
+                    transfer.specialist = None;
+                }
+                self.end_consultation(true, now);
+            }
             _ => {}
         }
     }
@@ -1389,6 +1439,29 @@ impl Call {
                     self.cancel_leg(leg.id, now);
                 }
             }
+            State::Consulting {
+                staff,
+                consult_bridge,
+            } => {
+                self.commands.push_back(CallCommand::HangupLeg(staff.id));
+                self.commands
+                    .push_back(CallCommand::DestroyBridge(consult_bridge));
+                if let Some(transfer) = self.transfer.take() {
+                    if let Some(specialist) = transfer.specialist {
+                        self.commands.push_back(CallCommand::HangupLeg(specialist));
+                    }
+                    self.commands
+                        .push_back(CallCommand::DestroyBridge(transfer.bridge));
+                    self.commands
+                        .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
+                            number: transfer.number,
+                            result: "abandoned",
+                            answered_target: None,
+                            at: now,
+                        }));
+                    self.specialist_free();
+                }
+            }
             State::Connected { leg, bridge } => {
                 self.commands.push_back(CallCommand::HangupLeg(leg));
                 self.commands.push_back(CallCommand::DestroyBridge(bridge));
@@ -1452,6 +1525,7 @@ impl Call {
             }));
         self.transfer_staff = request.staff;
         self.transfer_origin = request.origin;
+        self.transfer_consult = request.consult;
         self.pending_transfer = true;
         self.commands.push_back(CallCommand::DecideTransfer(topic));
         Ok(())
@@ -1495,6 +1569,7 @@ impl Call {
             bridge: bridge.clone(),
             specialist: Some(specialist.clone()),
             origin: self.transfer_origin,
+            consult: self.transfer_consult,
             specialist_callee: self.connected_callee.clone().unwrap_or(Callee::Specialist {
                 id: SpecialistId(0),
                 name: String::new(),
@@ -1535,15 +1610,38 @@ impl Call {
     /// A staff member answered the transfer: they join the caller, the specialist
     /// is released.
     fn transfer_answered(&mut self, winner: Leg, now: DateTime<Utc>) {
-        let Some(transfer) = self.transfer.take() else {
-            return;
-        };
         self.commands
             .push_back(CallCommand::Journal(JournalEntry::AttemptEnded {
                 leg: winner.id.clone(),
                 result: AttemptResult::Answered,
                 at: now,
             }));
+        let consult_with = self
+            .transfer
+            .as_ref()
+            .filter(|t| t.consult)
+            .and_then(|t| t.specialist.clone());
+        if let Some(specialist) = consult_with {
+            let consult_bridge = BridgeId(format!("{}-consult", self.start.caller));
+            self.commands.push_back(CallCommand::BridgeLegs {
+                bridge: consult_bridge.clone(),
+                legs: vec![specialist, winner.id.clone()],
+            });
+            self.state = State::Consulting {
+                staff: winner,
+                consult_bridge,
+            };
+            return;
+        }
+        self.join_staff(winner, now);
+    }
+
+    /// The staff member takes the caller: into the caller's bridge, the specialist
+    /// released, the transfer journaled as answered.
+    fn join_staff(&mut self, winner: Leg, now: DateTime<Utc>) {
+        let Some(transfer) = self.transfer.take() else {
+            return;
+        };
         self.commands
             .push_back(CallCommand::StopBridgeMusic(transfer.bridge.clone()));
         self.commands.push_back(CallCommand::AddToBridge {
@@ -1614,6 +1712,70 @@ impl Call {
                 self.start_hunt(hunt, now);
             }
         }
+    }
+
+    /// The specialist consulted and hands the caller over (console, or by hanging
+    /// up): the staff member joins the caller, the specialist is released.
+    pub fn complete_consultation(&mut self, now: DateTime<Utc>) -> Result<(), TransferRefused> {
+        if !matches!(self.state, State::Consulting { .. }) {
+            return Err(TransferRefused::NotConsulting);
+        }
+        self.end_consultation(true, now);
+        Ok(())
+    }
+
+    /// The specialist consulted and keeps the caller: the staff member is hung up,
+    /// the specialist is back with the caller.
+    pub fn cancel_consultation(&mut self, now: DateTime<Utc>) -> Result<(), TransferRefused> {
+        if !matches!(self.state, State::Consulting { .. }) {
+            return Err(TransferRefused::NotConsulting);
+        }
+        self.end_consultation(false, now);
+        Ok(())
+    }
+
+    fn end_consultation(&mut self, complete: bool, now: DateTime<Utc>) {
+        let State::Consulting {
+            staff,
+            consult_bridge,
+        } = std::mem::replace(&mut self.state, State::Finished)
+        else {
+            return;
+        };
+        self.commands
+            .push_back(CallCommand::DestroyBridge(consult_bridge));
+        let specialist_left = self
+            .transfer
+            .as_ref()
+            .is_none_or(|t| t.specialist.is_none());
+        if complete || specialist_left {
+            self.join_staff(staff, now);
+            return;
+        }
+        self.commands
+            .push_back(CallCommand::HangupLeg(staff.id.clone()));
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
+                number: self.transfer.as_ref().map_or(0, |t| t.number),
+                result: "cancelled",
+                answered_target: Some(staff.endpoint),
+                at: now,
+            }));
+        let Some(transfer) = self.transfer.take() else {
+            return;
+        };
+        self.commands
+            .push_back(CallCommand::StopBridgeMusic(transfer.bridge.clone()));
+        let specialist = transfer.specialist.expect("checked above");
+        self.commands.push_back(CallCommand::AddToBridge {
+            bridge: transfer.bridge.clone(),
+            channel: specialist.clone(),
+        });
+        self.connected_callee = Some(transfer.specialist_callee);
+        self.state = State::Connected {
+            leg: specialist,
+            bridge: transfer.bridge,
+        };
     }
 
     /// Tells the phone that sent a REFER how its transfer goes.
@@ -1694,6 +1856,7 @@ impl Call {
             origin: TransferOrigin::FeatureCode,
             by,
             console_user: None,
+            consult: false,
         };
         // A refused code (no topic, a transfer already going) changes nothing.
         let _ = self.request_transfer(now, request);

@@ -703,6 +703,7 @@ fn transfer_request(origin: TransferOrigin) -> TransferRequest {
         origin,
         by: Some(SpecialistId(3)),
         console_user: None,
+        consult: false,
     }
 }
 
@@ -897,6 +898,7 @@ fn a_refer_from_the_specialists_phone_is_reported_back_and_its_copies_are_ignore
         origin: TransferOrigin::Refer,
         by: None,
         console_user: None,
+        consult: false,
     };
     h.call.handle_refer(h.now, leg("c1-leg8"), request.clone());
     let started = h.commands();
@@ -930,4 +932,114 @@ fn a_refer_from_the_specialists_phone_is_reported_back_and_its_copies_are_ignore
             state: "channel_declined"
         }]
     );
+}
+
+/// op3 consults the first health staff member, who answers: returns the harness
+/// and the staff leg.
+fn consulting() -> (Harness, String) {
+    let mut h = with_specialist();
+    let mut request = transfer_request(TransferOrigin::Console);
+    request.consult = true;
+    h.call.request_transfer(h.now, request).unwrap();
+    let started = h.commands();
+    let staff = dialled(&started)[0].0.clone();
+    let answered = h.input(CallInput::LegAnswered(leg(&staff)));
+    assert!(answered.contains(&CallCommand::BridgeLegs {
+        bridge: BridgeId("c1-consult".into()),
+        legs: vec![leg("c1-leg8"), leg(&staff)],
+    }));
+    assert!(
+        !answered
+            .iter()
+            .any(|c| matches!(c, CallCommand::StopBridgeMusic(_))),
+        "the caller keeps waiting while they talk: {answered:#?}"
+    );
+    assert!(h.call.channels().contains(&leg(&staff)));
+    (h, staff)
+}
+
+#[test]
+fn after_consulting_the_specialist_hands_the_caller_over() {
+    let (mut h, staff) = consulting();
+    h.call.complete_consultation(h.now).unwrap();
+    let done = h.commands();
+    let bridge = BridgeId("c1-bridge".into());
+    assert!(done.contains(&CallCommand::DestroyBridge(BridgeId("c1-consult".into()))));
+    assert!(done.contains(&CallCommand::StopBridgeMusic(bridge.clone())));
+    assert!(done.contains(&CallCommand::AddToBridge {
+        bridge,
+        channel: leg(&staff)
+    }));
+    assert!(done.contains(&CallCommand::HangupLeg(leg("c1-leg8"))));
+    assert!(journal(&done).iter().any(|e| matches!(
+        e,
+        JournalEntry::TransferEnded {
+            result: "answered",
+            ..
+        }
+    )));
+    assert_eq!(
+        h.call.complete_consultation(h.now),
+        Err(TransferRefused::NotConsulting)
+    );
+}
+
+#[test]
+fn after_consulting_the_specialist_may_keep_the_caller() {
+    let (mut h, staff) = consulting();
+    h.call.cancel_consultation(h.now).unwrap();
+    let back = h.commands();
+    assert!(back.contains(&CallCommand::HangupLeg(leg(&staff))));
+    assert!(back.contains(&CallCommand::AddToBridge {
+        bridge: BridgeId("c1-bridge".into()),
+        channel: leg("c1-leg8")
+    }));
+    assert!(journal(&back).iter().any(|e| matches!(
+        e,
+        JournalEntry::TransferEnded {
+            result: "cancelled",
+            ..
+        }
+    )));
+    // Talking to the caller again: a new transfer may start.
+    assert!(
+        h.call
+            .request_transfer(h.now, transfer_request(TransferOrigin::Console))
+            .is_ok()
+    );
+}
+
+#[test]
+fn hang_ups_during_a_consultation_complete_or_cancel_it() {
+    // The specialist hangs up: the staff member takes the caller.
+    let (mut h, staff) = consulting();
+    let done = h.input(CallInput::LegHungUp(
+        leg("c1-leg8"),
+        AttemptResult::Cancelled,
+    ));
+    assert!(done.contains(&CallCommand::AddToBridge {
+        bridge: BridgeId("c1-bridge".into()),
+        channel: leg(&staff)
+    }));
+    // The staff member hangs up: the specialist gets the caller back.
+    let (mut h, staff) = consulting();
+    let back = h.input(CallInput::LegHungUp(leg(&staff), AttemptResult::Cancelled));
+    assert!(back.contains(&CallCommand::AddToBridge {
+        bridge: BridgeId("c1-bridge".into()),
+        channel: leg("c1-leg8")
+    }));
+    // The caller hangs up: everyone is released.
+    let (mut h, staff) = consulting();
+    let over = h.input(CallInput::CallerHungUp);
+    assert!(over.contains(&CallCommand::HangupLeg(leg(&staff))));
+    assert!(over.contains(&CallCommand::HangupLeg(leg("c1-leg8"))));
+    assert!(over.contains(&CallCommand::DestroyBridge(BridgeId("c1-consult".into()))));
+    assert!(over.contains(&CallCommand::DestroyBridge(BridgeId("c1-bridge".into()))));
+    assert!(journal(&over).iter().any(|e| matches!(
+        e,
+        JournalEntry::TransferEnded {
+            result: "abandoned",
+            ..
+        }
+    )));
 }

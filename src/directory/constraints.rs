@@ -304,7 +304,7 @@ const CONSTRAINTS: &[(&str, &str)] = &[
     ),
     (
         "call_transfer_result_known",
-        "a transfer ends answered, failed or abandoned / перевод завершается ответом, неудачей или уходом абонента",
+        "a transfer ends answered, failed, cancelled (after consulting) or abandoned / перевод завершается ответом, неудачей, отменой после консультации или уходом абонента",
     ),
     (
         "call_transfer_number_once",

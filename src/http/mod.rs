@@ -108,6 +108,14 @@ pub fn app(state: HttpState) -> Router {
         .route("/queue", get(queue_view::queue))
         .route("/desk", post(queue_view::set_desk))
         .route("/calls/{call}/transfer", post(queue_view::transfer))
+        .route(
+            "/calls/{call}/transfer/complete",
+            post(queue_view::complete_consultation),
+        )
+        .route(
+            "/calls/{call}/transfer/cancel",
+            post(queue_view::cancel_consultation),
+        )
         .route("/events", get(events::stream))
         .fallback(api_not_found)
         .layer(map_response(no_store));

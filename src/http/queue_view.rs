@@ -66,6 +66,9 @@ pub struct TransferBody {
     /// Only this staff member; empty = everyone on duty, in the policy's order.
     #[serde(default)]
     pub staff_id: Option<i64>,
+    /// Consult first (then `.../transfer/complete` or `.../transfer/cancel`).
+    #[serde(default)]
+    pub consult: bool,
 }
 
 const TRANSFER_NEED: &str = "the specialist on the call (or an administrator) transfers it / переводит вызов специалист, который на нём, или администратор";
@@ -97,9 +100,42 @@ pub async fn transfer(
         origin: TransferOrigin::Console,
         by,
         console_user: Some(user.user.id),
+        consult: body.consult,
     };
-    match state.calls.transfer(&call, request).await {
+    control_answer(state.calls.transfer(&call, request).await)
+}
+
+/// `POST /api/calls/{call}/transfer/complete`: after consulting, the staff member
+/// takes the caller and the specialist is released.
+pub async fn complete_consultation(
+    user: CurrentUser,
+    State(state): State<HttpState>,
+    Path(call): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    user.require_role(&[Role::Specialist, Role::Admin], TRANSFER_NEED)?;
+    control_answer(state.calls.end_consultation(&call, true).await)
+}
+
+/// `POST /api/calls/{call}/transfer/cancel`: after consulting, the staff member is
+/// hung up and the specialist talks to the caller again.
+pub async fn cancel_consultation(
+    user: CurrentUser,
+    State(state): State<HttpState>,
+    Path(call): Path<String>,
+) -> Result<StatusCode, HttpError> {
+    user.require_role(&[Role::Specialist, Role::Admin], TRANSFER_NEED)?;
+    control_answer(state.calls.end_consultation(&call, false).await)
+}
+
+fn control_answer(answer: Result<(), CallControlError>) -> Result<StatusCode, HttpError> {
+    match answer {
         Ok(()) => Ok(StatusCode::ACCEPTED),
+        Err(CallControlError::Refused(TransferRefused::NotConsulting)) => {
+            Err(HttpError::Conflict {
+                code: "not_consulting",
+                message: "no consultation is going on / консультация не идёт",
+            })
+        }
         Err(CallControlError::NoSuchCall) => Err(HttpError::NotFound {
             what: "no such call in progress / такого вызова сейчас нет",
         }),

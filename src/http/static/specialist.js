@@ -71,27 +71,47 @@ async function showTransferTargets() {
   const decision = await Console.api("GET", "/api/route?line=122&topic=" + encodeURIComponent(topic));
   reason.textContent = decision.reason.ru;
   reason.classList.remove("hidden");
-  const transfer = async (staffId) => {
+  const transfer = async (staffId, consult) => {
     const result = document.getElementById("transfer-result");
     try {
       await Console.api("POST", "/api/calls/" + encodeURIComponent(myCall) + "/transfer",
-        { topic, staff_id: staffId });
-      Console.showMessage(result, "Перевод начат: абонент слышит музыку, вы на удержании. " +
-        "Если никто не ответит, абонент вернётся к вам.", "ok");
+        { topic, staff_id: staffId, consult });
+      Console.showMessage(result, consult
+        ? "Звоним сотруднику: после ответа вы поговорите с ним, абонент слышит музыку."
+        : "Перевод начат: абонент слышит музыку, вы на удержании. " +
+          "Если никто не ответит, абонент вернётся к вам.", "ok");
+      document.getElementById("consult-actions").classList.toggle("hidden", !consult);
     } catch (failure) {
       Console.showMessage(result, failure.message, "error");
     }
   };
   const all = el("tr", {}, el("td", { text: "" }), el("td", { text: "Всем по порядку" }), el("td", { text: "" }),
     el("td", {}, el("button", { type: "button", class: "transfer", "data-staff": "", text: "Перевести",
-      onclick: () => transfer(null) })));
+      onclick: () => transfer(null, false) })));
   rows.replaceChildren(...decision.candidates.map((c, i) => el("tr", {},
     el("td", { text: i + 1 }),
     el("td", { text: c.name + (c.position ? ", " + c.position : "") }),
     el("td", { text: c.organisation_name }),
-    el("td", {}, el("button", { type: "button", class: "transfer secondary", "data-staff": c.id, text: "Перевести",
-      onclick: () => transfer(c.id) })),
+    el("td", {},
+      el("button", { type: "button", class: "transfer secondary", "data-staff": c.id, text: "Перевести",
+        onclick: () => transfer(c.id, false) }),
+      " ",
+      el("button", { type: "button", class: "consult secondary", "data-staff": c.id, text: "Консультация",
+        onclick: () => transfer(c.id, true) })),
   )), ...(decision.candidates.length ? [all] : []));
+}
+
+// Завершение консультации: передать абонента сотруднику или вернуть себе.
+async function endConsultation(action) {
+  const result = document.getElementById("transfer-result");
+  try {
+    await Console.api("POST", "/api/calls/" + encodeURIComponent(myCall) + "/transfer/" + action, {});
+    document.getElementById("consult-actions").classList.add("hidden");
+    Console.showMessage(result, action === "complete"
+      ? "Абонент соединён с сотрудником." : "Абонент снова с вами.", "ok");
+  } catch (failure) {
+    Console.showMessage(result, failure.message, "error");
+  }
 }
 
 (async () => {
@@ -117,6 +137,8 @@ async function showTransferTargets() {
   transferTopic.append(el("option", { value: "", text: "— выберите тему —" }));
   for (const t of directory.topics) transferTopic.append(el("option", { value: t.code, text: t.name_ru }));
   transferTopic.addEventListener("change", showTransferTargets);
+  document.getElementById("consult-complete").addEventListener("click", () => endConsultation("complete"));
+  document.getElementById("consult-cancel").addEventListener("click", () => endConsultation("cancel"));
   await showQueue(me);
   Console.listen({ queue_changed: () => showQueue(me), resync: () => showQueue(me) });
 
