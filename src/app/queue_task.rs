@@ -326,12 +326,7 @@ impl QueueTask {
                         .into_iter()
                         .map(|(id, endpoint)| OfferedSpecialist {
                             id,
-                            name: directory
-                                .specialists
-                                .iter()
-                                .find(|s| s.id == id)
-                                .map(|s| s.full_name.clone())
-                                .unwrap_or_default(),
+                            name: specialist_name(&directory, id),
                             endpoint,
                         })
                         .collect();
@@ -417,12 +412,7 @@ impl QueueTask {
                 SpecialistView {
                     id: id.0,
                     call_details,
-                    name: directory
-                        .specialists
-                        .iter()
-                        .find(|s| s.id == id)
-                        .map(|s| s.full_name.clone())
-                        .unwrap_or_default(),
+                    name: specialist_name(&directory, id),
                     state: word,
                     pause_reason,
                     call,
@@ -434,4 +424,14 @@ impl QueueTask {
             specialists,
         }
     }
+}
+
+/// A specialist's full name from the directory (empty if they were removed).
+fn specialist_name(directory: &crate::routing::DirectorySnapshot, id: SpecialistId) -> String {
+    directory
+        .specialists
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.full_name.clone())
+        .unwrap_or_default()
 }

@@ -1418,21 +1418,7 @@ impl Call {
                     self.commands
                         .push_back(CallCommand::Queue(QueueRequest::Leave));
                 }
-                if let Some(transfer) = self.transfer.take() {
-                    if let Some(specialist) = transfer.specialist {
-                        self.commands.push_back(CallCommand::HangupLeg(specialist));
-                    }
-                    self.commands
-                        .push_back(CallCommand::DestroyBridge(transfer.bridge));
-                    self.commands
-                        .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
-                            number: transfer.number,
-                            result: "abandoned",
-                            answered_target: None,
-                            at: now,
-                        }));
-                    self.specialist_free();
-                }
+                self.abandon_transfer(now);
             }
             State::Announcing { hunt, .. } => {
                 for leg in hunt.legs {
@@ -1446,21 +1432,7 @@ impl Call {
                 self.commands.push_back(CallCommand::HangupLeg(staff.id));
                 self.commands
                     .push_back(CallCommand::DestroyBridge(consult_bridge));
-                if let Some(transfer) = self.transfer.take() {
-                    if let Some(specialist) = transfer.specialist {
-                        self.commands.push_back(CallCommand::HangupLeg(specialist));
-                    }
-                    self.commands
-                        .push_back(CallCommand::DestroyBridge(transfer.bridge));
-                    self.commands
-                        .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
-                            number: transfer.number,
-                            result: "abandoned",
-                            answered_target: None,
-                            at: now,
-                        }));
-                    self.specialist_free();
-                }
+                self.abandon_transfer(now);
             }
             State::Connected { leg, bridge } => {
                 self.commands.push_back(CallCommand::HangupLeg(leg));
@@ -1469,6 +1441,27 @@ impl Call {
             }
             State::Menu { .. } | State::Deciding | State::Leaving { .. } | State::Finished => {}
         }
+    }
+
+    /// The caller left during a transfer: the specialist waiting aside is released
+    /// with the caller's bridge, and the transfer journaled as abandoned.
+    fn abandon_transfer(&mut self, now: DateTime<Utc>) {
+        let Some(transfer) = self.transfer.take() else {
+            return;
+        };
+        if let Some(specialist) = transfer.specialist {
+            self.commands.push_back(CallCommand::HangupLeg(specialist));
+        }
+        self.commands
+            .push_back(CallCommand::DestroyBridge(transfer.bridge));
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::TransferEnded {
+                number: transfer.number,
+                result: "abandoned",
+                answered_target: None,
+                at: now,
+            }));
+        self.specialist_free();
     }
 
     fn ended(&mut self, outcome: CallOutcome, now: DateTime<Utc>) {

@@ -299,6 +299,14 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "an attempt has a result exactly when it has ended / у попытки есть результат тогда и только тогда, когда она завершена",
     ),
     (
+        "call_transfer_pkey",
+        "each transfer id appears once / идентификатор перевода должен быть уникален",
+    ),
+    (
+        "call_transfer_call_key_fkey",
+        "a transfer belongs to a journaled call / перевод относится к записанному вызову",
+    ),
+    (
         "call_transfer_origin_known",
         "a transfer comes from the console, a phone feature code or a phone's transfer button / перевод выполняется из консоли, кодом с телефона или кнопкой перевода телефона",
     ),

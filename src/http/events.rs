@@ -410,9 +410,14 @@ mod tests {
                 organisation: minzdrav
             })
         );
+        // The contact center's own appeal (a callback left in the queue, no topic).
         assert_eq!(
-            parse(r#"{"op":"update","id":7,"organisation":null,"status":"new"}"#),
-            None
+            parse(r#"{"op":"insert","id":8,"organisation":null,"status":"new"}"#),
+            Some(ConsoleEvent::ContactCenterAppealChanged { id: 8 })
+        );
+        assert_eq!(
+            ConsoleEvent::ContactCenterAppealChanged { id: 8 }.audience(),
+            Audience::ContactCenter
         );
     }
 
