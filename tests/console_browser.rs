@@ -482,7 +482,9 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
         click(&client, "#desk-ready").await;
         wait_for_text(&client, "#desk-state", "разговор").await;
         wait_for_text(&client, "#my-call-info", "Здравоохранение").await;
-        wait_for_text(&client, "#transfer-staff tbody", "Петрова Елена Викторовна").await;
+        let staff =
+            wait_for_text(&client, "#transfer-staff tbody", "Петрова Елена Викторовна").await;
+        assert!(staff.contains("свободен"), "her state is shown: {staff}");
         wait_for_absence(&client, "#waiting tbody tr").await;
         screenshot(&client, "08-specialist-on-call").await;
         click(&client, "#transfer-staff tbody button.transfer").await;

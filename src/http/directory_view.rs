@@ -46,7 +46,7 @@ pub async fn route(
     State(state): State<HttpState>,
     user: CurrentUser,
     query: Result<Query<RouteQuery>, QueryRejection>,
-) -> Result<Json<Decision>, HttpError> {
+) -> Result<Json<RouteAnswer>, HttpError> {
     user.require_signed_in()?;
     let Query(query) = query?;
     let choice = match (non_blank(query.digit), non_blank(query.topic)) {
@@ -77,11 +77,37 @@ pub async fn route(
             .at
             .map_or_else(|| state.clock.now(), |at| at.with_timezone(&Utc)),
     };
-    Ok(Json(decide(
-        &state.directory.current(),
-        &request,
-        &NoRecency,
-    )))
+    let decision = decide(&state.directory.current(), &request, &NoRecency);
+    let busy_staff = busy_staff(&state.pool).await?;
+    Ok(Json(RouteAnswer {
+        decision,
+        busy_staff,
+    }))
+}
+
+/// The policy's decision, plus who among the staff is on a call right now (the
+/// console shows each candidate's state next to the transfer buttons).
+#[derive(Debug, Serialize)]
+pub struct RouteAnswer {
+    /// The decision, its candidates and reason.
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// Staff ids with a call in progress: ringing or talking (from the journal).
+    pub busy_staff: Vec<i64>,
+}
+
+/// Staff with a call in progress: an attempt still ringing, or answered in a call
+/// not over yet.
+async fn busy_staff(pool: &sqlx::PgPool) -> Result<Vec<i64>, HttpError> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT a.staff_id FROM dial_attempt a JOIN call_record c USING (call_key)
+         WHERE a.staff_id IS NOT NULL AND c.ended_at IS NULL
+           AND (a.ended_at IS NULL OR a.result = 'answered')
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(HttpError::Database)
 }
 
 /// Blank is none.

@@ -90,7 +90,10 @@ async function showTransferTargets() {
       onclick: () => transfer(null, false) })));
   rows.replaceChildren(...decision.candidates.map((c, i) => el("tr", {},
     el("td", { text: i + 1 }),
-    el("td", { text: c.name + (c.position ? ", " + c.position : "") }),
+    el("td", {}, c.name + (c.position ? ", " + c.position : "") + " ",
+      decision.busy_staff.includes(c.id)
+        ? el("span", { class: "tag warn", text: "на вызове" })
+        : el("span", { class: "tag ok", text: "свободен" })),
     el("td", { text: c.organisation_name }),
     el("td", {},
       el("button", { type: "button", class: "transfer secondary", "data-staff": c.id, text: "Перевести",
