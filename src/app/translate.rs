@@ -63,11 +63,10 @@ pub fn route_event(event: AriEvent) -> Routed {
         AriEvent::StasisStart { args, channel, .. } => {
             if args.first().map(String::as_str) == Some(LEG_APP_ARG) || is_leg(&channel.id) {
                 // Our own leg, created in state Down: ready to dial, not an answer.
-                let key = call_key_of(&channel.id).to_owned();
-                return Routed::ToCall {
-                    call_key: key,
-                    input: CallInput::LegReady(ChannelId(channel.id)),
-                };
+                return to_call(
+                    &channel.id,
+                    CallInput::LegReady(ChannelId(channel.id.clone())),
+                );
             }
             let line = args
                 .iter()
@@ -85,24 +84,18 @@ pub fn route_event(event: AriEvent) -> Routed {
             referred_by,
             ..
         } if is_leg(&referred_by.source_channel.id) => {
-            let leg = ChannelId(referred_by.source_channel.id);
-            Routed::ToCall {
-                call_key: call_key_of(&leg.0).to_owned(),
-                input: CallInput::LegRefer {
-                    leg,
-                    destination: refer_to.requested_destination.destination,
-                },
-            }
+            let leg = referred_by.source_channel.id;
+            let input = CallInput::LegRefer {
+                leg: ChannelId(leg.clone()),
+                destination: refer_to.requested_destination.destination,
+            };
+            to_call(&leg, input)
         }
         AriEvent::ChannelDtmfReceived { digit, channel, .. } => match digit.chars().next() {
-            Some(d) if digit.len() == 1 && is_leg(&channel.id) => {
-                let leg = ChannelId(channel.id);
-                let call_key = call_key_of(&leg.0).to_owned();
-                Routed::ToCall {
-                    call_key,
-                    input: CallInput::LegDtmf(leg, d),
-                }
-            }
+            Some(d) if digit.len() == 1 && is_leg(&channel.id) => to_call(
+                &channel.id,
+                CallInput::LegDtmf(ChannelId(channel.id.clone()), d),
+            ),
             Some(d) if digit.len() == 1 => to_call(&channel.id, CallInput::Dtmf(d)),
             _ => Routed::Ignore,
         },
@@ -114,27 +107,21 @@ pub fn route_event(event: AriEvent) -> Routed {
             to_call(&channel.id, CallInput::CallerHungUp)
         }
         AriEvent::ChannelDestroyed { cause, channel, .. } => {
-            let leg = ChannelId(channel.id);
-            let key = call_key_of(&leg.0).to_owned();
-            Routed::ToCall {
-                call_key: key,
-                input: CallInput::LegHungUp(leg, result_of_cause(cause)),
-            }
+            let input = CallInput::LegHungUp(ChannelId(channel.id.clone()), result_of_cause(cause));
+            to_call(&channel.id, input)
         }
         AriEvent::ChannelStateChange { channel }
             if is_leg(&channel.id) && channel.state == "Up" =>
         {
-            let key = call_key_of(&channel.id).to_owned();
-            Routed::ToCall {
-                call_key: key,
-                input: CallInput::LegAnswered(ChannelId(channel.id)),
-            }
+            to_call(
+                &channel.id,
+                CallInput::LegAnswered(ChannelId(channel.id.clone())),
+            )
         }
         AriEvent::Dial {
             peer, dialstatus, ..
         } if is_leg(&peer.id) => {
-            let key = call_key_of(&peer.id).to_owned();
-            let leg = ChannelId(peer.id);
+            let leg = ChannelId(peer.id.clone());
             let input = match dialstatus.as_str() {
                 "RINGING" | "PROGRESS" => CallInput::LegRinging(leg),
                 "BUSY" => CallInput::LegFailed(leg, AttemptResult::Busy),
@@ -147,10 +134,7 @@ pub fn route_event(event: AriEvent) -> Routed {
                 "" | "ANSWER" | "CANCEL" => return Routed::Ignore,
                 _ => CallInput::LegFailed(leg, AttemptResult::Failed),
             };
-            Routed::ToCall {
-                call_key: key,
-                input,
-            }
+            to_call(&peer.id, input)
         }
         AriEvent::ChannelLeftBridge { bridge, .. } if bridge.id.ends_with("-bridge") => {
             Routed::LeftBridge {
@@ -158,20 +142,19 @@ pub fn route_event(event: AriEvent) -> Routed {
                 remaining: bridge.channels,
             }
         }
-        AriEvent::PlaybackFinished { playback } => {
-            let key = call_key_of(&playback.id).to_owned();
-            Routed::ToCall {
-                call_key: key,
-                input: CallInput::PlaybackFinished(PlaybackId(playback.id)),
-            }
-        }
+        AriEvent::PlaybackFinished { playback } => to_call(
+            &playback.id,
+            CallInput::PlaybackFinished(PlaybackId(playback.id.clone())),
+        ),
         _ => Routed::Ignore,
     }
 }
 
-fn to_call(channel: &str, input: CallInput) -> Routed {
+/// An input for the call that owns `id` (the caller's channel, or one of the ids
+/// the call chose: its legs, playbacks, bridge).
+fn to_call(id: &str, input: CallInput) -> Routed {
     Routed::ToCall {
-        call_key: channel.to_owned(),
+        call_key: call_key_of(id).to_owned(),
         input,
     }
 }
