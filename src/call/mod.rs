@@ -680,8 +680,8 @@ struct Transfer {
     bridge: BridgeId,
     /// The specialist's leg, aside; `None` once they hung up.
     specialist: Option<ChannelId>,
-    /// Who the specialist is.
-    specialist_callee: Callee,
+    /// Who the specialist is and their phone, for when they get the caller back.
+    specialist_target: Target,
     /// Console, code or REFER (a REFER is told how it went).
     origin: TransferOrigin,
     /// Consult before handing the caller over.
@@ -715,22 +715,14 @@ pub struct Call {
     callback_offered: bool,
     /// The specialist who took the call from the queue, told when they are free.
     queue_specialist: Option<SpecialistId>,
-    /// Who answered the connected leg.
-    connected_callee: Option<Callee>,
+    /// Who answered the connected leg, and at which phone.
+    connected: Option<Target>,
     /// The transfer in progress, or asked for and waiting for its decision.
     transfer: Option<Transfer>,
-    /// A transfer asked for, waiting for the routing decision: only this staff.
-    transfer_staff: Option<StaffId>,
     /// Transfers so far.
     transfers: u32,
-    /// A transfer was asked for and waits for its routing decision.
-    pending_transfer: bool,
-    /// Where that transfer request came from.
-    transfer_origin: TransferOrigin,
-    /// Whether that transfer consults first.
-    transfer_consult: bool,
-    /// The connected callee's phone.
-    connected_target: Option<DialTarget>,
+    /// A transfer asked for and waiting for its routing decision.
+    pending_transfer: Option<TransferRequest>,
     /// The last key pressed on the connected leg, and when (for `*1`).
     leg_key: Option<(char, DateTime<Utc>)>,
     /// The end of the safety net.
@@ -756,14 +748,10 @@ impl Call {
             queue_playback: None,
             callback_offered: false,
             queue_specialist: None,
-            connected_callee: None,
+            connected: None,
             transfer: None,
-            transfer_staff: None,
             transfers: 0,
-            pending_transfer: false,
-            transfer_origin: TransferOrigin::Console,
-            transfer_consult: false,
-            connected_target: None,
+            pending_transfer: None,
             leg_key: None,
             hard_deadline,
         };
@@ -795,23 +783,13 @@ impl Call {
     pub fn channels(&self) -> Vec<ChannelId> {
         let mut channels = vec![self.start.caller.clone()];
         match &self.state {
-            State::Hunting(hunt) => {
-                channels.extend(hunt.legs.iter().map(|l| l.id.clone()));
-                if let Some(specialist) = self.transfer.as_ref().and_then(|t| t.specialist.clone())
-                {
-                    channels.push(specialist);
-                }
-            }
+            State::Hunting(hunt) => channels.extend(hunt.legs.iter().map(|l| l.id.clone())),
             State::Connected { leg, .. } => channels.push(leg.clone()),
-            State::Consulting { staff, .. } => {
-                channels.push(staff.id.clone());
-                if let Some(specialist) = self.transfer.as_ref().and_then(|t| t.specialist.clone())
-                {
-                    channels.push(specialist);
-                }
-            }
+            State::Consulting { staff, .. } => channels.push(staff.id.clone()),
             _ => {}
         }
+        // During a transfer, the specialist waiting aside.
+        channels.extend(self.transfer.as_ref().and_then(|t| t.specialist.clone()));
         channels
     }
 
@@ -904,13 +882,9 @@ impl Call {
         }
         match input {
             CallInput::CallerHungUp => {
-                let outcome = match (&self.state, self.answered_by) {
-                    (State::Leaving { outcome, .. }, _) => *outcome,
-                    (_, Some(HuntKind::Staff | HuntKind::Transfer)) => CallOutcome::AnsweredByStaff,
-                    (_, Some(HuntKind::Specialists | HuntKind::Queue)) => {
-                        CallOutcome::AnsweredBySpecialist
-                    }
-                    (_, None) => CallOutcome::Abandoned,
+                let outcome = match &self.state {
+                    State::Leaving { outcome, .. } => *outcome,
+                    _ => self.answered_outcome().unwrap_or(CallOutcome::Abandoned),
                 };
                 self.release(now);
                 self.ended(outcome, now);
@@ -1328,8 +1302,10 @@ impl Call {
                 at: now,
             }));
         self.answered_by = Some(kind);
-        self.connected_callee = Some(winner.callee);
-        self.connected_target = Some(winner.endpoint);
+        self.connected = Some(Target {
+            callee: winner.callee,
+            endpoint: winner.endpoint,
+        });
         self.state = State::Connected {
             leg: winner.id,
             bridge,
@@ -1339,12 +1315,9 @@ impl Call {
     fn on_leg_hung_up(&mut self, leg: &ChannelId, result: AttemptResult, now: DateTime<Utc>) {
         match &self.state {
             State::Connected { leg: connected, .. } if connected == leg => {
-                let outcome = match self.answered_by {
-                    Some(HuntKind::Specialists | HuntKind::Queue) => {
-                        CallOutcome::AnsweredBySpecialist
-                    }
-                    _ => CallOutcome::AnsweredByStaff,
-                };
+                let outcome = self
+                    .answered_outcome()
+                    .unwrap_or(CallOutcome::AnsweredByStaff);
                 self.hang_up(outcome, now);
             }
             // The specialist who stepped aside hung up: the transfer goes on.
@@ -1375,6 +1348,14 @@ impl Call {
         }
     }
 
+    /// The outcome of a call someone answered: by who answered last.
+    fn answered_outcome(&self) -> Option<CallOutcome> {
+        self.answered_by.map(|kind| match kind {
+            HuntKind::Staff | HuntKind::Transfer => CallOutcome::AnsweredByStaff,
+            HuntKind::Specialists | HuntKind::Queue => CallOutcome::AnsweredBySpecialist,
+        })
+    }
+
     fn cancel_leg(&mut self, leg: ChannelId, now: DateTime<Utc>) {
         self.commands.push_back(CallCommand::HangupLeg(leg.clone()));
         self.commands
@@ -1388,14 +1369,20 @@ impl Call {
     /// Nobody could take the call: release everything, say sorry, then hang up.
     fn fail(&mut self, now: DateTime<Utc>) {
         self.release(now);
+        self.leave_with(sounds::SORRY_GOODBYE, CallOutcome::Failed, now);
+    }
+
+    /// Plays a last word to the caller, then hangs up with `outcome` (also if the
+    /// playback never reports its end).
+    fn leave_with(&mut self, sound: &str, outcome: CallOutcome, now: DateTime<Utc>) {
         let playback = self.new_playback_id();
         self.commands.push_back(CallCommand::Play {
             playback: playback.clone(),
-            sounds: vec![sounds::SORRY_GOODBYE.to_owned()],
+            sounds: vec![sound.to_owned()],
         });
         self.state = State::Leaving {
             playback,
-            outcome: CallOutcome::Failed,
+            outcome,
             deadline: now + Duration::seconds(20),
         };
     }
@@ -1483,11 +1470,14 @@ impl Call {
         now: DateTime<Utc>,
         request: TransferRequest,
     ) -> Result<(), TransferRefused> {
-        let _ = now;
-        if !matches!(self.state, State::Connected { .. }) || self.transfer_staff_pending() {
+        if !matches!(self.state, State::Connected { .. }) || self.pending_transfer.is_some() {
             return Err(TransferRefused::NotWithSpecialist);
         }
-        let Some(Callee::Specialist { id, .. }) = &self.connected_callee else {
+        let Some(Target {
+            callee: Callee::Specialist { id, .. },
+            endpoint,
+        }) = &self.connected
+        else {
             return Err(TransferRefused::NotWithSpecialist);
         };
         if request.by.is_some_and(|by| by != *id) {
@@ -1500,13 +1490,11 @@ impl Call {
             .map(|t| t.code.clone());
         let topic = request
             .topic
+            .clone()
             .or(own_topic)
             .ok_or(TransferRefused::NoTopic)?;
+        let from_target = Some(endpoint.clone());
         self.transfers += 1;
-        let from_target = match &self.state {
-            State::Connected { .. } => self.specialist_target(),
-            _ => None,
-        };
         self.commands
             .push_back(CallCommand::Journal(JournalEntry::TransferStarted {
                 number: self.transfers,
@@ -1516,35 +1504,25 @@ impl Call {
                 console_user: request.console_user,
                 at: now,
             }));
-        self.transfer_staff = request.staff;
-        self.transfer_origin = request.origin;
-        self.transfer_consult = request.consult;
-        self.pending_transfer = true;
+        self.pending_transfer = Some(request);
         self.commands.push_back(CallCommand::DecideTransfer(topic));
         Ok(())
-    }
-
-    fn transfer_staff_pending(&self) -> bool {
-        self.pending_transfer
-    }
-
-    fn specialist_target(&self) -> Option<DialTarget> {
-        self.connected_target.clone()
     }
 
     /// The routing decision for a transfer: ring the topic's staff on duty (or the
     /// one chosen), the caller on music in the bridge, the specialist aside. Nobody
     /// on duty: the transfer fails at once and the specialist keeps the caller.
     pub fn handle_transfer_decision(&mut self, now: DateTime<Utc>, decision: Decision) {
-        if !self.pending_transfer {
+        let Some(request) = self.pending_transfer.take() else {
             return;
-        }
-        self.pending_transfer = false;
-        let State::Connected { leg, bridge } = &self.state else {
+        };
+        let (State::Connected { leg, bridge }, Some(specialist_target)) =
+            (&self.state, self.connected.clone())
+        else {
             return;
         };
         let (specialist, bridge) = (leg.clone(), bridge.clone());
-        let only = self.transfer_staff.take();
+        let only = request.staff;
         let targets: Vec<Target> = decision
             .candidates
             .iter()
@@ -1561,12 +1539,9 @@ impl Call {
             number: self.transfers,
             bridge: bridge.clone(),
             specialist: Some(specialist.clone()),
-            origin: self.transfer_origin,
-            consult: self.transfer_consult,
-            specialist_callee: self.connected_callee.clone().unwrap_or(Callee::Specialist {
-                id: SpecialistId(0),
-                name: String::new(),
-            }),
+            origin: request.origin,
+            consult: request.consult,
+            specialist_target,
         };
         if targets.is_empty() {
             self.commands
@@ -1660,8 +1635,10 @@ impl Call {
                 at: now,
             }));
         self.answered_by = Some(HuntKind::Staff);
-        self.connected_callee = Some(winner.callee);
-        self.connected_target = Some(winner.endpoint);
+        self.connected = Some(Target {
+            callee: winner.callee,
+            endpoint: winner.endpoint,
+        });
         self.state = State::Connected {
             leg: winner.id,
             bridge: transfer.bridge,
@@ -1690,7 +1667,7 @@ impl Call {
                     bridge: transfer.bridge.clone(),
                     channel: specialist.clone(),
                 });
-                self.connected_callee = Some(transfer.specialist_callee);
+                self.connected = Some(transfer.specialist_target);
                 self.state = State::Connected {
                     leg: specialist,
                     bridge: transfer.bridge,
@@ -1700,7 +1677,7 @@ impl Call {
                 self.commands
                     .push_back(CallCommand::DestroyBridge(transfer.bridge));
                 self.answered_by = None;
-                self.connected_callee = None;
+                self.connected = None;
                 let hunt = self.specialist_hunt(1);
                 self.start_hunt(hunt, now);
             }
@@ -1764,7 +1741,7 @@ impl Call {
             bridge: transfer.bridge.clone(),
             channel: specialist.clone(),
         });
-        self.connected_callee = Some(transfer.specialist_callee);
+        self.connected = Some(transfer.specialist_target);
         self.state = State::Connected {
             leg: specialist,
             bridge: transfer.bridge,
@@ -1796,12 +1773,13 @@ impl Call {
         // Asterisk reports one REFER once per object the app watches (the leg, the
         // caller, the bridge): the copies of a REFER already being carried out are
         // not a second request.
-        let same_refer_running = self.transfer_origin == TransferOrigin::Refer
-            && (self.pending_transfer
-                || self
-                    .transfer
-                    .as_ref()
-                    .is_some_and(|t| t.specialist.as_ref() == Some(&leg)));
+        let same_refer_running = self
+            .pending_transfer
+            .as_ref()
+            .is_some_and(|r| r.origin == TransferOrigin::Refer)
+            || self.transfer.as_ref().is_some_and(|t| {
+                t.origin == TransferOrigin::Refer && t.specialist.as_ref() == Some(&leg)
+            });
         if same_refer_running {
             return;
         }
@@ -1839,8 +1817,11 @@ impl Call {
             return;
         }
         self.leg_key = None;
-        let by = match &self.connected_callee {
-            Some(Callee::Specialist { id, .. }) => Some(*id),
+        let by = match &self.connected {
+            Some(Target {
+                callee: Callee::Specialist { id, .. },
+                ..
+            }) => Some(*id),
             _ => return,
         };
         let request = TransferRequest {
@@ -1947,16 +1928,11 @@ impl Call {
                 organisation: topic.and_then(|t| t.agency.clone()),
                 at: now,
             }));
-        let playback = self.new_playback_id();
-        self.commands.push_back(CallCommand::Play {
-            playback: playback.clone(),
-            sounds: vec![sounds::CALLBACK_ACCEPTED.to_owned()],
-        });
-        self.state = State::Leaving {
-            playback,
-            outcome: CallOutcome::CallbackRequested,
-            deadline: now + Duration::seconds(20),
-        };
+        self.leave_with(
+            sounds::CALLBACK_ACCEPTED,
+            CallOutcome::CallbackRequested,
+            now,
+        );
     }
 
     /// Nobody works the queue: ring every specialist, as without a queue.
