@@ -30,14 +30,9 @@ pub(super) enum TaskInput {
     Call(CallInput),
     /// After a reconnection: the channels Asterisk still has for this app.
     Resync(Arc<HashSet<String>>),
-    /// The console asks for a transfer; the call answers at once.
-    Transfer {
-        request: TransferRequest,
-        reply: oneshot::Sender<Result<(), super::CallControlError>>,
-    },
-    /// The console completes (or cancels) a consultation.
-    EndConsultation {
-        complete: bool,
+    /// The console acts on the call; the call answers at once.
+    Console {
+        action: super::ConsoleAction,
         reply: oneshot::Sender<Result<(), super::CallControlError>>,
     },
 }
@@ -77,15 +72,18 @@ pub(super) async fn run_call(
                     }
                     Some(TaskInput::Call(input)) => call.handle_input(Utc::now(), input),
                     Some(TaskInput::Resync(alive)) => resync(&mut call, &alive),
-                    Some(TaskInput::Transfer { request, reply }) => {
-                        let answer = call.request_transfer(Utc::now(), request);
-                        let _ = reply.send(answer.map_err(Into::into));
-                    }
-                    Some(TaskInput::EndConsultation { complete, reply }) => {
-                        let answer = if complete {
-                            call.complete_consultation(Utc::now())
-                        } else {
-                            call.cancel_consultation(Utc::now())
+                    Some(TaskInput::Console { action, reply }) => {
+                        let now = Utc::now();
+                        let answer = match action {
+                            super::ConsoleAction::Transfer(request) => {
+                                call.request_transfer(now, request)
+                            }
+                            super::ConsoleAction::CompleteConsultation => {
+                                call.complete_consultation(now)
+                            }
+                            super::ConsoleAction::CancelConsultation => {
+                                call.cancel_consultation(now)
+                            }
                         };
                         let _ = reply.send(answer.map_err(Into::into));
                     }

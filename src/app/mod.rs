@@ -116,17 +116,18 @@ pub enum CallControlError {
     Stopped,
 }
 
-enum ControlMessage {
-    Transfer {
-        call: String,
-        request: TransferRequest,
-        reply: oneshot::Sender<Result<(), CallControlError>>,
-    },
-    EndConsultation {
-        call: String,
-        complete: bool,
-        reply: oneshot::Sender<Result<(), CallControlError>>,
-    },
+/// What the console asks a call to do.
+#[derive(Debug)]
+enum ConsoleAction {
+    Transfer(TransferRequest),
+    CompleteConsultation,
+    CancelConsultation,
+}
+
+struct ControlMessage {
+    call: String,
+    action: ConsoleAction,
+    reply: oneshot::Sender<Result<(), CallControlError>>,
 }
 
 /// The console's way to act on calls in progress (transfers); cheap to clone.
@@ -151,15 +152,7 @@ impl CallControl {
         call: &str,
         request: TransferRequest,
     ) -> Result<(), CallControlError> {
-        let (reply, answer) = oneshot::channel();
-        self.sender
-            .send(ControlMessage::Transfer {
-                call: call.to_owned(),
-                request,
-                reply,
-            })
-            .map_err(|_| CallControlError::Stopped)?;
-        answer.await.map_err(|_| CallControlError::Stopped)?
+        self.ask(call, ConsoleAction::Transfer(request)).await
     }
 
     /// Ends the consultation of `call`: `complete` hands the caller to the staff
@@ -169,11 +162,20 @@ impl CallControl {
         call: &str,
         complete: bool,
     ) -> Result<(), CallControlError> {
+        let action = if complete {
+            ConsoleAction::CompleteConsultation
+        } else {
+            ConsoleAction::CancelConsultation
+        };
+        self.ask(call, action).await
+    }
+
+    async fn ask(&self, call: &str, action: ConsoleAction) -> Result<(), CallControlError> {
         let (reply, answer) = oneshot::channel();
         self.sender
-            .send(ControlMessage::EndConsultation {
+            .send(ControlMessage {
                 call: call.to_owned(),
-                complete,
+                action,
                 reply,
             })
             .map_err(|_| CallControlError::Stopped)?;
@@ -302,41 +304,21 @@ impl StasisApp {
         }
     }
 
+    /// Hands a console request to its call; a call that is not (or no longer)
+    /// running answers "no such call".
     fn on_control(&mut self, message: ControlMessage) {
-        match message {
-            ControlMessage::Transfer {
-                call,
-                request,
-                reply,
-            } => match self.calls.get(&call) {
-                Some(task) => {
-                    if let Err(mpsc::error::SendError(TaskInput::Transfer { reply, .. })) =
-                        task.send(TaskInput::Transfer { request, reply })
-                    {
-                        let _ = reply.send(Err(CallControlError::NoSuchCall));
-                    }
-                }
-                None => {
-                    let _ = reply.send(Err(CallControlError::NoSuchCall));
-                }
-            },
-            ControlMessage::EndConsultation {
-                call,
-                complete,
-                reply,
-            } => match self.calls.get(&call) {
-                Some(task) => {
-                    if let Err(mpsc::error::SendError(TaskInput::EndConsultation {
-                        reply, ..
-                    })) = task.send(TaskInput::EndConsultation { complete, reply })
-                    {
-                        let _ = reply.send(Err(CallControlError::NoSuchCall));
-                    }
-                }
-                None => {
-                    let _ = reply.send(Err(CallControlError::NoSuchCall));
-                }
-            },
+        let ControlMessage {
+            call,
+            action,
+            reply,
+        } = message;
+        let input = TaskInput::Console { action, reply };
+        let undelivered = match self.calls.get(&call) {
+            Some(task) => task.send(input).err().map(|e| e.0),
+            None => Some(input),
+        };
+        if let Some(TaskInput::Console { reply, .. }) = undelivered {
+            let _ = reply.send(Err(CallControlError::NoSuchCall));
         }
     }
 

@@ -112,8 +112,7 @@ pub async fn complete_consultation(
     State(state): State<HttpState>,
     Path(call): Path<String>,
 ) -> Result<StatusCode, HttpError> {
-    user.require_role(&[Role::Specialist, Role::Admin], TRANSFER_NEED)?;
-    control_answer(state.calls.end_consultation(&call, true).await)
+    end_consultation(user, state, call, true).await
 }
 
 /// `POST /api/calls/{call}/transfer/cancel`: after consulting, the staff member is
@@ -123,8 +122,17 @@ pub async fn cancel_consultation(
     State(state): State<HttpState>,
     Path(call): Path<String>,
 ) -> Result<StatusCode, HttpError> {
+    end_consultation(user, state, call, false).await
+}
+
+async fn end_consultation(
+    user: CurrentUser,
+    state: HttpState,
+    call: String,
+    complete: bool,
+) -> Result<StatusCode, HttpError> {
     user.require_role(&[Role::Specialist, Role::Admin], TRANSFER_NEED)?;
-    control_answer(state.calls.end_consultation(&call, false).await)
+    control_answer(state.calls.end_consultation(&call, complete).await)
 }
 
 fn control_answer(answer: Result<(), CallControlError>) -> Result<StatusCode, HttpError> {
