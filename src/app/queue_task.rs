@@ -15,7 +15,7 @@ use crate::call::{CallInput, OfferedSpecialist, QueueRequest};
 use crate::directory::DirectoryCache;
 use crate::http::events::{ConsoleEvent, ConsoleEvents};
 use crate::queue::{QueueAction, QueueSettings, SpecialistQueue, SpecialistState};
-use crate::routing::{LineNumber, SpecialistId, TopicCode};
+use crate::routing::SpecialistId;
 
 use super::call_task::TaskInput;
 
@@ -49,12 +49,9 @@ pub struct WaitingCallView {
     pub call: String,
     /// 1 = next.
     pub position: usize,
-    /// The line called.
-    pub line: String,
-    /// The citizen's number.
-    pub caller_number: String,
-    /// The topic's Russian name, if one was chosen.
-    pub topic: Option<String>,
+    /// Line, number and topic.
+    #[serde(flatten)]
+    pub details: CallDetails,
     /// When it started waiting.
     pub waiting_since: DateTime<Utc>,
     /// Whether a specialist's phone rings for it now.
@@ -78,8 +75,8 @@ pub struct SpecialistView {
     pub call_details: Option<CallDetails>,
 }
 
-/// What the console shows of a call a specialist is offered or on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// What the console shows of a call: waiting, or offered to or taken by a specialist.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CallDetails {
     /// The line called.
     pub line: String,
@@ -194,10 +191,7 @@ impl QueueHandle {
 struct QueuedCall {
     /// Weak: a call task ends when the dispatcher lets go of it, queued or not.
     inbox: mpsc::WeakUnboundedSender<TaskInput>,
-    line: LineNumber,
-    caller_number: String,
-    topic: Option<String>,
-    topic_code: Option<TopicCode>,
+    details: CallDetails,
 }
 
 struct QueueTask {
@@ -246,16 +240,14 @@ impl QueueTask {
                         topic,
                         topic_code,
                     } => {
-                        self.calls.insert(
-                            call.clone(),
-                            QueuedCall {
-                                inbox,
-                                line,
-                                caller_number,
-                                topic,
-                                topic_code,
-                            },
-                        );
+                        let details = CallDetails {
+                            line: line.0,
+                            caller_number,
+                            topic,
+                            topic_code: topic_code.map(|t| t.0),
+                        };
+                        self.calls
+                            .insert(call.clone(), QueuedCall { inbox, details });
                         self.queue.enqueue(now, &call);
                     }
                     QueueRequest::Leave => {
@@ -362,23 +354,22 @@ impl QueueTask {
         }
     }
 
+    fn details_of(&self, call: &str) -> Option<CallDetails> {
+        self.calls.get(call).map(|queued| queued.details.clone())
+    }
+
     fn view(&self) -> QueueView {
         let directory = self.directory.current();
         let waiting = self
             .queue
             .waiting_calls()
             .into_iter()
-            .map(|w| {
-                let info = self.calls.get(&w.call);
-                WaitingCallView {
-                    position: w.position,
-                    line: info.map(|i| i.line.0.clone()).unwrap_or_default(),
-                    caller_number: info.map(|i| i.caller_number.clone()).unwrap_or_default(),
-                    topic: info.and_then(|i| i.topic.clone()),
-                    waiting_since: w.entered_at,
-                    being_offered: w.being_offered,
-                    call: w.call,
-                }
+            .map(|w| WaitingCallView {
+                position: w.position,
+                details: self.details_of(&w.call).unwrap_or_default(),
+                waiting_since: w.entered_at,
+                being_offered: w.being_offered,
+                call: w.call,
             })
             .collect();
         let specialists = self
@@ -400,15 +391,7 @@ impl QueueTask {
                     SpecialistState::OnCall { call } => ("on_call", None, Some(call.clone())),
                     SpecialistState::WrapUp { .. } => ("wrap_up", None, None),
                 };
-                let call_details =
-                    call.as_ref()
-                        .and_then(|c| self.calls.get(c))
-                        .map(|info| CallDetails {
-                            line: info.line.0.clone(),
-                            caller_number: info.caller_number.clone(),
-                            topic: info.topic.clone(),
-                            topic_code: info.topic_code.as_ref().map(|t| t.0.clone()),
-                        });
+                let call_details = call.as_deref().and_then(|c| self.details_of(c));
                 SpecialistView {
                     id: id.0,
                     call_details,
