@@ -32,18 +32,14 @@ fn row(values: &[&str]) -> Vec<Option<String>> {
         .collect()
 }
 
-#[test]
-fn star_one_on_the_specialists_phone_transfers_the_caller_to_the_topics_staff() {
-    if !enabled() {
-        return;
-    }
-    let lock = SandboxLock::acquire();
-    assert_asterisk_idle();
-    let work = work_dir("transfer_star1");
-    let directory = Directory::demo("transfer_star1", &[MANUAL_HEALTH, ONLY_STAFF01]);
+/// A health call reaches the specialists (nobody signed in to the queue: all ring,
+/// spec01 answers) and spec01's phone transfers it as `spec01_phone` does; staff01
+/// answers. Returns the directory and the service's log once all is over.
+fn transfer_from_the_phone(test: &str, spec01_phone: Phone) -> (Directory, String) {
+    let work = work_dir(test);
+    let directory = Directory::demo(test, &[MANUAL_HEALTH, ONLY_STAFF01]);
     let service = Service::start(&directory, TUESDAY_MORNING, &work);
-    // Nobody signed in to the queue: every specialist rings; spec01 answers first.
-    let spec01 = Sipp::phone("spec01", Phone::AnswersThenStarOne, &work);
+    let spec01 = Sipp::phone("spec01", spec01_phone, &work);
     let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
     let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
     let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
@@ -52,6 +48,7 @@ fn star_one_on_the_specialists_phone_transfers_the_caller_to_the_topics_staff() 
     spec01.assert_success(); // hung up by the service once staff01 answered
     spec02.assert_success();
     spec03.assert_success();
+    let shown = staff01.messages();
     staff01.assert_success();
     let log = service.stop();
     assert_asterisk_idle();
@@ -59,7 +56,27 @@ fn star_one_on_the_specialists_phone_transfers_the_caller_to_the_topics_staff() 
         !log.contains(CITIZEN_NUMBER),
         "the number leaked into the log"
     );
-    // The staff phone showed the citizen's number.
+    // The transferred call showed staff01 the citizen's number and the topic.
+    let invite_from = shown
+        .lines()
+        .find(|l| l.starts_with("From:"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        invite_from.contains(CITIZEN_NUMBER) && invite_from.contains("Здравоохранение"),
+        "{invite_from}"
+    );
+    (directory, log)
+}
+
+#[test]
+fn star_one_on_the_specialists_phone_transfers_the_caller_to_the_topics_staff() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let (directory, log) = transfer_from_the_phone("transfer_star1", Phone::AnswersThenStarOne);
     assert!(log.contains("transfer routed"), "{log}");
     assert_eq!(
         directory.rows("SELECT decision_mode, outcome::text, answered_target FROM call_record"),
@@ -173,21 +190,9 @@ fn the_transfer_button_on_the_specialists_phone_is_carried_out_by_the_service() 
     }
     let lock = SandboxLock::acquire();
     assert_asterisk_idle();
-    let work = work_dir("transfer_refer");
-    let directory = Directory::demo("transfer_refer", &[MANUAL_HEALTH, ONLY_STAFF01]);
-    let service = Service::start(&directory, TUESDAY_MORNING, &work);
-    let spec01 = Sipp::phone("spec01", Phone::AnswersThenRefers("staff01"), &work);
-    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
-    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
-    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
-    let citizen = Sipp::citizen("122", Some("1"), 20_000, &work);
-    citizen.assert_success();
-    spec01.assert_success(); // REFER accepted, progress NOTIFYs, then our BYE
-    spec02.assert_success();
-    spec03.assert_success();
-    staff01.assert_success();
-    let log = service.stop();
-    assert_asterisk_idle();
+    // REFER accepted, progress NOTIFYs to spec01, then the service's BYE.
+    let (directory, log) =
+        transfer_from_the_phone("transfer_refer", Phone::AnswersThenRefers("staff01"));
     assert!(log.contains("transfer asked by the phone (REFER)"), "{log}");
     assert_eq!(
         directory.rows(TRANSFERS),

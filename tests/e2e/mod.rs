@@ -691,19 +691,22 @@ impl ConsoleSession {
     /// POST JSON, expecting exactly `status`.
     pub fn post_status(&self, path: &str, body: serde_json::Value, status: u16) {
         let request = self.client.post(format!("{}{path}", self.base)).json(&body);
-        self.runtime.block_on(async {
-            let response = request
-                .header("cookie", &self.cookie)
-                .send()
-                .await
-                .expect("console request");
-            let got = response.status().as_u16();
-            let text = response.text().await.unwrap_or_default();
-            assert_eq!(got, status, "POST {path}: {text}");
-        });
+        let (got, answer) = self.exchange(request);
+        assert_eq!(got.as_u16(), status, "POST {path}: {answer}");
     }
 
     fn send(&self, request: reqwest::RequestBuilder) -> serde_json::Value {
+        let (status, body) = self.exchange(request);
+        assert!(status.is_success(), "{status}: {body}");
+        body
+    }
+
+    /// Sends with the session cookie; the answer as JSON (or as a string if it is
+    /// not JSON, e.g. an empty 202).
+    fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
         self.runtime.block_on(async {
             let response = request
                 .header("cookie", &self.cookie)
@@ -711,9 +714,9 @@ impl ConsoleSession {
                 .await
                 .expect("console request");
             let status = response.status();
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            assert!(status.is_success(), "{status}: {body}");
-            body
+            let text = response.text().await.unwrap_or_default();
+            let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+            (status, body)
         })
     }
 
