@@ -78,7 +78,12 @@ pub async fn route(
             .map_or_else(|| state.clock.now(), |at| at.with_timezone(&Utc)),
     };
     let decision = decide(&state.directory.current(), &request, &NoRecency);
-    let busy_staff = busy_staff(&state.pool).await?;
+    // Who is on a call is a fact of now: a question about another instant gets none,
+    // and does not cost the journal a query.
+    let busy_staff = match query.at {
+        None => busy_staff(&state.pool).await?,
+        Some(_) => Vec::new(),
+    };
     Ok(Json(RouteAnswer {
         decision,
         busy_staff,
@@ -92,7 +97,8 @@ pub struct RouteAnswer {
     /// The decision, its candidates and reason.
     #[serde(flatten)]
     pub decision: Decision,
-    /// Staff ids with a call in progress: ringing or talking (from the journal).
+    /// Staff ids with a call in progress now: ringing or talking (from the journal);
+    /// empty for a question about another instant (`at`).
     pub busy_staff: Vec<i64>,
 }
 
