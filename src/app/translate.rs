@@ -99,9 +99,7 @@ pub fn route_event(event: AriEvent) -> Routed {
             Some(d) if digit.len() == 1 => to_call(&channel.id, CallInput::Dtmf(d)),
             _ => Routed::Ignore,
         },
-        AriEvent::StasisEnd { channel }
-        | AriEvent::ChannelHangupRequest { channel, .. }
-        | AriEvent::ChannelDestroyed { channel, .. }
+        AriEvent::StasisEnd { channel } | AriEvent::ChannelDestroyed { channel, .. }
             if !is_leg(&channel.id) =>
         {
             to_call(&channel.id, CallInput::CallerHungUp)
@@ -110,28 +108,20 @@ pub fn route_event(event: AriEvent) -> Routed {
             let input = CallInput::LegHungUp(ChannelId(channel.id.clone()), result_of_cause(cause));
             to_call(&channel.id, input)
         }
-        AriEvent::ChannelStateChange { channel }
-            if is_leg(&channel.id) && channel.state == "Up" =>
-        {
-            to_call(
-                &channel.id,
-                CallInput::LegAnswered(ChannelId(channel.id.clone())),
-            )
-        }
         AriEvent::Dial {
             peer, dialstatus, ..
         } if is_leg(&peer.id) => {
             let leg = ChannelId(peer.id.clone());
             let input = match dialstatus.as_str() {
                 "RINGING" | "PROGRESS" => CallInput::LegRinging(leg),
+                "ANSWER" => CallInput::LegAnswered(leg),
                 "BUSY" => CallInput::LegFailed(leg, AttemptResult::Busy),
                 "NOANSWER" => CallInput::LegFailed(leg, AttemptResult::NoAnswer),
                 "CHANUNAVAIL" | "CONGESTION" => {
                     CallInput::LegFailed(leg, AttemptResult::Unavailable)
                 }
-                // The start of the dial (empty), its answer (ChannelStateChange Up
-                // says it too) and our own cancel are not news.
-                "" | "ANSWER" | "CANCEL" => return Routed::Ignore,
+                // The start of the dial (empty) and our own cancel are not news.
+                "" | "CANCEL" => return Routed::Ignore,
                 _ => CallInput::LegFailed(leg, AttemptResult::Failed),
             };
             to_call(&peer.id, input)
@@ -243,8 +233,11 @@ mod tests {
     #[test]
     fn leg_events_reach_the_caller_call() {
         let up = route_event(event(
-            "ChannelStateChange",
-            &format!(r#""channel":{}"#, channel("1764356400.1-leg2", "Up")),
+            "Dial",
+            &format!(
+                r#""peer":{},"dialstring":"staff01","dialstatus":"ANSWER""#,
+                channel("1764356400.1-leg2", "Up")
+            ),
         ));
         assert_eq!(
             up,
