@@ -42,6 +42,13 @@ pub struct Settings {
     pub ari_request_timeout_ms: u64,
     /// Most ARI requests in flight; keep below `http.conf` `sessionlimit`.
     pub ari_max_in_flight: usize,
+    /// Send ARI REST requests on the event WebSocket (Asterisk 22.4+) instead of
+    /// HTTP; falls back to HTTP by itself when Asterisk does not answer there.
+    pub ari_rest_over_websocket: bool,
+    /// Overload protection: while ARI requests take longer than this many
+    /// milliseconds on average, new calls go straight to the dialplan fallback
+    /// (the specialists) instead of the menu; 0 turns it off.
+    pub shed_latency_ms: u64,
     /// Pretend the routing clock reads this instant at start (tests, demos):
     /// decisions are taken as if it were then. Empty in production.
     pub clock_start: Option<DateTime<FixedOffset>>,
@@ -90,6 +97,8 @@ impl Default for Settings {
             ari_app: "hotline".to_owned(),
             ari_request_timeout_ms: 5_000,
             ari_max_in_flight: 200,
+            ari_rest_over_websocket: true,
+            shed_latency_ms: 250,
             clock_start: None,
             journal_spool: PathBuf::from("hotline-journal.spool"),
             shutdown_drain_seconds: 30,

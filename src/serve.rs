@@ -83,6 +83,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         app: settings.ari_app.clone(),
         request_timeout: Duration::from_millis(settings.ari_request_timeout_ms),
         max_in_flight: settings.ari_max_in_flight,
+        rest_over_websocket: settings.ari_rest_over_websocket,
     })?;
 
     let clock = match settings.clock_start {
@@ -123,6 +124,8 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             ..CallSettings::default()
         },
         queue: queue.clone(),
+        shed_above: (settings.shed_latency_ms > 0)
+            .then(|| Duration::from_millis(settings.shed_latency_ms)),
     });
 
     let agi_task = start_agi(

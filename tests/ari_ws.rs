@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use hotline::ari::{
-    AriClient, AriClientSettings, AriCredentials, AriEvent, AriMessage, run_events,
+    AriClient, AriClientSettings, AriCredentials, AriError, AriEvent, AriMessage, Gone, run_events,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -35,6 +35,10 @@ enum Script {
     SendThenClose(Vec<&'static str>),
     /// Send these texts, then keep the socket open.
     SendThenHold(Vec<&'static str>),
+    /// Answer REST requests sent on the socket, as Asterisk 22.4+ does: `GET` with
+    /// 200, `DELETE` with 404 (so the test can tell them from HTTP's 204s), the rest
+    /// with 204; a request for `close_on` makes it close the socket unanswered.
+    AnswerRest { close_on: &'static str },
 }
 
 /// A fake ARI: answers REST calls with 204 and plays one script per WebSocket.
@@ -89,6 +93,7 @@ async fn play(stream: TcpStream, script: Script) {
     let (texts, close) = match script {
         Script::SendThenClose(texts) => (texts, true),
         Script::SendThenHold(texts) => (texts, false),
+        Script::AnswerRest { close_on } => return answer_on_socket(socket, close_on).await,
     };
     for text in texts {
         socket.send(Message::text(text)).await.unwrap();
@@ -97,6 +102,39 @@ async fn play(stream: TcpStream, script: Script) {
         let _ = socket.close(None).await;
     } else {
         tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+}
+
+async fn answer_on_socket(
+    mut socket: tokio_tungstenite::WebSocketStream<TcpStream>,
+    close_on: &str,
+) {
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let request: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+        assert_eq!(request["type"], "RESTRequest");
+        let uri = request["uri"].as_str().unwrap();
+        if uri == close_on {
+            let _ = socket.close(None).await;
+            return;
+        }
+        let (status, body) = match request["method"].as_str().unwrap() {
+            "GET" => (200, r#"{"ping":"pong"}"#),
+            "DELETE" => (404, r#"{"message":"Channel not found"}"#),
+            _ => (204, ""),
+        };
+        let answer = serde_json::json!({
+            "type": "RESTResponse", "transaction_id": "", "request_id": request["request_id"],
+            "status_code": status, "reason_phrase": "", "uri": uri,
+            "content_type": "application/json", "message_body": body,
+            "application": "hotline",
+        });
+        socket
+            .send(Message::text(answer.to_string()))
+            .await
+            .unwrap();
     }
 }
 
@@ -127,6 +165,7 @@ async fn events_arrive_in_order_unknown_ones_are_kept_and_a_reconnect_is_announc
         app: "hotline".into(),
         request_timeout: Duration::from_secs(2),
         max_in_flight: 4,
+        rest_over_websocket: false,
     })
     .unwrap();
     assert!(
@@ -195,6 +234,7 @@ async fn while_ari_is_unreachable_the_client_keeps_retrying_and_stops_on_shutdow
         app: "hotline".into(),
         request_timeout: Duration::from_secs(1),
         max_in_flight: 4,
+        rest_over_websocket: false,
     })
     .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -206,6 +246,91 @@ async fn while_ari_is_unreachable_the_client_keeps_retrying_and_stops_on_shutdow
             AriMessage::Disconnected { .. }
         ));
     }
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the socket task stops on shutdown")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn rest_requests_travel_on_the_event_socket_and_fall_back_to_http_without_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(fake_ari(
+        listener,
+        vec![
+            Script::AnswerRest {
+                close_on: "channels/c9/answer",
+            },
+            // Like an Asterisk older than 22.4: REST frames on the socket go unanswered.
+            Script::SendThenHold(vec![]),
+        ],
+    ));
+    let request_timeout = Duration::from_secs(5);
+    let client = AriClient::new(AriClientSettings {
+        base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
+        credentials: AriCredentials {
+            user: "hotline".into(),
+            password: "secret".into(),
+        },
+        app: "hotline".into(),
+        request_timeout,
+        max_in_flight: 4,
+        rest_over_websocket: true,
+    })
+    .unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run_events(client.clone(), tx, shutdown.clone()));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Connected { reconnected: false }
+    ));
+
+    // HTTP answers a hang-up with 204 (removed), the socket with 404 (already gone):
+    // once the socket has answered its first request, requests go there.
+    let mut on_socket = false;
+    for _ in 0..50 {
+        if client.hangup("c1", "normal").await.unwrap() == Gone::AlreadyGone {
+            on_socket = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(on_socket, "requests never moved to the event socket");
+    assert_eq!(
+        client.hangup("c2", "normal").await.unwrap(),
+        Gone::AlreadyGone
+    );
+    client.answer("c1").await.expect("204 on the socket");
+
+    // The socket closes with a request in flight: the request fails at once, not
+    // after its timeout.
+    let started = std::time::Instant::now();
+    let error = client.answer("c9").await.unwrap_err();
+    assert!(matches!(error, AriError::Socket { .. }), "{error}");
+    assert!(
+        started.elapsed() < request_timeout / 2,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Disconnected { .. }
+    ));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Connected { reconnected: true }
+    ));
+
+    // The new socket does not answer its first request: HTTP carries everything,
+    // before and after that test gives up.
+    assert_eq!(client.hangup("c3", "normal").await.unwrap(), Gone::Removed);
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert_eq!(client.hangup("c4", "normal").await.unwrap(), Gone::Removed);
+    client.answer("c5").await.expect("204 over HTTP");
+
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), task)
         .await

@@ -7,6 +7,7 @@
 //! - [`StasisApp::run`]: the dispatcher: starts calls, routes events, resyncs after
 //!   a reconnection, drains calls at shutdown.
 
+pub mod admission;
 mod call_task;
 mod orphan;
 mod queue_task;
@@ -28,6 +29,7 @@ use crate::journal::{Journal, JournalRecord, RecordKind};
 use crate::pii::Pii;
 use crate::routing::{LineNumber, StaffId};
 
+use admission::{Admission, Verdict};
 use call_task::{TaskInput, run_call};
 pub use queue_task::{
     CallDetails, DeskError, DeskRequest, QueueHandle, QueueView, SpecialistView, WaitingCallView,
@@ -100,6 +102,9 @@ pub struct AppContext {
     pub call_settings: CallSettings,
     /// The specialists' queue (shared with the console).
     pub queue: QueueHandle,
+    /// New calls go to the dialplan fallback while ARI round trips take longer
+    /// than this (see [`admission`]); `None` takes every call.
+    pub shed_above: Option<std::time::Duration>,
 }
 
 /// Why the console could not act on a call.
@@ -194,6 +199,8 @@ pub struct StasisApp {
     recently_done: VecDeque<(String, tokio::time::Instant)>,
     /// The same keys, for look-ups.
     recently_done_keys: HashSet<String>,
+    /// Whether new calls are taken or shed.
+    admission: Admission,
 }
 
 /// How long an ended call's key is remembered (see [`StasisApp::call_done`]).
@@ -204,6 +211,7 @@ impl StasisApp {
     pub fn new(context: Arc<AppContext>, control: CallControlInbox) -> Self {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Self {
+            admission: Admission::new(context.shed_above),
             context,
             control: control.0,
             calls: HashMap::new(),
@@ -281,8 +289,16 @@ impl StasisApp {
                     line,
                     caller_number,
                 } => {
+                    let latency = self.context.ari.recent_latency();
                     if closing {
-                        self.refuse(caller).await;
+                        self.hand_to_dialplan(caller, line, caller_number);
+                    } else if let Verdict::Shed { latency } = self.admission.decide(latency) {
+                        tracing::warn!(
+                            call_id = %caller,
+                            latency_ms = latency.as_millis(),
+                            "Asterisk is overloaded: new call handed to the dialplan fallback"
+                        );
+                        self.hand_to_dialplan(caller, line, caller_number);
                     } else {
                         self.start_call(caller, line, caller_number);
                     }
@@ -406,13 +422,36 @@ impl StasisApp {
         ));
     }
 
-    /// Shutting down: the caller goes straight to the dialplan fallback.
-    async fn refuse(&self, caller: String) {
-        let ari = &self.context.ari;
-        let _ = ari.set_variable(&caller, "HOTLINE_FALLBACK", "1").await;
-        if let Err(error) = ari.continue_in_dialplan(&caller).await {
-            tracing::warn!(%error, call_id = %caller, "could not hand a new call to the dialplan");
-        }
+    /// Shutting down or overloaded: the caller goes straight to the dialplan
+    /// fallback (the specialists), and the journal says so. Done aside, so the
+    /// dispatcher never waits for Asterisk.
+    fn hand_to_dialplan(&self, caller: String, line: String, caller_number: String) {
+        let context = self.context.clone();
+        let at = Utc::now();
+        let record = |kind| JournalRecord {
+            call_key: caller.clone(),
+            kind,
+        };
+        context.journal.record(record(RecordKind::Started {
+            via: crate::journal::Via::Ari,
+            line,
+            caller_number,
+            at,
+        }));
+        tokio::spawn(async move {
+            let ari = &context.ari;
+            let _ = ari.set_variable(&caller, "HOTLINE_FALLBACK", "1").await;
+            if let Err(error) = ari.continue_in_dialplan(&caller).await {
+                tracing::warn!(%error, call_id = %caller, "could not hand a new call to the dialplan");
+            }
+            context.journal.record(JournalRecord {
+                call_key: caller,
+                kind: RecordKind::Ended {
+                    outcome: "handed_to_dialplan".to_owned(),
+                    at: Utc::now(),
+                },
+            });
+        });
     }
 
     /// After a reconnection: tell calls which channels survived, adopt citizens left

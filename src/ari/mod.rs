@@ -5,6 +5,7 @@
 pub mod events;
 pub mod models;
 pub mod rest;
+pub mod socket_rest;
 pub mod ws;
 
 pub use events::AriEvent;

@@ -4,20 +4,24 @@
 //!   `http.conf` `sessionlimit`: past it Asterisk refuses sessions and leaves channels
 //!   stuck, so we queue instead.
 //! - Every request has a timeout.
+//! - While the event WebSocket is connected, requests can travel on it instead
+//!   ([`super::socket_rest`]); HTTP carries them otherwise.
 //! - A 404 on hang-up, bridge destroy or playback stop means "already gone": those
 //!   calls return `Ok(Gone::AlreadyGone)`, not an error.
 //! - The password is never logged: [`AriCredentials`] has a redacting `Debug`.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::models::{Application, Bridge, Channel};
+use super::socket_rest::{SocketLink, SocketReply, SocketRequest};
 
 /// ARI user and password (`ari.conf`).
 #[derive(Clone)]
@@ -52,6 +56,17 @@ pub enum AriError {
         path: String,
         /// The client error.
         source: reqwest::Error,
+    },
+    /// A request sent on the event socket got no answer: the socket closed, or the
+    /// answer did not come in time. Asterisk may still have carried it out.
+    #[error("ARI {method} {path} over the event socket: {reason}")]
+    Socket {
+        /// HTTP method.
+        method: Method,
+        /// Path below `/ari`.
+        path: String,
+        /// What happened.
+        reason: &'static str,
     },
     /// Asterisk answered with an error status.
     #[error("ARI {method} {path} answered {status}: {message}")]
@@ -107,6 +122,8 @@ pub struct AriClientSettings {
     pub request_timeout: Duration,
     /// Most requests in flight at once; keep below `http.conf` `sessionlimit`.
     pub max_in_flight: usize,
+    /// Send requests on the event WebSocket while it is connected (HTTP otherwise).
+    pub rest_over_websocket: bool,
 }
 
 /// The typed ARI REST client. Cheap to clone.
@@ -122,6 +139,12 @@ struct Inner {
     credentials: AriCredentials,
     app: String,
     in_flight: Semaphore,
+    request_timeout: Duration,
+    rest_over_websocket: bool,
+    socket: SocketLink,
+    /// Recent round trip of a request (waiting for a permit included), µs, as an
+    /// exponentially weighted moving average.
+    latency_micros: AtomicU64,
 }
 
 impl AriClient {
@@ -151,6 +174,10 @@ impl AriClient {
                 credentials: settings.credentials,
                 app: settings.app,
                 in_flight: Semaphore::new(settings.max_in_flight.max(1)),
+                request_timeout: settings.request_timeout,
+                rest_over_websocket: settings.rest_over_websocket,
+                socket: SocketLink::default(),
+                latency_micros: AtomicU64::new(0),
             }),
         })
     }
@@ -170,6 +197,28 @@ impl AriClient {
             .append_pair("app", &self.inner.app)
             .append_pair("subscribeAll", "false");
         url
+    }
+
+    /// Called by the event socket once it is up and has answered a first request:
+    /// requests go to the receiver from now on.
+    pub(crate) fn attach_socket(&self) -> mpsc::UnboundedReceiver<SocketRequest> {
+        self.inner.socket.attach()
+    }
+
+    /// The recent round trip of a request, from asking to answer (waiting for a
+    /// free slot included): the app's measure of how loaded Asterisk is.
+    pub fn recent_latency(&self) -> Duration {
+        Duration::from_micros(self.inner.latency_micros.load(Ordering::Relaxed))
+    }
+
+    /// Whether requests are to travel on the event socket when it is up.
+    pub(crate) fn rest_over_websocket(&self) -> bool {
+        self.inner.rest_over_websocket
+    }
+
+    /// Called by the event socket when it closes: requests go over HTTP again.
+    pub(crate) fn detach_socket(&self) {
+        self.inner.socket.detach();
     }
 
     /// The credentials, for the WebSocket handshake.
@@ -420,33 +469,48 @@ impl AriClient {
         query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Result<Value, AriError> {
-        let url = self.inner.base.join(path)?;
+        let started = Instant::now();
+        let answer = self.send_and_wait(method, path, query, body).await;
+        let sample = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let _ =
+            self.inner
+                .latency_micros
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                    Some(moving_average(old, sample))
+                });
+        answer
+    }
+
+    async fn send_and_wait(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Value, AriError> {
         let _permit = self
             .inner
             .in_flight
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let mut request = self
-            .inner
-            .http
-            .request(method.clone(), url)
-            .basic_auth(
-                &self.inner.credentials.user,
-                Some(&self.inner.credentials.password),
-            )
-            .query(query);
-        if let Some(body) = body {
-            request = request.json(&body);
+        let (status, bytes) = match self.inner.socket.sender() {
+            Some(socket) => {
+                match self
+                    .send_over_socket(&socket, &method, path, query, body.as_ref())
+                    .await
+                {
+                    Ok(answer) => answer,
+                    // The socket went away before the request was handed to it: it
+                    // never reached Asterisk, so HTTP may carry it.
+                    Err(SocketUnavailable) => {
+                        self.send_over_http(&method, path, query, body).await?
+                    }
+                }
+            }
+            None => self.send_over_http(&method, path, query, body).await?,
         }
-        let transport = |source| AriError::Transport {
-            method: method.clone(),
-            path: path.to_owned(),
-            source,
-        };
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
+        .into_parts(&method, path)?;
         if !status.is_success() {
             let message = serde_json::from_slice::<Value>(&bytes)
                 .ok()
@@ -467,6 +531,116 @@ impl AriClient {
             source,
         })
     }
+
+    async fn send_over_http(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Result<Answer, AriError> {
+        let url = self.inner.base.join(path)?;
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url)
+            .basic_auth(
+                &self.inner.credentials.user,
+                Some(&self.inner.credentials.password),
+            )
+            .query(query);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let transport = |source| AriError::Transport {
+            method: method.clone(),
+            path: path.to_owned(),
+            source,
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport)?;
+        Ok(Answer::Http(status, bytes.to_vec()))
+    }
+
+    /// Sends the request as a `RESTRequest` frame on the event socket; `Err` only if
+    /// the socket was gone before it took the request.
+    async fn send_over_socket(
+        &self,
+        socket: &mpsc::UnboundedSender<SocketRequest>,
+        method: &Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Answer, SocketUnavailable> {
+        let mut uri = path.to_owned();
+        if !query.is_empty() {
+            uri.push('?');
+            uri.push_str(
+                &url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(query)
+                    .finish(),
+            );
+        }
+        let (reply, answer) = oneshot::channel();
+        let request = SocketRequest {
+            method: method.clone(),
+            uri,
+            body: body.map(Value::to_string),
+            reply,
+        };
+        socket.send(request).map_err(|_| SocketUnavailable)?;
+        Ok(
+            match tokio::time::timeout(self.inner.request_timeout, answer).await {
+                Ok(Ok(reply)) => Answer::Socket(reply),
+                Ok(Err(_)) => Answer::Lost("the event socket closed before the answer"),
+                Err(_) => Answer::Lost("no answer in time"),
+            },
+        )
+    }
+}
+
+/// The socket had closed before it could take a request.
+struct SocketUnavailable;
+
+/// What came back for a request, by the way it went.
+enum Answer {
+    Http(StatusCode, Vec<u8>),
+    Socket(SocketReply),
+    Lost(&'static str),
+}
+
+impl Answer {
+    /// Status and body, whichever way they came.
+    fn into_parts(self, method: &Method, path: &str) -> Result<(StatusCode, Vec<u8>), AriError> {
+        match self {
+            Self::Http(status, bytes) => Ok((status, bytes)),
+            Self::Socket(reply) => {
+                let status = StatusCode::from_u16(reply.status).map_err(|_| AriError::Socket {
+                    method: method.clone(),
+                    path: path.to_owned(),
+                    reason: "an invalid status code",
+                })?;
+                Ok((status, reply.body.into_bytes()))
+            }
+            Self::Lost(reason) => Err(AriError::Socket {
+                method: method.clone(),
+                path: path.to_owned(),
+                reason,
+            }),
+        }
+    }
+}
+
+/// Moves the average an eighth of the way to the new sample: it follows a change
+/// within a few dozen requests (a few milliseconds under load) and ignores one slow
+/// answer.
+fn moving_average(old: u64, sample: u64) -> u64 {
+    if sample >= old {
+        old + (sample - old) / 8
+    } else {
+        old - (old - sample) / 8
+    }
 }
 
 fn decode<T: DeserializeOwned>(path: &str, value: Value) -> Result<T, AriError> {
@@ -474,4 +648,29 @@ fn decode<T: DeserializeOwned>(path: &str, value: Value) -> Result<T, AriError> 
         path: path.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moving_average;
+
+    #[test]
+    fn the_latency_average_follows_a_lasting_change_and_shrugs_off_one_outlier() {
+        let mut average = 0;
+        for _ in 0..40 {
+            average = moving_average(average, 2_000);
+        }
+        assert!((1_900..=2_000).contains(&average), "{average}");
+        let after_outlier = moving_average(average, 5_000_000);
+        assert!(after_outlier < 700_000, "{after_outlier}");
+        average = after_outlier;
+        for _ in 0..40 {
+            average = moving_average(average, 300_000);
+        }
+        assert!((290_000..=310_000).contains(&average), "{average}");
+        for _ in 0..40 {
+            average = moving_average(average, 1_000);
+        }
+        assert!(average < 5_000, "{average}");
+    }
 }

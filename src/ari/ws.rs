@@ -6,12 +6,18 @@
 //! drops it reconnects with capped exponential backoff and jitter, and announces
 //! [`AriMessage::Connected`] with `reconnected: true`: events of the gap are lost and
 //! Asterisk does not replay `StasisStart`, so the app must resync from REST.
+//!
+//! While connected, the socket also carries the client's REST requests and their
+//! answers ([`super::socket_rest`]), if the client's settings ask for it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use reqwest::Method;
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Message, protocol::WebSocketConfig};
@@ -19,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::events::{AriEvent, EVENT_FILTER};
 use super::rest::AriClient;
+use super::socket_rest::{AwaitingAnswers, SocketRequest};
 
 /// First pause before reconnecting.
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -131,6 +138,21 @@ async fn connect_and_read(
     }
 
     let (mut sink, mut stream) = socket.split();
+    // REST requests travel on this socket while it is up, if the settings say so
+    // and Asterisk answers a first request on it (older than 22.4 it would not);
+    // the guard sends them back to HTTP however this function returns.
+    let mut answers = AwaitingAnswers::default();
+    let mut requests = None;
+    let _detach = DetachOnDrop(client);
+    let mut probe = if client.rest_over_websocket() {
+        let (frame, answered) = socket_probe(&mut answers);
+        if let Err(e) = sink.send(Message::text(frame)).await {
+            return Ok(Session::Dropped(format!("write failed: {e}")));
+        }
+        Some(answered)
+    } else {
+        None
+    };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = tokio::time::Instant::now();
     loop {
@@ -139,6 +161,9 @@ async fn connect_and_read(
                 last_heard = tokio::time::Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
+                        if answers.take_answer(text.as_str()) {
+                            continue;
+                        }
                         let event = AriEvent::parse(text.as_str());
                         if let AriEvent::Unknown { kind, .. } = &event {
                             tracing::debug!(%kind, "ARI event not modelled; skipped");
@@ -155,6 +180,21 @@ async fn connect_and_read(
                     None => return Ok(Session::Dropped("socket ended".to_owned())),
                 }
             }
+            works = async { probe.as_mut().expect("guarded by the condition").await }, if probe.is_some() => {
+                probe = None;
+                if works {
+                    requests = Some(client.attach_socket());
+                    tracing::info!("ARI REST requests go over the event socket");
+                } else {
+                    tracing::warn!("Asterisk did not answer a REST request on the event socket (older than 22.4?): REST stays on HTTP");
+                }
+            }
+            Some(request) = next_request(&mut requests) => {
+                let frame = answers.frame(request);
+                if let Err(e) = sink.send(Message::text(frame)).await {
+                    return Ok(Session::Dropped(format!("write failed: {e}")));
+                }
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > DEAD_AFTER {
                     return Ok(Session::Dropped("no answer to pings".to_owned()));
@@ -168,5 +208,48 @@ async fn connect_and_read(
                 return Ok(Session::Stopped);
             }
         }
+    }
+}
+
+/// How long Asterisk may take to answer the first request on a new socket.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A first request for a new socket (`GET asterisk/ping`), and a future that says
+/// whether Asterisk answered it with success in time.
+fn socket_probe(
+    answers: &mut AwaitingAnswers,
+) -> (String, Pin<Box<dyn Future<Output = bool> + Send>>) {
+    let (reply, answer) = oneshot::channel();
+    let frame = answers.frame(SocketRequest {
+        method: Method::GET,
+        uri: "asterisk/ping".to_owned(),
+        body: None,
+        reply,
+    });
+    let answered = Box::pin(async move {
+        matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, answer).await,
+            Ok(Ok(reply)) if (200..300).contains(&reply.status)
+        )
+    });
+    (frame, answered)
+}
+
+/// The next request to send on the socket; never ready when requests go over HTTP.
+async fn next_request(
+    requests: &mut Option<mpsc::UnboundedReceiver<SocketRequest>>,
+) -> Option<SocketRequest> {
+    match requests {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends the client's REST requests back to HTTP when the socket session ends.
+struct DetachOnDrop<'a>(&'a AriClient);
+
+impl Drop for DetachOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.detach_socket();
     }
 }
