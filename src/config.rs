@@ -43,7 +43,8 @@ pub struct Settings {
     /// Most ARI requests in flight; keep below `http.conf` `sessionlimit`.
     pub ari_max_in_flight: usize,
     /// Send ARI REST requests on the event WebSocket (Asterisk 22.4+) instead of
-    /// HTTP; falls back to HTTP by itself when Asterisk does not answer there.
+    /// HTTP; falls back to HTTP by itself when Asterisk does not answer there. It
+    /// cost Asterisk and hotline less CPU per call than HTTP (docs/benchmarks.md).
     pub ari_rest_over_websocket: bool,
     /// Overload protection: while ARI requests take longer than this many
     /// milliseconds on average, new calls go straight to the dialplan fallback

@@ -69,11 +69,21 @@ struct Scene {
 
 impl Scene {
     fn new(test: &str, clock: &str, tune: &[&'static str]) -> Self {
+        Self::with_settings(test, clock, tune, &[])
+    }
+
+    /// A scene whose service runs with these extra `HOTLINE_*` settings.
+    fn with_settings(
+        test: &str,
+        clock: &str,
+        tune: &[&'static str],
+        settings: &[(&str, &str)],
+    ) -> Self {
         let lock = SandboxLock::acquire();
         assert_asterisk_idle();
         let work = work_dir(test);
         let directory = Directory::demo(test, tune);
-        let service = Service::start(&directory, clock, &work);
+        let service = Service::start_with(&directory, clock, &work, "hotline-serve.log", settings);
         Self {
             _lock: lock,
             work,
@@ -89,13 +99,18 @@ impl Scene {
     /// Stops the service (flushing the journal), checks Asterisk is clean and the
     /// citizen's number never reached the log in full; returns the directory.
     fn finish(self) -> Directory {
+        self.finish_with_log().0
+    }
+
+    /// [`Scene::finish`], also giving the service's log.
+    fn finish_with_log(self) -> (Directory, String) {
         let log = self.service.stop();
         assert_asterisk_idle();
         assert!(
             !log.contains(CITIZEN_NUMBER),
             "the citizen's number leaked into the service log"
         );
-        self.directory
+        (self.directory, log)
     }
 }
 
@@ -105,11 +120,42 @@ fn health_in_working_hours_reaches_the_first_responsible_staff_member() {
         return;
     }
     let scene = Scene::new("health_first_staff", TUESDAY_MORNING, &[]);
+    let (_, log) = health_call_reaches_staff01(scene);
+    // The default: REST requests travel on the event socket.
+    assert!(
+        log.contains("ARI REST requests go over the event socket"),
+        "{log}"
+    );
+}
+
+/// The same call with every REST request over HTTP, as with an Asterisk older than
+/// 22.4 or `HOTLINE_ARI_REST_OVER_WEBSOCKET=false`.
+#[test]
+fn health_in_working_hours_with_rest_over_http() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::with_settings(
+        "health_rest_over_http",
+        TUESDAY_MORNING,
+        &[],
+        &[("HOTLINE_ARI_REST_OVER_WEBSOCKET", "false")],
+    );
+    let (_, log) = health_call_reaches_staff01(scene);
+    assert!(
+        !log.contains("REST requests go over the event socket"),
+        "{log}"
+    );
+}
+
+/// Digit 1 on a Tuesday morning: staff01 answers, shown the citizen's number and
+/// the topic; the journal has the call and its one attempt in order.
+fn health_call_reaches_staff01(scene: Scene) -> (Directory, String) {
     let staff01 = scene.phone("staff01", Phone::Answers);
     Sipp::citizen("122", Some("1"), 8_000, &scene.work).assert_success();
     let shown = staff01.messages();
     staff01.assert_success();
-    let directory = scene.finish();
+    let (directory, log) = scene.finish_with_log();
 
     // The staff phone showed the citizen's number and the topic.
     let invite_from = shown
@@ -143,6 +189,7 @@ fn health_in_working_hours_reaches_the_first_responsible_staff_member() {
         timestamps,
         [row(&[Some("true"), Some("Петрова Елена Викторовна")])]
     );
+    (directory, log)
 }
 
 #[test]

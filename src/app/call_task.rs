@@ -100,6 +100,14 @@ pub(super) async fn run_call(
                 () = sleep => call.handle_timeout(Utc::now()),
             }
         }
+        // Inputs that came while the last commands ran would be dropped with the
+        // inbox: a leg that entered Stasis late must not stay there for ever.
+        inputs.close();
+        while let Ok(input) = inputs.try_recv() {
+            if let TaskInput::Call(CallInput::LegReady(leg)) = input {
+                super::hang_up_stray_leg(&context.ari, leg);
+            }
+        }
         tracing::debug!("call task over");
     }
     .instrument(span)

@@ -188,6 +188,18 @@ impl CallControl {
     }
 }
 
+/// Hangs up, aside, a leg that entered Stasis for a call that is over: otherwise it
+/// would stay there, `Down`, for ever.
+fn hang_up_stray_leg(ari: &AriClient, leg: ChannelId) {
+    tracing::info!(leg = %leg, "hanging up a leg created for no current call");
+    let ari = ari.clone();
+    tokio::spawn(async move {
+        if let Err(error) = ari.hangup(&leg.0, "normal").await {
+            tracing::warn!(%error, leg = %leg, "could not hang up a stray leg");
+        }
+    });
+}
+
 /// The Stasis app's dispatcher.
 pub struct StasisApp {
     context: Arc<AppContext>,
@@ -362,22 +374,22 @@ impl StasisApp {
     }
 
     fn deliver(&mut self, key: &str, input: CallInput) {
-        match self.calls.get(key) {
-            Some(task) => {
-                let _ = task.send(TaskInput::Call(input));
-            }
-            // A leg created late for a call that is over (its create timed out
-            // on our side): nobody will ever dial or hang it up but us.
-            None => match input {
-                CallInput::LegReady(leg) => {
-                    tracing::info!(leg = %leg, "hanging up a leg created for no current call");
-                    let ari = self.context.ari.clone();
-                    tokio::spawn(async move {
-                        let _ = ari.hangup(&leg.0, "normal").await;
-                    });
-                }
-                input => tracing::trace!(call_id = key, ?input, "event for no current call"),
+        // A task that has just ended no longer takes inputs, even before its `done`
+        // reaches us: what it would have got is handled here as for no call.
+        let undelivered = match self.calls.get(key) {
+            Some(task) => match task.send(TaskInput::Call(input)) {
+                Ok(()) => None,
+                Err(mpsc::error::SendError(TaskInput::Call(input))) => Some(input),
+                Err(_) => None,
             },
+            None => Some(input),
+        };
+        match undelivered {
+            // A leg created late for a call that is over (its create timed out on
+            // our side): nobody will ever dial or hang it up but us.
+            Some(CallInput::LegReady(leg)) => hang_up_stray_leg(&self.context.ari, leg),
+            Some(input) => tracing::trace!(call_id = key, ?input, "event for no current call"),
+            None => {}
         }
     }
 

@@ -238,4 +238,7 @@ pub const EVENT_FILTER: &[&str] = &[
     "ChannelLeftBridge",
     "ChannelTransfer",
     "ApplicationReplaced",
+    // Asterisk's answers to REST requests sent on the event socket are filtered
+    // like events: without this they never arrive (see `socket_rest`).
+    "RESTResponse",
 ];
