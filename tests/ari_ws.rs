@@ -138,6 +138,31 @@ async fn answer_on_socket(
     }
 }
 
+/// A client of the fake ARI on `port`, as user `hotline` with password `secret`.
+fn client(port: u16, request_timeout: Duration, rest_over_websocket: bool) -> AriClient {
+    AriClient::new(AriClientSettings {
+        base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
+        credentials: AriCredentials {
+            user: "hotline".into(),
+            password: "secret".into(),
+        },
+        app: "hotline".into(),
+        request_timeout,
+        max_in_flight: 4,
+        rest_over_websocket,
+    })
+    .unwrap()
+}
+
+/// Cancels the socket task and checks that it stops soon.
+async fn stop(shutdown: CancellationToken, task: tokio::task::JoinHandle<()>) {
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the socket task stops on shutdown")
+        .unwrap();
+}
+
 async fn next(rx: &mut mpsc::UnboundedReceiver<AriMessage>) -> AriMessage {
     tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
@@ -156,18 +181,7 @@ async fn events_arrive_in_order_unknown_ones_are_kept_and_a_reconnect_is_announc
             Script::SendThenHold(vec![DIAL]),
         ],
     ));
-    let client = AriClient::new(AriClientSettings {
-        base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
-        credentials: AriCredentials {
-            user: "hotline".into(),
-            password: "secret".into(),
-        },
-        app: "hotline".into(),
-        request_timeout: Duration::from_secs(2),
-        max_in_flight: 4,
-        rest_over_websocket: false,
-    })
-    .unwrap();
+    let client = client(port, Duration::from_secs(2), false);
     assert!(
         !format!("{client:?}").contains("secret"),
         "the password leaked into Debug"
@@ -209,11 +223,7 @@ async fn events_arrive_in_order_unknown_ones_are_kept_and_a_reconnect_is_announc
         AriMessage::Event(AriEvent::Dial { dialstatus, .. }) if dialstatus == "BUSY"
     ));
 
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task)
-        .await
-        .expect("the socket task stops on shutdown")
-        .unwrap();
+    stop(shutdown, task).await;
 }
 
 #[tokio::test]
@@ -225,18 +235,7 @@ async fn while_ari_is_unreachable_the_client_keeps_retrying_and_stops_on_shutdow
         .local_addr()
         .unwrap()
         .port();
-    let client = AriClient::new(AriClientSettings {
-        base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
-        credentials: AriCredentials {
-            user: "hotline".into(),
-            password: "secret".into(),
-        },
-        app: "hotline".into(),
-        request_timeout: Duration::from_secs(1),
-        max_in_flight: 4,
-        rest_over_websocket: false,
-    })
-    .unwrap();
+    let client = client(port, Duration::from_secs(1), false);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run_events(client, tx, shutdown.clone()));
@@ -246,11 +245,7 @@ async fn while_ari_is_unreachable_the_client_keeps_retrying_and_stops_on_shutdow
             AriMessage::Disconnected { .. }
         ));
     }
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task)
-        .await
-        .expect("the socket task stops on shutdown")
-        .unwrap();
+    stop(shutdown, task).await;
 }
 
 #[tokio::test]
@@ -268,18 +263,7 @@ async fn rest_requests_travel_on_the_event_socket_and_fall_back_to_http_without_
         ],
     ));
     let request_timeout = Duration::from_secs(5);
-    let client = AriClient::new(AriClientSettings {
-        base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
-        credentials: AriCredentials {
-            user: "hotline".into(),
-            password: "secret".into(),
-        },
-        app: "hotline".into(),
-        request_timeout,
-        max_in_flight: 4,
-        rest_over_websocket: true,
-    })
-    .unwrap();
+    let client = client(port, request_timeout, true);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run_events(client.clone(), tx, shutdown.clone()));
@@ -331,9 +315,5 @@ async fn rest_requests_travel_on_the_event_socket_and_fall_back_to_http_without_
     assert_eq!(client.hangup("c4", "normal").await.unwrap(), Gone::Removed);
     client.answer("c5").await.expect("204 over HTTP");
 
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task)
-        .await
-        .expect("the socket task stops on shutdown")
-        .unwrap();
+    stop(shutdown, task).await;
 }

@@ -363,15 +363,7 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             None
         }
         CallCommand::ContinueInDialplan => {
-            // The dialplan after Stasis() sends HOTLINE_FALLBACK=1 to the specialists.
-            log_err(
-                ari.set_variable(caller, "HOTLINE_FALLBACK", "1").await,
-                "mark for the dialplan fallback",
-            );
-            log_err(
-                ari.continue_in_dialplan(caller).await.map(drop),
-                "continue in the dialplan",
-            );
+            super::hand_to_fallback(ari, caller).await;
             None
         }
         CallCommand::HangupCaller => {

@@ -188,6 +188,17 @@ impl CallControl {
     }
 }
 
+/// Sends the caller back to the dialplan after `Stasis()`, marked so that it goes on
+/// to the specialists' fallback (`HOTLINE_FALLBACK=1`, see `extensions.conf`).
+async fn hand_to_fallback(ari: &AriClient, caller: &str) {
+    if let Err(error) = ari.set_variable(caller, "HOTLINE_FALLBACK", "1").await {
+        tracing::warn!(%error, call_id = %caller, "could not mark the caller for the dialplan fallback");
+    }
+    if let Err(error) = ari.continue_in_dialplan(caller).await {
+        tracing::warn!(%error, call_id = %caller, "could not hand the caller to the dialplan");
+    }
+}
+
 /// Hangs up, aside, a leg that entered Stasis for a call that is over: otherwise it
 /// would stay there, `Down`, for ever.
 fn hang_up_stray_leg(ari: &AriClient, leg: ChannelId) {
@@ -301,18 +312,20 @@ impl StasisApp {
                     line,
                     caller_number,
                 } => {
-                    let latency = self.context.ari.recent_latency();
                     if closing {
                         self.hand_to_dialplan(caller, line, caller_number);
-                    } else if let Verdict::Shed { latency } = self.admission.decide(latency) {
-                        tracing::warn!(
-                            call_id = %caller,
-                            latency_ms = latency.as_millis(),
-                            "Asterisk is overloaded: new call handed to the dialplan fallback"
-                        );
-                        self.hand_to_dialplan(caller, line, caller_number);
-                    } else {
-                        self.start_call(caller, line, caller_number);
+                        return;
+                    }
+                    match self.admission.decide(self.context.ari.recent_latency()) {
+                        Verdict::Shed { latency } => {
+                            tracing::warn!(
+                                call_id = %caller,
+                                latency_ms = latency.as_millis(),
+                                "Asterisk is overloaded: new call handed to the dialplan fallback"
+                            );
+                            self.hand_to_dialplan(caller, line, caller_number);
+                        }
+                        Verdict::Admit => self.start_call(caller, line, caller_number),
                     }
                 }
                 Routed::ToCall { call_key, input } => self.deliver(&call_key, input),
@@ -439,23 +452,17 @@ impl StasisApp {
     /// dispatcher never waits for Asterisk.
     fn hand_to_dialplan(&self, caller: String, line: String, caller_number: String) {
         let context = self.context.clone();
-        let at = Utc::now();
-        let record = |kind| JournalRecord {
+        context.journal.record(JournalRecord {
             call_key: caller.clone(),
-            kind,
-        };
-        context.journal.record(record(RecordKind::Started {
-            via: crate::journal::Via::Ari,
-            line,
-            caller_number,
-            at,
-        }));
+            kind: RecordKind::Started {
+                via: crate::journal::Via::Ari,
+                line,
+                caller_number,
+                at: Utc::now(),
+            },
+        });
         tokio::spawn(async move {
-            let ari = &context.ari;
-            let _ = ari.set_variable(&caller, "HOTLINE_FALLBACK", "1").await;
-            if let Err(error) = ari.continue_in_dialplan(&caller).await {
-                tracing::warn!(%error, call_id = %caller, "could not hand a new call to the dialplan");
-            }
+            hand_to_fallback(&context.ari, &caller).await;
             context.journal.record(JournalRecord {
                 call_key: caller,
                 kind: RecordKind::Ended {

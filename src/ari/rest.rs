@@ -494,23 +494,20 @@ impl AriClient {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let (status, bytes) = match self.inner.socket.sender() {
-            Some(socket) => {
-                match self
-                    .send_over_socket(&socket, &method, path, query, body.as_ref())
-                    .await
-                {
-                    Ok(answer) => answer,
-                    // The socket went away before the request was handed to it: it
-                    // never reached Asterisk, so HTTP may carry it.
-                    Err(SocketUnavailable) => {
-                        self.send_over_http(&method, path, query, body).await?
-                    }
-                }
-            }
+        let on_socket = match self.inner.socket.sender() {
+            // `None` also when the socket went away before it took the request: it
+            // never reached Asterisk, so HTTP may carry it.
+            Some(socket) => self
+                .send_over_socket(&socket, &method, path, query, body.as_ref())
+                .await
+                .ok(),
+            None => None,
+        };
+        let answer = match on_socket {
+            Some(answer) => answer,
             None => self.send_over_http(&method, path, query, body).await?,
-        }
-        .into_parts(&method, path)?;
+        };
+        let (status, bytes) = answer.into_parts(&method, path)?;
         if !status.is_success() {
             let message = serde_json::from_slice::<Value>(&bytes)
                 .ok()

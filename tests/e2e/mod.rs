@@ -510,6 +510,21 @@ impl Sipp {
             .collect()
     }
 
+    /// Asserts that the INVITE this phone got showed it the citizen's number and the
+    /// topic's name (in its From); call it before `assert_success`, which takes the
+    /// phone.
+    pub fn assert_shown_citizen_and(&self, topic_name: &str) {
+        let messages = self.messages();
+        let invite_from = messages
+            .lines()
+            .find(|l| l.starts_with("From:"))
+            .unwrap_or_default();
+        assert!(
+            invite_from.contains(CITIZEN_NUMBER) && invite_from.contains(topic_name),
+            "{invite_from}"
+        );
+    }
+
     /// Waits (bounded) until this phone has received an INVITE: it rings now.
     pub fn wait_for_invite(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
