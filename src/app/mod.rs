@@ -504,35 +504,38 @@ impl StasisApp {
             .filter(|b| b.id.ends_with("-bridge") && b.channels.len() > 1)
             .flat_map(|b| &b.channels)
             .collect();
-        for channel in channels
+        // Legs first: a caller adopted below starts a fresh call that does not own
+        // the legs its previous instance dialled, and must not hide them from this
+        // clean-up (Asterisk lists channels in no particular order).
+        let (legs, callers): (Vec<_>, Vec<_>) = channels
             .into_iter()
             .filter(|c| ours.contains(&c.id) || is_leg(&c.id))
-        {
+            .filter(|c| {
+                !self.is_known_call(translate::call_key_of(&c.id)) && !talking.contains(&c.id)
+            })
+            .partition(|c| is_leg(&c.id));
+        for channel in legs {
             let key = translate::call_key_of(&channel.id).to_owned();
-            if self.is_known_call(&key) || talking.contains(&channel.id) {
-                continue;
-            }
-            if is_leg(&channel.id) {
-                tracing::info!(leg = %channel.id, "hanging up an orphan leg");
-                let _ = ari.hangup(&channel.id, "normal").await;
-                // The instance that lost it may have crashed before its attempt
-                // reached the journal: record it (once) and close it.
-                let directory = self.context.directory.current();
-                for kind in orphan::orphan_leg_records(&directory, &channel, Utc::now()) {
-                    self.context.journal.record(JournalRecord {
-                        call_key: key.clone(),
-                        kind,
-                    });
-                }
-            } else {
-                tracing::info!(call_id = %channel.id, "adopting a caller left in Stasis");
+            tracing::info!(leg = %channel.id, "hanging up an orphan leg");
+            let _ = ari.hangup(&channel.id, "normal").await;
+            // The instance that lost it may have crashed before its attempt
+            // reached the journal: record it (once) and close it.
+            let directory = self.context.directory.current();
+            for kind in orphan::orphan_leg_records(&directory, &channel, Utc::now()) {
                 self.context.journal.record(JournalRecord {
                     call_key: key.clone(),
-                    kind: RecordKind::OpenAttemptsCancelled { at: Utc::now() },
+                    kind,
                 });
-                let line = channel.dialplan.exten.clone();
-                self.start_call(channel.id, line, channel.caller.number);
             }
+        }
+        for channel in callers {
+            tracing::info!(call_id = %channel.id, "adopting a caller left in Stasis");
+            self.context.journal.record(JournalRecord {
+                call_key: channel.id.clone(),
+                kind: RecordKind::OpenAttemptsCancelled { at: Utc::now() },
+            });
+            let line = channel.dialplan.exten.clone();
+            self.start_call(channel.id, line, channel.caller.number);
         }
         for bridge in bridges {
             let key = translate::call_key_of(&bridge.id);
