@@ -334,9 +334,15 @@ const INSTANTS: &[(&str, &str)] = &[
 
 /// A call history for the least-recent topics: half the staff were called.
 fn recency() -> LastCalls {
+    called_every(2)
+}
+
+/// A call history where every `nth` staff member was called; with 1, everyone was,
+/// the worst case for `least_recent` (nobody never-called cuts the walk short).
+fn called_every(nth: i64) -> LastCalls {
     let start = instant("2026-05-12T09:00:00+08:00");
     (0..STAFF as i64)
-        .filter(|id| id % 2 == 0)
+        .filter(|id| id % nth == 0)
         .map(|id| {
             (
                 StaffId(id + 1),
@@ -391,15 +397,24 @@ fn percentile(sorted: &[u64], q: f64) -> u64 {
 }
 
 /// p50/p99 per decision, timed one by one over a mix of all instants and digits, then
-/// the same without the least-recent topics, and the slowest requests.
+/// the same without the least-recent topics, and the slowest requests; with half the
+/// staff called before, then with everyone called.
 fn percentiles(_: &mut Criterion) {
-    const DECISIONS: usize = 100_000;
     let snapshot = directory();
-    let recency = recency();
+    for (history, recency) in [
+        ("half the staff called before", recency()),
+        ("everyone called before", called_every(1)),
+    ] {
+        percentiles_with(&snapshot, history, &recency);
+    }
+}
+
+fn percentiles_with(snapshot: &DirectorySnapshot, history: &str, recency: &LastCalls) {
+    const DECISIONS: usize = 100_000;
     let requests = requests(None);
     // Warm up caches and the branch predictor.
     for (_, request) in requests.iter().cycle().take(10_000) {
-        black_box(decide(&snapshot, request, &recency));
+        black_box(decide(snapshot, request, recency));
     }
     let mut by_request: Vec<Vec<u64>> = vec![Vec::new(); requests.len()];
     let mut candidates = vec![0usize; requests.len()];
@@ -407,7 +422,7 @@ fn percentiles(_: &mut Criterion) {
     for index in (0..requests.len()).cycle().take(DECISIONS) {
         // Timed: the decision and dropping it, as a caller would.
         let started = Instant::now();
-        let decision = black_box(decide(&snapshot, &requests[index].1, &recency));
+        let decision = black_box(decide(snapshot, &requests[index].1, recency));
         candidates[index] = decision.candidates.len();
         strategies[index] = decision.strategy;
         drop(decision);
@@ -427,7 +442,8 @@ fn percentiles(_: &mut Criterion) {
     let average = candidates.iter().sum::<usize>() as f64 / candidates.len() as f64;
     println!(
         "decide over {DECISIONS} decisions ({ORGANISATIONS} organisations, {STAFF} staff, \
-         {TOPICS} topics, {} kinds of request, {average:.0} candidates on average):\n  all: {}",
+         {TOPICS} topics, {} kinds of request, {average:.0} candidates listed on average, \
+         {history}):\n  all: {}",
         requests.len(),
         summary(&mut all),
     );

@@ -113,8 +113,9 @@ pub mod vars {
     pub const GAVE_UP: &str = "HOTLINE_GAVE_UP";
 }
 
-/// Most staff targets handed to the dialplan (each is one variable and one `Dial`).
-pub const MAX_TARGETS: usize = 32;
+/// Most staff targets handed to the dialplan (each is one variable and one `Dial`):
+/// as many as a call's decision lists.
+pub const MAX_TARGETS: usize = crate::routing::MAX_CANDIDATES;
 
 /// Longest `&`-joined dial string; keeps `SET VARIABLE` well under Asterisk's
 /// command buffer. Targets that do not fit are left out, with a warning.
@@ -559,19 +560,14 @@ where
     let args = RouteArgs::parse(&environment.args())?;
     let caller_number = environment.caller_number().unwrap_or_default();
     let snapshot = context.directory.current();
-    let recency = context.recency.snapshot();
-    let plan = plan_route(
-        &snapshot,
-        &args,
-        &RouteCall {
-            call_key,
-            caller_number,
-            now: Utc::now(),
-            decide_at: context.clock.now(),
-        },
-        &recency,
-        context.flow,
-    );
+    let call = RouteCall {
+        call_key,
+        caller_number,
+        now: Utc::now(),
+        decide_at: context.clock.now(),
+    };
+    let plan = (context.recency)
+        .with(|recency| plan_route(&snapshot, &args, &call, recency, context.flow));
     tracing::info!(
         line = %args.line,
         caller = %Pii(caller_number),

@@ -245,8 +245,9 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 choice: routing::MenuChoice::Topic(topic),
                 at: context.clock.now(),
             };
-            let recency = context.recency.snapshot();
-            let decision = routing::decide(&snapshot, &request, &recency);
+            // Everyone on duty: the specialist may have named any one of them.
+            let decision = (context.recency)
+                .with(|recency| routing::decide_listing_all(&snapshot, &request, recency));
             tracing::info!(mode = %decision.mode, reason = %decision.reason.en, "transfer routed");
             call.handle_transfer_decision(Utc::now(), decision);
             None
@@ -312,8 +313,8 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 choice,
                 at: context.clock.now(),
             };
-            let recency = context.recency.snapshot();
-            let decision = routing::decide(&snapshot, &request, &recency);
+            let decision =
+                (context.recency).with(|recency| routing::decide(&snapshot, &request, recency));
             tracing::info!(mode = %decision.mode, reason = %decision.reason.en, "routed");
             call.handle_decision(Utc::now(), decision);
             None

@@ -27,7 +27,7 @@ use crate::call::{
 use crate::directory::DirectoryCache;
 use crate::journal::{Journal, JournalRecord, RecordKind};
 use crate::pii::Pii;
-use crate::routing::{LineNumber, StaffId};
+use crate::routing::{LastCalls, LineNumber, StaffId};
 
 use admission::{Admission, Verdict};
 use call_task::{TaskInput, run_call};
@@ -62,27 +62,26 @@ impl RoutingClock {
 /// Seeded from the journal at start, updated as calls dial.
 #[derive(Debug, Default)]
 pub struct CallRecencyBook {
-    last: Mutex<HashMap<StaffId, DateTime<Utc>>>,
+    last: Mutex<LastCalls>,
 }
 
 impl CallRecencyBook {
     /// A book seeded with known last-call instants.
-    pub fn new(seed: HashMap<StaffId, DateTime<Utc>>) -> Self {
+    pub fn new(seed: impl IntoIterator<Item = (StaffId, DateTime<Utc>)>) -> Self {
         Self {
-            last: Mutex::new(seed),
+            last: Mutex::new(seed.into_iter().collect()),
         }
     }
 
     /// Notes that `staff` was dialled at `at`.
     pub fn called(&self, staff: StaffId, at: DateTime<Utc>) {
-        let mut last = self.last.lock().expect("recency lock");
-        let entry = last.entry(staff).or_insert(at);
-        *entry = (*entry).max(at);
+        self.last.lock().expect("recency lock").called(staff, at);
     }
 
-    /// A copy for one decision.
-    pub fn snapshot(&self) -> HashMap<StaffId, DateTime<Utc>> {
-        self.last.lock().expect("recency lock").clone()
+    /// Runs `decide` with the book: a decision takes microseconds, so it reads the
+    /// book under its lock instead of copying every staff member's entry.
+    pub fn with<R>(&self, decide: impl FnOnce(&LastCalls) -> R) -> R {
+        decide(&self.last.lock().expect("recency lock"))
     }
 }
 

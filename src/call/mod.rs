@@ -1527,6 +1527,7 @@ impl Call {
             .candidates
             .iter()
             .filter(|c| only.is_none_or(|id| c.staff.id == id))
+            .take(crate::routing::MAX_CANDIDATES)
             .map(|c| Target {
                 callee: Callee::Staff {
                     id: c.staff.id,

@@ -2,7 +2,7 @@
 //! would take a call on topic X at time T, and why".
 //!
 //! Both read the current snapshot ([`crate::directory::DirectoryCache::current`]) and
-//! decide nothing themselves: `/api/route` returns [`crate::routing::decide`]'s
+//! decide nothing themselves: `/api/route` returns [`crate::routing::decide_listing_all`]'s
 //! decision as it is, `/api/directory` adds only each organisation's and each staff
 //! member's state at one instant, in words.
 
@@ -19,7 +19,7 @@ use crate::routing::policy::NoRecency;
 use crate::routing::schedule::{ClosedWhy, DayRule, OpenState, local_time};
 use crate::routing::{
     Decision, DirectorySnapshot, LineNumber, MenuChoice, Organisation, OrganisationKind,
-    ResponsibleStaff, RouteRequest, TopicCode, TransferMode, decide,
+    ResponsibleStaff, RouteRequest, TopicCode, TransferMode, decide_listing_all,
 };
 
 /// `GET /api/route` query: `line` and one of `digit` / `topic` (neither: no input),
@@ -77,7 +77,7 @@ pub async fn route(
             .at
             .map_or_else(|| state.clock.now(), |at| at.with_timezone(&Utc)),
     };
-    let decision = decide(&state.directory.current(), &request, &NoRecency);
+    let decision = decide_listing_all(&state.directory.current(), &request, &NoRecency);
     // Who is on a call is a fact of now: a question about another instant gets none,
     // and does not cost the journal a query.
     let busy_staff = match query.at {

@@ -16,6 +16,6 @@ pub(crate) mod tests;
 
 pub use model::*;
 pub use policy::{
-    CallRecency, Decision, DecisionMode, LastCalls, MenuChoice, NoRecency, Reason, RouteRequest,
-    decide,
+    CallRecency, Decision, DecisionMode, LastCalls, MAX_CANDIDATES, MenuChoice, NoRecency, Reason,
+    RouteRequest, decide, decide_listing_all,
 };

@@ -21,15 +21,20 @@
 //!    sets for the topic; its strategy and attempt timeout apply to the whole list. With
 //!    the `least_recent` strategy the candidates are re-ordered by their last call
 //!    (never called first, then the longest ago; ties keep the order above).
+//! 7. a call's decision ([`decide`]) lists at most [`MAX_CANDIDATES`] of them, the
+//!    first in that order, and says so when more were reachable; [`decide_listing_all`]
+//!    lists everyone, for a specialist choosing whom to transfer to.
 //!
 //! Every decision carries the active specialists as `fallback`, whatever the mode, so
 //! the caller is never left without someone to ring.
 //!
 //! Performance: the snapshot's [`super::model::RoutingIndex`] holds each topic's
 //! organisations and staff pre-sorted, and organisations with identical schedules
-//! share one status computation, so a decision costs a few status look-ups, one pass
-//! over the topic's staff and two short reason strings. Candidates are positions in
-//! that shared roster, not copies. Pure: no I/O, no clock.
+//! share one status computation, so a decision costs a few status look-ups, a walk
+//! over the topic's staff that stops once [`MAX_CANDIDATES`] are found (with
+//! `least_recent`, once that many never-called ones are found) and two short reason
+//! strings. Candidates are positions in that shared roster, not copies. Pure: no I/O,
+//! no clock.
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
@@ -140,6 +145,13 @@ pub struct Reason {
 pub trait CallRecency {
     /// The last time this person was rung, or `None` if never (they go first).
     fn last_called(&self, staff: StaffId) -> Option<DateTime<Utc>>;
+
+    /// The same in whole seconds since the Unix epoch: what the policy compares (calls
+    /// within one second count as simultaneous). A history that keeps seconds answers
+    /// without building a date.
+    fn last_called_second(&self, staff: StaffId) -> Option<i64> {
+        self.last_called(staff).map(|last| last.timestamp())
+    }
 }
 
 /// No call history: `least_recent` then falls back to the ordinary order.
@@ -159,47 +171,86 @@ impl<S: BuildHasher> CallRecency for HashMap<StaffId, DateTime<Utc>, S> {
     }
 }
 
-/// The call history a dialer keeps for [`CallRecency`]: a map from staff id to the
-/// last call, with [`StaffIdHashing`] instead of the default SipHash, which would cost
-/// more than the rest of a `least_recent` decision (one look-up per candidate).
-pub type LastCalls = HashMap<StaffId, DateTime<Utc>, StaffIdHashing>;
-
-/// Hashing for maps keyed by [`StaffId`]: ids are our own database keys, not input an
-/// attacker chooses, so a single multiplication (Fibonacci hashing) spreads them well
-/// enough and is several times cheaper than SipHash.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StaffIdHashing;
-
-/// The hasher [`StaffIdHashing`] builds.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StaffIdHasher(u64);
-
-/// 2^64 divided by the golden ratio: multiplying by it moves every bit of an id into
-/// the high bits, which the hash table uses.
-const FIBONACCI: u64 = 0x9E37_79B9_7F4A_7C15;
-
-impl BuildHasher for StaffIdHashing {
-    type Hasher = StaffIdHasher;
-    fn build_hasher(&self) -> StaffIdHasher {
-        StaffIdHasher(0)
-    }
+/// The call history a dialer keeps for [`CallRecency`], to the second.
+///
+/// A `least_recent` decision may look up every one of a topic's few hundred staff, so
+/// a look-up must cost about a memory read: staff ids are the directory's own serial
+/// keys, small and dense, and index a plain array of seconds (8 bytes a person, grown
+/// to the highest id seen). Ids beyond [`LastCalls::DENSE_IDS`] (or below 1) go to a
+/// map, correct if slower, so no id can make the array huge.
+#[derive(Clone, Debug, Default)]
+pub struct LastCalls {
+    /// The last call's second by id; [`NEVER`] where there was none.
+    by_id: Vec<i64>,
+    /// Ids outside `1..DENSE_IDS`.
+    others: HashMap<StaffId, i64>,
 }
 
-impl std::hash::Hasher for StaffIdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+/// "Never called" in [`LastCalls::by_id`].
+const NEVER: i64 = i64::MIN;
+
+impl LastCalls {
+    /// Ids below this are kept in the array (at most 8 MiB).
+    pub const DENSE_IDS: i64 = 1 << 20;
+
+    /// Notes a call to `staff` at `at`; an earlier instant than the one known changes
+    /// nothing (attempts are reported out of order).
+    pub fn called(&mut self, staff: StaffId, at: DateTime<Utc>) {
+        let second = at.timestamp();
+        let slot = match Self::dense_index(staff) {
+            Some(index) => {
+                if self.by_id.len() <= index {
+                    self.by_id.resize(index + 1, NEVER);
+                }
+                &mut self.by_id[index]
+            }
+            None => self.others.entry(staff).or_insert(NEVER),
+        };
+        *slot = (*slot).max(second);
     }
 
-    /// Only for keys other than a plain id; correct, not fast.
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(FIBONACCI);
+    /// Forgets a staff member's calls.
+    pub fn forget(&mut self, staff: StaffId) {
+        match Self::dense_index(staff) {
+            Some(index) => {
+                if let Some(slot) = self.by_id.get_mut(index) {
+                    *slot = NEVER;
+                }
+            }
+            None => drop(self.others.remove(&staff)),
         }
     }
 
-    /// What `StaffId`'s derived `Hash` calls.
-    fn write_i64(&mut self, id: i64) {
-        self.0 = (self.0 ^ id as u64).wrapping_mul(FIBONACCI);
+    /// The id's place in the array, if it is kept there.
+    fn dense_index(staff: StaffId) -> Option<usize> {
+        (1..Self::DENSE_IDS)
+            .contains(&staff.0)
+            .then_some(staff.0 as usize)
+    }
+}
+
+impl CallRecency for LastCalls {
+    fn last_called(&self, staff: StaffId) -> Option<DateTime<Utc>> {
+        self.last_called_second(staff)
+            .and_then(|second| DateTime::from_timestamp(second, 0))
+    }
+
+    fn last_called_second(&self, staff: StaffId) -> Option<i64> {
+        let second = match Self::dense_index(staff) {
+            Some(index) => *self.by_id.get(index)?,
+            None => *self.others.get(&staff)?,
+        };
+        (second != NEVER).then_some(second)
+    }
+}
+
+impl FromIterator<(StaffId, DateTime<Utc>)> for LastCalls {
+    fn from_iter<I: IntoIterator<Item = (StaffId, DateTime<Utc>)>>(calls: I) -> Self {
+        let mut last = Self::default();
+        for (staff, at) in calls {
+            last.called(staff, at);
+        }
+        last
     }
 }
 
@@ -237,6 +288,8 @@ pub struct Candidates {
     roster: Option<Arc<TopicRoster>>,
     /// Positions in `roster.staff`, in ringing order.
     picks: Vec<u32>,
+    /// More staff were reachable than the decision lists (see [`MAX_CANDIDATES`]).
+    more: bool,
 }
 
 /// One candidate, borrowed from the decision.
@@ -266,6 +319,12 @@ impl Candidates {
         self.picks.is_empty()
     }
 
+    /// True when more staff were reachable than listed: the list stopped at the
+    /// decision's limit.
+    pub fn more_reachable(&self) -> bool {
+        self.more
+    }
+
     /// The candidate at a position of the ringing order.
     pub fn get(&self, position: usize) -> Option<Candidate<'_>> {
         let roster = self.roster.as_ref()?;
@@ -290,16 +349,44 @@ impl fmt::Debug for Candidates {
     }
 }
 
-/// Decides who takes a call. See the module documentation for the rules. Expects a
-/// snapshot from [`DirectorySnapshot::validated`]; an unvalidated one is routed
-/// correctly but rebuilds its index on every call.
+/// The most candidates a call's decision lists. Nobody rings more people for one
+/// call: a sequential hunt through 32 staff at 15–20 s an attempt already outlasts any
+/// caller's patience, and a ring-all to more phones floods the PBX for one answer
+/// (the AGI dialplan is given as many). Stopping there also keeps a decision on a
+/// topic with hundreds of staff as cheap as on a small one.
+pub const MAX_CANDIDATES: usize = 32;
+
+/// Decides who takes a call, listing at most [`MAX_CANDIDATES`] candidates. See the
+/// module documentation for the rules. Expects a snapshot from
+/// [`DirectorySnapshot::validated`]; an unvalidated one is routed correctly but
+/// rebuilds its index on every call.
 pub fn decide(
     snapshot: &DirectorySnapshot,
     request: &RouteRequest,
     recency: &(impl CallRecency + ?Sized),
 ) -> Decision {
+    decide_up_to(snapshot, request, recency, MAX_CANDIDATES)
+}
+
+/// The same decision as [`decide`], listing every reachable candidate: for a
+/// specialist choosing whom to transfer a caller to, who may want anyone on duty.
+pub fn decide_listing_all(
+    snapshot: &DirectorySnapshot,
+    request: &RouteRequest,
+    recency: &(impl CallRecency + ?Sized),
+) -> Decision {
+    decide_up_to(snapshot, request, recency, usize::MAX)
+}
+
+/// [`decide`] with a limit on the candidates listed (at least one).
+fn decide_up_to(
+    snapshot: &DirectorySnapshot,
+    request: &RouteRequest,
+    recency: &(impl CallRecency + ?Sized),
+    limit: usize,
+) -> Decision {
     let index = snapshot.routing_index();
-    let routed = route(snapshot, &index.rosters, request, recency);
+    let routed = route(snapshot, &index.rosters, request, recency, limit.max(1));
     let mut reason = routed.reason;
     if index.fallback.is_empty() {
         reason
@@ -321,6 +408,7 @@ pub fn decide(
         candidates: Candidates {
             roster: routed.roster.filter(|_| has_candidates),
             picks: routed.picks,
+            more: routed.more,
         },
         strategy: routing.map(|routing| routing.strategy),
         attempt_timeout_seconds: routing.map(|routing| routing.attempt_timeout_seconds),
@@ -336,6 +424,8 @@ struct Routed {
     /// The chosen topic's roster, once a topic is known.
     roster: Option<Arc<TopicRoster>>,
     picks: Vec<u32>,
+    /// More staff were reachable than `picks` lists.
+    more: bool,
     /// The settings of the first organisation with a candidate.
     routing: Option<TopicRouting>,
     reason: Reason,
@@ -352,6 +442,7 @@ impl Routed {
             mode,
             roster,
             picks: Vec::new(),
+            more: false,
             routing: None,
             reason,
         }
@@ -364,6 +455,7 @@ fn route(
     rosters: &HashMap<TopicCode, Arc<TopicRoster>>,
     request: &RouteRequest,
     recency: &(impl CallRecency + ?Sized),
+    limit: usize,
 ) -> Routed {
     use DecisionMode::*;
     let Some(line) = snapshot.lines.get(&request.line) else {
@@ -396,23 +488,25 @@ fn route(
         let reason = explain::specialist_topic(&roster.topic);
         return Routed::for_specialists(SpecialistTopic, Some(roster), reason);
     }
-    route_topic(&snapshot.calendar, roster, request.at, recency)
+    route_topic(&snapshot.calendar, roster, request.at, recency, limit)
 }
 
-/// Rules 4-6: the topic's staff at the instant.
+/// Rules 4-7: the topic's staff at the instant, at most `limit` of them.
 fn route_topic(
     calendar: &ProductionCalendar,
     roster: Arc<TopicRoster>,
     at: DateTime<Utc>,
     recency: &(impl CallRecency + ?Sized),
+    limit: usize,
 ) -> Routed {
     if roster.organisations.is_empty() {
         let reason = explain::nobody_covers(&roster.topic);
         return Routed::for_specialists(DecisionMode::NobodyReachable, Some(roster), reason);
     }
     let statuses = organisation_statuses(calendar, &roster, at);
-    let mut picks = reachable_staff(&roster, &statuses);
-    let Some(&first_pick) = picks.first() else {
+    let mut reachable = reachable_staff(&roster, &statuses);
+    let Some(first_pick) = reachable.next() else {
+        drop(reachable); // it borrows the roster, which moves into the answer
         let (mode, reason) = match statuses.iter().position(ScheduleStatus::is_open) {
             Some(open) => (
                 DecisionMode::NobodyReachable,
@@ -429,22 +523,42 @@ fn route_topic(
 
     let first_organisation = roster.staff[first_pick as usize].organisation;
     let routing = roster.organisations[first_organisation].routing;
-    if routing.strategy == HuntStrategy::LeastRecent {
-        order_least_recent(&roster, &mut picks, recency);
-    }
+    let reachable = std::iter::once(first_pick).chain(reachable);
+    let capacity = limit.min(roster.staff.len());
+    let (picks, more) = match routing.strategy {
+        HuntStrategy::LeastRecent => least_recent_first(&roster, reachable, recency, limit),
+        HuntStrategy::Sequential | HuntStrategy::RingAll => {
+            let mut reachable = reachable;
+            let mut picks = Vec::with_capacity(capacity);
+            picks.extend(reachable.by_ref().take(limit));
+            (picks, reachable.next().is_some())
+        }
+    };
     let mode = match routing.transfer_mode {
         TransferMode::Automatic => DecisionMode::Automatic,
         TransferMode::Manual => DecisionMode::Manual,
     };
     let status = &statuses[first_organisation];
-    let reason = explain::to_staff(&roster, first_organisation, status, routing, picks.len());
+    let listed = Listed {
+        count: picks.len(),
+        more,
+    };
+    let reason = explain::to_staff(&roster, first_organisation, status, routing, listed);
     Routed {
         mode,
         roster: Some(roster),
         picks,
+        more,
         routing: Some(routing),
         reason,
     }
+}
+
+/// How many candidates a decision lists, and whether more were reachable.
+#[derive(Clone, Copy)]
+struct Listed {
+    count: usize,
+    more: bool,
 }
 
 /// The status of each organisation of the roster (same positions), computing each
@@ -471,58 +585,66 @@ fn organisation_statuses<'a>(
     statuses
 }
 
-/// Positions of the reachable staff of open organisations, in roster order.
-fn reachable_staff(roster: &TopicRoster, statuses: &[ScheduleStatus<'_>]) -> Vec<u32> {
-    let open_staff: usize = (roster.organisations.iter().zip(statuses))
+/// Positions of the reachable staff of open organisations, in roster order, found as
+/// they are asked for: a decision that needs the first few reads no further.
+fn reachable_staff<'r>(
+    roster: &'r TopicRoster,
+    statuses: &'r [ScheduleStatus<'_>],
+) -> impl Iterator<Item = u32> + 'r {
+    (roster.organisations.iter().zip(statuses))
         .filter(|(_, status)| status.is_open())
-        .map(|(org, _)| org.staff.len())
-        .sum();
-    let mut picks = Vec::with_capacity(open_staff);
-    for (org, status) in roster.organisations.iter().zip(statuses) {
-        if !status.is_open() {
-            continue;
-        }
-        let today = status.local.date();
-        for position in org.staff.clone() {
-            if roster.reachable_on(position, today) {
-                picks.push(position as u32);
-            }
-        }
-    }
-    picks
+        .flat_map(move |(org, status)| {
+            let today = status.local.date();
+            (org.staff.clone())
+                .filter(move |&position| roster.reachable_on(position, today))
+                .map(|position| position as u32)
+        })
 }
 
-/// Never called first, then the longest ago; ties keep the roster order.
+/// The first `limit` of the reachable staff by least-recent order: never called first
+/// (in roster order), then the longest ago; ties keep the roster order. Also whether
+/// more were reachable.
 ///
-/// This is the one sort a decision does, over every candidate, so it is kept cheap:
-/// the never-called keep their roster order untouched, and the others are sorted as
-/// single integers, the last call's second in the high bits and the roster position
-/// in the low [`POSITION_BITS`] (calls within the same second count as simultaneous
-/// and keep the roster order).
-fn order_least_recent(
+/// The walk stops once `limit` never-called staff are found, since nobody can come
+/// before them; otherwise it looks up everyone's last call and keeps the `limit`
+/// oldest with a linear selection, sorting only those. Calls are compared as single
+/// integers, the last call's second in the high bits and the roster position in the
+/// low [`POSITION_BITS`] (calls within the same second count as simultaneous and keep
+/// the roster order).
+fn least_recent_first(
     roster: &TopicRoster,
-    picks: &mut [u32],
+    mut reachable: impl Iterator<Item = u32>,
     recency: &(impl CallRecency + ?Sized),
-) {
-    let mut called: Vec<u64> = Vec::with_capacity(picks.len());
-    let mut never_called = 0;
-    for index in 0..picks.len() {
-        let position = picks[index];
-        match recency.last_called(roster.staff[position as usize].id) {
+    limit: usize,
+) -> (Vec<u32>, bool) {
+    let mut never_called: Vec<u32> = Vec::with_capacity(limit.min(roster.staff.len()));
+    let mut called: Vec<u64> = Vec::new();
+    for position in reachable.by_ref() {
+        match recency.last_called_second(roster.staff[position as usize].id) {
             None => {
-                picks[never_called] = position; // never_called <= index: no overwrite
-                never_called += 1;
+                never_called.push(position);
+                if never_called.len() == limit {
+                    break;
+                }
             }
-            Some(last) => {
-                let second = u64::try_from(last.timestamp()).unwrap_or(0);
+            Some(second) => {
+                let second = u64::try_from(second).unwrap_or(0);
                 called.push(second << POSITION_BITS | u64::from(position));
             }
         }
     }
-    called.sort_unstable();
-    for (pick, key) in picks[never_called..].iter_mut().zip(called) {
-        *pick = (key & POSITION_MASK) as u32;
+    let more = never_called.len() + called.len() > limit || reachable.next().is_some();
+    let wanted = limit - never_called.len();
+    if called.len() > wanted {
+        if wanted > 0 {
+            called.select_nth_unstable(wanted - 1);
+        }
+        called.truncate(wanted);
     }
+    called.sort_unstable();
+    let mut picks = never_called;
+    picks.extend(called.iter().map(|key| (key & POSITION_MASK) as u32));
+    (picks, more)
 }
 
 /// Bits for a roster position in a `least_recent` sort key: 16 million staff per topic
@@ -557,11 +679,12 @@ fn earliest_opening<'a>(
 
 impl Serialize for Decision {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Decision", 11)?;
+        let mut out = serializer.serialize_struct("Decision", 12)?;
         out.serialize_field("mode", &self.mode)?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("topic", &self.topic.as_deref().map(TopicJson::from))?;
         out.serialize_field("candidates", &self.candidates)?;
+        out.serialize_field("more_candidates", &self.candidates.more_reachable())?;
         out.serialize_field("strategy", &self.strategy)?;
         out.serialize_field("attempt_timeout_seconds", &self.attempt_timeout_seconds)?;
         let endpoints: Vec<&str> = self.fallback.iter().map(|s| s.endpoint.as_str()).collect();
@@ -669,7 +792,12 @@ impl Decision {
         if self.candidates.is_empty() {
             writeln!(out, "candidates: none")?;
         } else {
-            writeln!(out, "candidates ({}):", self.candidates.len())?;
+            let more = if self.candidates.more_reachable() {
+                ", more are reachable"
+            } else {
+                ""
+            };
+            writeln!(out, "candidates ({}{more}):", self.candidates.len())?;
         }
         for (number, candidate) in self.candidates.iter().enumerate() {
             let staff = candidate.staff;
@@ -869,12 +997,13 @@ mod explain {
         first_organisation: usize,
         status: &ScheduleStatus<'_>,
         routing: TopicRouting,
-        count: usize,
+        listed: Listed,
     ) -> Reason {
         let mut out = reason();
         topic_prefix(&mut out, &roster.topic);
         let org = &roster.organisations[first_organisation].organisation;
         organisation_status(&mut out, org, status);
+        let count = listed.count;
         let staff_ru = ru_plural(count, ["сотрудник", "сотрудника", "сотрудников"]);
         let timeout = routing.attempt_timeout_seconds;
         match routing.transfer_mode {
@@ -900,6 +1029,16 @@ mod explain {
                     "; manual transfer: a specialist connects the caller ({count} staff available)"
                 );
             }
+        }
+        if listed.more {
+            let _ = write!(
+                out.ru,
+                "; доступны и другие, в списке первые {count} по порядку"
+            );
+            let _ = write!(
+                out.en,
+                "; more are reachable, the list holds the first {count} in order"
+            );
         }
         out
     }

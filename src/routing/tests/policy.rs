@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::*;
 use crate::routing::policy::{
-    CallRecency, Decision, DecisionMode, LastCalls, MenuChoice, NoRecency, RouteRequest, decide,
+    CallRecency, Decision, DecisionMode, LastCalls, MAX_CANDIDATES, MenuChoice, NoRecency,
+    RouteRequest, decide, decide_listing_all,
 };
 
 fn request(line: &str, choice: MenuChoice, instant: &str) -> RouteRequest {
@@ -464,6 +465,153 @@ fn least_recent_orders_by_last_call() {
         dynamic,
     );
     assert_eq!(candidate_ids(&decision), [7, 8, 10, 6]);
+}
+
+/// The test directory with `extra` more staff (ids from 100) on `topic` in `organisation`,
+/// priority 30, so they come after the hand-written ones there.
+fn with_extra_staff(topic: &str, organisation: &str, extra: i64) -> DirectorySnapshot {
+    let mut snapshot = raw_directory();
+    for id in 100..100 + extra {
+        let person = staff(id, &format!("Сотрудник {id}"), organisation, &[topic], 30);
+        snapshot.staff.push(Arc::new(person));
+    }
+    snapshot.validated().expect("valid")
+}
+
+#[test]
+fn a_calls_decision_lists_at_most_max_candidates_in_order() {
+    const MONDAY_10: &str = "2026-05-12T10:00:00+08:00";
+    // Health is sequential: minzdrav (Иванов; Петров is on leave; then the extra
+    // staff), the hospital (Сидорова), then the unlisted polyclinic (Смирнова).
+    for (extra, listed, more) in [
+        (29, 32, false),
+        (30, 32, true),
+        (200, 32, true),
+        (5, 8, false),
+    ] {
+        let snapshot = with_extra_staff("health", "minzdrav", extra);
+        let request = request("122", digit('1'), MONDAY_10);
+        let call = decide(&snapshot, &request, &NoRecency);
+        let all = decide_listing_all(&snapshot, &request, &NoRecency);
+        let everyone = candidate_ids(&all);
+        assert_eq!(everyone.len() as i64, extra + 3, "{extra} extra");
+        assert_eq!(everyone[..2], [1, 100]);
+        assert_eq!(everyone[everyone.len() - 2..], [3, 5]);
+        assert_eq!(candidate_ids(&call), everyone[..listed], "{extra} extra");
+        assert_eq!(call.candidates.more_reachable(), more, "{extra} extra");
+        assert!(!all.candidates.more_reachable());
+        assert_eq!((call.mode, call.strategy), (all.mode, all.strategy));
+        assert_eq!(
+            call.reason
+                .en
+                .contains("more are reachable, the list holds the first 32"),
+            more,
+            "{}",
+            call.reason.en
+        );
+        assert_eq!(
+            call.reason
+                .ru
+                .contains("доступны и другие, в списке первые 32 по порядку"),
+            more,
+            "{}",
+            call.reason.ru
+        );
+        assert_eq!(
+            serde_json::to_value(&call).expect("json")["more_candidates"],
+            json!(more)
+        );
+    }
+    assert_eq!(MAX_CANDIDATES, 32);
+}
+
+#[test]
+fn least_recent_lists_the_longest_idle_whoever_the_walk_meets_first() {
+    const MONDAY_10: &str = "2026-05-12T10:00:00+08:00";
+    // Displaced is least-recent; in roster order minsoc's Орлова (6), Волков (7),
+    // Лебедев (10) and 60 extra staff (100..160), then Фёдоров (8) in Vladivostok.
+    let snapshot = with_extra_staff("displaced", "minsoc", 60);
+    let request = request("122", digit('2'), MONDAY_10);
+    let start = at("2026-05-12T08:00:00+08:00");
+    let ids: Vec<i64> = [6, 7, 10].into_iter().chain(100..160).chain([8]).collect();
+    // Everyone called, in a scrambled order; a few never called; half never called.
+    let scrambled: LastCalls = (ids.iter())
+        .map(|&id| {
+            (
+                StaffId(id),
+                start + chrono::TimeDelta::seconds(id * 37 % 101),
+            )
+        })
+        .collect();
+    let mut few_never = scrambled.clone();
+    for id in [7, 120, 155] {
+        few_never.forget(StaffId(id));
+    }
+    let half_never: LastCalls = (ids.iter())
+        .filter(|&&id| id % 2 == 0)
+        .map(|&id| (StaffId(id), start + chrono::TimeDelta::seconds(200 - id)))
+        .collect();
+    for (name, recency) in [
+        ("everyone called", &scrambled),
+        ("a few never called", &few_never),
+        ("half never called", &half_never),
+    ] {
+        let all = decide_listing_all(&snapshot, &request, recency);
+        let call = decide(&snapshot, &request, recency);
+        assert_eq!(all.candidates.len(), 64, "{name}");
+        assert_eq!(
+            candidate_ids(&call),
+            candidate_ids(&all)[..MAX_CANDIDATES],
+            "{name}: the call's list is the head of the full order"
+        );
+        assert!(call.candidates.more_reachable(), "{name}");
+        // The full order: never called first, then by last call, ties by roster order.
+        let position = |id: i64| ids.iter().position(|&x| x == id).expect("known id");
+        let key = |id: &i64| {
+            let last = recency.last_called_second(StaffId(*id));
+            (last.is_some(), last, position(*id))
+        };
+        let mut expected = candidate_ids(&all);
+        expected.sort_by_key(key);
+        assert_eq!(candidate_ids(&all), expected, "{name}");
+    }
+    // The never-called come first, in roster order.
+    let call = decide(&snapshot, &request, &few_never);
+    assert_eq!(candidate_ids(&call)[..3], [7, 120, 155]);
+}
+
+#[test]
+fn last_calls_keep_the_latest_second_for_any_id() {
+    let early = at("2026-05-12T09:00:00.900+08:00");
+    let late = at("2026-05-12T10:00:00+08:00");
+    let mut last = LastCalls::default();
+    // Small ids in the array, huge and negative ones in the map.
+    let ids = [1, 7, 5_000, LastCalls::DENSE_IDS, i64::MAX, 0, -3];
+    for id in ids {
+        assert_eq!(last.last_called(StaffId(id)), None, "{id}");
+        last.called(StaffId(id), late);
+        last.called(StaffId(id), early); // reported late: the later call stays
+    }
+    for id in ids {
+        assert_eq!(last.last_called(StaffId(id)), Some(late), "{id}");
+        assert_eq!(last.last_called_second(StaffId(id)), Some(late.timestamp()));
+    }
+    assert_eq!(last.last_called(StaffId(2)), None, "a gap in the array");
+    // Seconds only: a fraction is dropped.
+    last.called(StaffId(2), early);
+    assert_eq!(
+        last.last_called(StaffId(2)),
+        Some(at("2026-05-12T09:00:00+08:00"))
+    );
+    for id in [7, i64::MAX, -3] {
+        last.forget(StaffId(id));
+        assert_eq!(last.last_called(StaffId(id)), None, "{id}");
+    }
+    assert_eq!(last.last_called(StaffId(1)), Some(late));
+    let collected: LastCalls = [(StaffId(3), early), (StaffId(3), late)]
+        .into_iter()
+        .collect();
+    assert_eq!(collected.last_called(StaffId(3)), Some(late));
 }
 
 #[test]
