@@ -166,13 +166,17 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     let socket_task = tokio::spawn(run_events(ari, events_tx, socket_stop.clone()));
     tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
 
-    StasisApp::new(context, control_inbox)
-        .run(
-            events_rx,
-            shutdown,
-            Duration::from_secs(settings.shutdown_drain_seconds),
-        )
-        .await;
+    // The dispatcher runs as a task on the worker threads, beside the socket and call
+    // tasks it hands events between: awaited here, it would run on the main thread
+    // (`block_on`), and every event would cross threads twice, a wake-up each.
+    let app = StasisApp::new(context, control_inbox).run(
+        events_rx,
+        shutdown,
+        Duration::from_secs(settings.shutdown_drain_seconds),
+    );
+    if let Err(error) = tokio::spawn(app).await {
+        tracing::error!(%error, "the Stasis app panicked");
+    }
 
     socket_stop.cancel();
     let _ = socket_task.await;
