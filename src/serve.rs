@@ -7,7 +7,6 @@
 //! fallback), lets calls finish for `shutdown_drain_seconds`, hands the rest back to
 //! the dialplan, then the journal is flushed (or spooled) and the cache stops.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +24,7 @@ use crate::config::Settings;
 use crate::directory::{CacheOptions, DirectoryCache};
 use crate::journal::JournalWriter;
 use crate::queue::QueueSettings;
-use crate::routing::StaffId;
+use crate::routing::{LastCalls, StaffId};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -232,7 +231,7 @@ async fn start_http(
 }
 
 /// When each staff member was last dialled, from the journal.
-async fn last_calls(pool: &PgPool) -> Result<HashMap<StaffId, DateTime<Utc>>, sqlx::Error> {
+async fn last_calls(pool: &PgPool) -> Result<LastCalls, sqlx::Error> {
     let rows: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
         "SELECT staff_id, max(started_at) FROM dial_attempt
          WHERE staff_id IS NOT NULL GROUP BY staff_id",

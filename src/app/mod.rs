@@ -67,9 +67,9 @@ pub struct CallRecencyBook {
 
 impl CallRecencyBook {
     /// A book seeded with known last-call instants.
-    pub fn new(seed: impl IntoIterator<Item = (StaffId, DateTime<Utc>)>) -> Self {
+    pub fn new(seed: LastCalls) -> Self {
         Self {
-            last: Mutex::new(seed.into_iter().collect()),
+            last: Mutex::new(seed),
         }
     }
 

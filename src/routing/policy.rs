@@ -524,12 +524,11 @@ fn route_topic(
     let first_organisation = roster.staff[first_pick as usize].organisation;
     let routing = roster.organisations[first_organisation].routing;
     let reachable = std::iter::once(first_pick).chain(reachable);
-    let capacity = limit.min(roster.staff.len());
     let (picks, more) = match routing.strategy {
         HuntStrategy::LeastRecent => least_recent_first(&roster, reachable, recency, limit),
         HuntStrategy::Sequential | HuntStrategy::RingAll => {
             let mut reachable = reachable;
-            let mut picks = Vec::with_capacity(capacity);
+            let mut picks = Vec::with_capacity(limit.min(roster.staff.len()));
             picks.extend(reachable.by_ref().take(limit));
             (picks, reachable.next().is_some())
         }
