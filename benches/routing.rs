@@ -6,7 +6,9 @@
 //! - criterion benchmarks per kind of instant (working hours, lunch, after hours,
 //!   holiday), each deciding once per menu digit;
 //! - a plain loop over 100,000 decisions on a mix of instants, timing each one, that
-//!   prints p50/p90/p99/p99.9 (criterion reports means; the target is on p99).
+//!   prints p50/p90/p99/p99.9 (criterion reports means; the target is on p99); then
+//!   the same with each decision's reason written out, which the policy leaves to
+//!   whoever reads it (the journal, a screen).
 //!
 //! Run with `cargo bench --bench routing`.
 
@@ -405,11 +407,17 @@ fn percentiles(_: &mut Criterion) {
         ("half the staff called before", recency()),
         ("everyone called before", called_every(1)),
     ] {
-        percentiles_with(&snapshot, history, &recency);
+        percentiles_with(&snapshot, history, &recency, false);
     }
+    percentiles_with(&snapshot, "half the staff called before", &recency(), true);
 }
 
-fn percentiles_with(snapshot: &DirectorySnapshot, history: &str, recency: &LastCalls) {
+fn percentiles_with(
+    snapshot: &DirectorySnapshot,
+    history: &str,
+    recency: &LastCalls,
+    with_reason: bool,
+) {
     const DECISIONS: usize = 100_000;
     let requests = requests(None);
     // Warm up caches and the branch predictor.
@@ -420,9 +428,12 @@ fn percentiles_with(snapshot: &DirectorySnapshot, history: &str, recency: &LastC
     let mut candidates = vec![0usize; requests.len()];
     let mut strategies = vec![None; requests.len()];
     for index in (0..requests.len()).cycle().take(DECISIONS) {
-        // Timed: the decision and dropping it, as a caller would.
+        // Timed: the decision (and, if asked, writing its reason) and dropping it.
         let started = Instant::now();
         let decision = black_box(decide(snapshot, &requests[index].1, recency));
+        if with_reason {
+            black_box(decision.reason.texts());
+        }
         candidates[index] = decision.candidates.len();
         strategies[index] = decision.strategy;
         drop(decision);
@@ -440,8 +451,13 @@ fn percentiles_with(snapshot: &DirectorySnapshot, history: &str, recency: &LastC
     };
     let mut all: Vec<u64> = by_request.iter().flatten().copied().collect();
     let average = candidates.iter().sum::<usize>() as f64 / candidates.len() as f64;
+    let what = if with_reason {
+        "decide + reason.texts()"
+    } else {
+        "decide"
+    };
     println!(
-        "decide over {DECISIONS} decisions ({ORGANISATIONS} organisations, {STAFF} staff, \
+        "{what} over {DECISIONS} decisions ({ORGANISATIONS} organisations, {STAFF} staff, \
          {TOPICS} topics, {} kinds of request, {average:.0} candidates listed on average, \
          {history}):\n  all: {}",
         requests.len(),

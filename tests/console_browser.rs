@@ -395,7 +395,7 @@ async fn a_specialists_appeal_reaches_the_staff_live_and_the_directory_explains_
     );
     wait_for_text(&specialist, "#decision-mode", "Автоматический перевод").await;
     let reason = wait_for_text(&specialist, "#decision-reason", "Здравоохранение").await;
-    assert_eq!(collapse(&reason), collapse(&expected.reason.ru));
+    assert_eq!(collapse(&reason), collapse(&expected.reason.ru()));
     wait_for_text(&specialist, "#candidates", "Петрова Елена Викторовна").await;
     wait_for_text(&specialist, "#staff", "на месте").await;
     screenshot(&specialist, "06-directory-route").await;

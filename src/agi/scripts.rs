@@ -58,7 +58,7 @@ use crate::journal::{CalleeKind, Journal, JournalRecord, RecordKind, Via};
 use crate::pii::Pii;
 use crate::routing::{
     Decision, DecisionMode, DialTarget, DirectorySnapshot, HuntStrategy, Line, LineNumber,
-    MenuChoice, RouteRequest, StaffId, TopicCode, decide,
+    MenuChoice, ReasonText, RouteRequest, StaffId, TopicCode, decide,
 };
 
 use super::command::{AgiText, Command, CommandError, VariableName};
@@ -386,18 +386,19 @@ pub fn plan_route(
         recency,
     );
     plan.decided = Some(decision.mode);
+    let reason = decision.reason.texts();
     // The Stasis app journals every decision, an invalid digit included.
     plan.records.push(RecordKind::Routed {
         topic: decision.topic.as_ref().map(|t| t.code.0.clone()),
         mode: decision.mode.as_str().to_owned(),
-        reason: format!("{} / {}", decision.reason.ru, decision.reason.en),
+        reason: reason.to_string(),
         at: call.now,
     });
     if let (DecisionMode::InvalidDigit, Some(line)) = (decision.mode, menu_again) {
         offer_menu(&mut plan, line, Some(sounds::INVALID_CHOICE));
         return plan;
     }
-    plan_decision(&mut plan, &decision, flow);
+    plan_decision(&mut plan, &decision, &reason, flow);
     plan
 }
 
@@ -430,8 +431,9 @@ pub fn sound_name(name: &str) -> Option<&str> {
     safe.then_some(name)
 }
 
-/// The variables of a decision; sets [`vars::ACTION`] last.
-fn plan_decision(plan: &mut RoutePlan, decision: &Decision, flow: CallFlow) {
+/// The variables of a decision (whose reason is written out as `reason`); sets
+/// [`vars::ACTION`] last.
+fn plan_decision(plan: &mut RoutePlan, decision: &Decision, reason: &ReasonText, flow: CallFlow) {
     let dial_staff = decision.mode == DecisionMode::Automatic && !decision.candidates.is_empty();
     plan.set(vars::MODE, AgiText::lossy(decision.mode.as_str()));
     let topic = decision.topic.as_ref();
@@ -441,7 +443,7 @@ fn plan_decision(plan: &mut RoutePlan, decision: &Decision, flow: CallFlow) {
     );
     plan.set(
         vars::REASON,
-        AgiText::lossy(&decision.reason.ru).truncated(MAX_REASON),
+        AgiText::lossy(&reason.ru).truncated(MAX_REASON),
     );
     let announce = match decision.mode {
         _ if !flow.announce_transfers => "",

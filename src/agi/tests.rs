@@ -128,7 +128,10 @@ fn working_hours_hand_over_the_policys_candidates_in_order() {
     assert_eq!(plan.value(vars::TOPIC), Some("health"));
     assert_eq!(plan.value(vars::ANNOUNCE), Some(sounds::CONNECTING_STAFF));
     assert_eq!(plan.value(vars::CALLER_NAME), Some("Здравоохранение"));
-    assert_eq!(plan.value(vars::REASON), Some(decision.reason.ru.as_str()));
+    assert_eq!(
+        plan.value(vars::REASON),
+        Some(decision.reason.ru().as_str())
+    );
     assert_eq!(
         plan.value(vars::TARGET_COUNT),
         Some(expected.len().to_string().as_str())
@@ -173,7 +176,7 @@ fn working_hours_hand_over_the_policys_candidates_in_order() {
             assert_eq!(mode, "automatic");
             assert_eq!(
                 reason,
-                &format!("{} / {}", decision.reason.ru, decision.reason.en)
+                &format!("{} / {}", decision.reason.ru(), decision.reason.en())
             );
         }
         other => panic!("unexpected records {other:?}"),

@@ -248,7 +248,7 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             // Everyone on duty: the specialist may have named any one of them.
             let decision = (context.recency)
                 .with(|recency| routing::decide_listing_all(&snapshot, &request, recency));
-            tracing::info!(mode = %decision.mode, reason = %decision.reason.en, "transfer routed");
+            tracing::info!(mode = %decision.mode, reason = %decision.reason.en(), "transfer routed");
             call.handle_transfer_decision(Utc::now(), decision);
             None
         }
@@ -315,7 +315,7 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             };
             let decision =
                 (context.recency).with(|recency| routing::decide(&snapshot, &request, recency));
-            tracing::info!(mode = %decision.mode, reason = %decision.reason.en, "routed");
+            tracing::info!(mode = %decision.mode, reason = %decision.reason.en(), "routed");
             call.handle_decision(Utc::now(), decision);
             None
         }

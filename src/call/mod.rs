@@ -1011,7 +1011,7 @@ impl Call {
             .push_back(CallCommand::Journal(JournalEntry::Routed {
                 topic: decision.topic.as_ref().map(|t| t.code.clone()),
                 mode: decision.mode,
-                reason: format!("{} / {}", decision.reason.ru, decision.reason.en),
+                reason: decision.reason.texts().to_string(),
                 at: now,
             }));
         self.fallback = decision

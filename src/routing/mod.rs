@@ -17,5 +17,5 @@ pub(crate) mod tests;
 pub use model::*;
 pub use policy::{
     CallRecency, Decision, DecisionMode, LastCalls, MAX_CANDIDATES, MenuChoice, NoRecency, Reason,
-    RouteRequest, decide, decide_listing_all,
+    ReasonText, RouteRequest, decide, decide_listing_all,
 };

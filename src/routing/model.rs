@@ -973,6 +973,12 @@ pub struct RoutingIndex {
     pub(crate) rosters: HashMap<TopicCode, Arc<TopicRoster>>,
     /// The active specialists by id: every decision's fallback, shared, not copied.
     pub(crate) fallback: Arc<[Specialist]>,
+    /// The lines again, each shared, so that a decision's reason can keep its line
+    /// and be written later without copying the menu.
+    pub(crate) lines: BTreeMap<LineNumber, Arc<Line>>,
+    /// The production calendar again, shared for the same reason: a reason about
+    /// hours is written from the calendar when asked for.
+    pub(crate) calendar: Arc<ProductionCalendar>,
 }
 
 /// Derived data: two indexes of equal snapshots are equal, so it never decides `==`.
@@ -1007,11 +1013,15 @@ pub(crate) struct TopicRoster {
     /// `staff[i].maybe_away` again, alone in one array: the filter every decision runs
     /// over all of a topic's staff then reads 8 bytes per person, not a whole entry.
     pub(crate) maybe_away: Vec<(NaiveDate, NaiveDate)>,
+    /// `staff[i].id` again, alone in one array, for the same reason: a
+    /// `least_recent` decision looks up every reachable person's last call.
+    pub(crate) ids: Vec<StaffId>,
 }
 
 impl TopicRoster {
     /// Whether the staff member at `position` can take a call on that local date
     /// (their organisation's hours are checked separately).
+    #[inline]
     pub(crate) fn reachable_on(&self, position: usize, date: NaiveDate) -> bool {
         let (first, last) = self.maybe_away[position];
         // Outside the span: certainly reachable, settled without touching the entry.
@@ -1043,8 +1053,6 @@ pub(crate) struct RosterOrganisation {
 pub(crate) struct RosterEntry {
     /// The person, shared with the snapshot.
     pub(crate) staff: Arc<ResponsibleStaff>,
-    /// Their id (a copy of `staff.id`), for the least-recently-called order.
-    pub(crate) id: StaffId,
     /// A copy of `staff.active`.
     pub(crate) active: bool,
     /// Their organisation's position in [`TopicRoster::organisations`].
@@ -1071,7 +1079,6 @@ impl RosterEntry {
         };
         Self {
             staff: Arc::clone(staff),
-            id: staff.id,
             active: staff.active,
             organisation,
             maybe_away,
@@ -1120,10 +1127,15 @@ impl RoutingIndex {
                 (topic.code.clone(), Arc::new(roster))
             })
             .collect();
+        let lines = (snapshot.lines.iter())
+            .map(|(number, line)| (number.clone(), Arc::new(line.clone())))
+            .collect();
         Self {
             built: true,
             rosters,
             fallback: fallback.into(),
+            lines,
+            calendar: Arc::new(snapshot.calendar.clone()),
         }
     }
 }
@@ -1176,6 +1188,7 @@ impl TopicRoster {
             topic: Arc::new(topic.clone()),
             organisations,
             maybe_away: entries.iter().map(|entry| entry.maybe_away).collect(),
+            ids: entries.iter().map(|entry| entry.staff.id).collect(),
             staff: entries,
         }
     }

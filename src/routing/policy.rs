@@ -36,9 +36,10 @@
 //! strings. Candidates are positions in that shared roster, not copies. Pure: no I/O,
 //! no clock.
 
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt::{self, Write as _};
 use std::hash::BuildHasher;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
@@ -47,8 +48,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{
     DialTarget, DirectorySnapshot, HuntStrategy, Line, LineNumber, MenuItem, Organisation,
-    ProductionCalendar, ResponsibleStaff, Specialist, StaffId, Topic, TopicCode, TopicRoster,
-    TopicRouting, TransferMode,
+    ProductionCalendar, ResponsibleStaff, RoutingIndex, Specialist, StaffId, Topic, TopicCode,
+    TopicRoster, TopicRouting, TransferMode,
 };
 use super::schedule::{
     ClockTime, ClosedWhy, DayRule, NEXT_OPENING_LIMIT_DAYS, OpenState, Opening, ScheduleStatus,
@@ -130,14 +131,153 @@ impl fmt::Display for DecisionMode {
     }
 }
 
-/// Why the policy decided as it did, in Russian (for specialists and roster editors)
-/// and English (for logs and support).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Why the policy decided as it did: the rule that fired and what it fired on, put
+/// into words in Russian (for specialists and roster editors) and English (for logs
+/// and support) when asked for ([`Reason::texts`]).
+///
+/// The words are written later, not by [`decide`]: a call's decision sits between the
+/// caller's key press and the first staff phone ringing, while its wording is read by
+/// the journal and the screens afterwards. Keeping the facts costs a few shared
+/// pointers; the text (and, after hours, the search for the next opening) costs more
+/// than the decision itself. The text is the same whenever it is written: it
+/// depends only on the snapshot the decision was made on and the instant.
+#[derive(Clone)]
 pub struct Reason {
+    why: Why,
+    /// No specialist is active: every reason then ends with a warning.
+    no_specialist: bool,
+}
+
+/// A [`Reason`] in words.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonText {
     /// Russian.
     pub ru: String,
     /// English.
     pub en: String,
+}
+
+/// `Russian / English`: the reason as the journal keeps it.
+impl fmt::Display for ReasonText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} / {}", self.ru, self.en)
+    }
+}
+
+/// The facts behind a [`Reason`], shared with the snapshot.
+#[derive(Clone)]
+enum Why {
+    UnknownLine(LineNumber),
+    NoInput(Arc<Line>),
+    InvalidDigit(Arc<Line>, char),
+    SpecialistRequested(Arc<Line>, char),
+    UnknownTopic(TopicCode),
+    SpecialistTopic(Arc<Topic>),
+    NobodyCovers(Arc<Topic>),
+    /// Rules 4-6: the organisations' hours at the instant, looked up again when the
+    /// reason is written.
+    Hours {
+        roster: Arc<TopicRoster>,
+        calendar: Arc<ProductionCalendar>,
+        at: DateTime<Utc>,
+        outcome: HoursOutcome,
+    },
+}
+
+/// What the hours of a topic's organisations led to.
+#[derive(Clone, Copy)]
+enum HoursOutcome {
+    /// Candidates were found, the first in this organisation of the roster.
+    ToStaff {
+        first_organisation: usize,
+        routing: TopicRouting,
+        listed: Listed,
+    },
+    /// Nobody covering the topic is open.
+    AfterHours,
+    /// This organisation of the roster is open, but nobody in any open one is
+    /// reachable.
+    NobodyReachable { open: usize },
+}
+
+impl Reason {
+    /// The reason in both languages.
+    pub fn texts(&self) -> ReasonText {
+        let mut text = match &self.why {
+            Why::UnknownLine(line) => explain::unknown_line(line),
+            Why::NoInput(line) => explain::no_input(line),
+            Why::InvalidDigit(line, digit) => explain::invalid_digit(line, *digit),
+            Why::SpecialistRequested(line, digit) => match line.menu.get(digit) {
+                Some(item) => explain::specialist_requested(line, item),
+                None => explain::invalid_digit(line, *digit),
+            },
+            Why::UnknownTopic(code) => explain::unknown_topic(code),
+            Why::SpecialistTopic(topic) => explain::specialist_topic(topic),
+            Why::NobodyCovers(topic) => explain::nobody_covers(topic),
+            Why::Hours {
+                roster,
+                calendar,
+                at,
+                outcome,
+            } => {
+                let statuses = organisation_statuses(calendar, roster, *at);
+                match *outcome {
+                    HoursOutcome::ToStaff {
+                        first_organisation,
+                        routing,
+                        listed,
+                    } => {
+                        let status = &statuses[first_organisation];
+                        explain::to_staff(roster, first_organisation, status, routing, listed)
+                    }
+                    HoursOutcome::AfterHours => {
+                        let opening = earliest_opening(calendar, roster, *at);
+                        explain::after_hours(roster, &statuses, opening)
+                    }
+                    HoursOutcome::NobodyReachable { open } => {
+                        explain::nobody_reachable(roster, &statuses, open)
+                    }
+                }
+            }
+        };
+        if self.no_specialist {
+            text.ru
+                .push_str(" ВНИМАНИЕ: нет ни одного активного специалиста.");
+            text.en.push_str(" WARNING: there is no active specialist.");
+        }
+        text
+    }
+
+    /// The reason in Russian.
+    pub fn ru(&self) -> String {
+        self.texts().ru
+    }
+
+    /// The reason in English.
+    pub fn en(&self) -> String {
+        self.texts().en
+    }
+}
+
+/// Reasons are equal when they say the same.
+impl PartialEq for Reason {
+    fn eq(&self, other: &Self) -> bool {
+        self.texts() == other.texts()
+    }
+}
+
+/// Shown as its words: the facts behind them would print a whole roster.
+impl fmt::Debug for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.texts().fmt(f)
+    }
+}
+
+/// `{"ru": ..., "en": ...}`.
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.texts().serialize(serializer)
+    }
 }
 
 /// When each staff member was last called: input to the `least_recent` strategy. Kept
@@ -222,6 +362,7 @@ impl LastCalls {
     }
 
     /// The id's place in the array, if it is kept there.
+    #[inline]
     fn dense_index(staff: StaffId) -> Option<usize> {
         (1..Self::DENSE_IDS)
             .contains(&staff.0)
@@ -235,6 +376,10 @@ impl CallRecency for LastCalls {
             .and_then(|second| DateTime::from_timestamp(second, 0))
     }
 
+    // Inlined into the policy's walk (it is generic over the history, so it is
+    // compiled in the caller's crate): one call per person would cost more than
+    // the look-up.
+    #[inline]
     fn last_called_second(&self, staff: StaffId) -> Option<i64> {
         let second = match Self::dense_index(staff) {
             Some(index) => *self.by_id.get(index)?,
@@ -386,16 +531,11 @@ fn decide_up_to(
     limit: usize,
 ) -> Decision {
     let index = snapshot.routing_index();
-    let routed = route(snapshot, &index.rosters, request, recency, limit.max(1));
-    let mut reason = routed.reason;
-    if index.fallback.is_empty() {
-        reason
-            .ru
-            .push_str(" ВНИМАНИЕ: нет ни одного активного специалиста.");
-        reason
-            .en
-            .push_str(" WARNING: there is no active specialist.");
-    }
+    let routed = route(&index, request, recency, limit.max(1));
+    let reason = Reason {
+        why: routed.why,
+        no_specialist: index.fallback.is_empty(),
+    };
     let has_candidates = !routed.picks.is_empty();
     let routing = routed.routing.filter(|_| has_candidates);
     Decision {
@@ -428,128 +568,132 @@ struct Routed {
     more: bool,
     /// The settings of the first organisation with a candidate.
     routing: Option<TopicRouting>,
-    reason: Reason,
+    why: Why,
 }
 
 impl Routed {
     /// A decision that leaves the call to the specialists.
-    fn for_specialists(
-        mode: DecisionMode,
-        roster: Option<Arc<TopicRoster>>,
-        reason: Reason,
-    ) -> Self {
+    fn for_specialists(mode: DecisionMode, roster: Option<Arc<TopicRoster>>, why: Why) -> Self {
         Self {
             mode,
             roster,
             picks: Vec::new(),
             more: false,
             routing: None,
-            reason,
+            why,
         }
     }
 }
 
 /// Rules 1-3: line, menu and topic.
 fn route(
-    snapshot: &DirectorySnapshot,
-    rosters: &HashMap<TopicCode, Arc<TopicRoster>>,
+    index: &RoutingIndex,
     request: &RouteRequest,
     recency: &(impl CallRecency + ?Sized),
     limit: usize,
 ) -> Routed {
     use DecisionMode::*;
-    let Some(line) = snapshot.lines.get(&request.line) else {
-        return Routed::for_specialists(UnknownLine, None, explain::unknown_line(&request.line));
+    let Some(line) = index.lines.get(&request.line) else {
+        let why = Why::UnknownLine(request.line.clone());
+        return Routed::for_specialists(UnknownLine, None, why);
     };
     let code = match &request.choice {
         MenuChoice::NoInput => {
-            return Routed::for_specialists(NoInput, None, explain::no_input(line));
+            let why = Why::NoInput(Arc::clone(line));
+            return Routed::for_specialists(NoInput, None, why);
         }
         MenuChoice::Topic(code) => code,
         MenuChoice::Digit(digit) => match line.menu.get(digit) {
             None => {
-                let reason = explain::invalid_digit(line, *digit);
-                return Routed::for_specialists(InvalidDigit, None, reason);
+                let why = Why::InvalidDigit(Arc::clone(line), *digit);
+                return Routed::for_specialists(InvalidDigit, None, why);
             }
-            Some(item @ MenuItem { topic: None, .. }) => {
-                let reason = explain::specialist_requested(line, item);
-                return Routed::for_specialists(SpecialistRequested, None, reason);
+            Some(MenuItem { topic: None, .. }) => {
+                let why = Why::SpecialistRequested(Arc::clone(line), *digit);
+                return Routed::for_specialists(SpecialistRequested, None, why);
             }
             Some(MenuItem {
                 topic: Some(code), ..
             }) => code,
         },
     };
-    let Some(roster) = rosters.get(code) else {
-        return Routed::for_specialists(UnknownTopic, None, explain::unknown_topic(code));
+    let Some(roster) = index.rosters.get(code) else {
+        let why = Why::UnknownTopic(code.clone());
+        return Routed::for_specialists(UnknownTopic, None, why);
     };
     let roster = Arc::clone(roster);
     if roster.topic.agency.is_none() {
-        let reason = explain::specialist_topic(&roster.topic);
-        return Routed::for_specialists(SpecialistTopic, Some(roster), reason);
+        let why = Why::SpecialistTopic(Arc::clone(&roster.topic));
+        return Routed::for_specialists(SpecialistTopic, Some(roster), why);
     }
-    route_topic(&snapshot.calendar, roster, request.at, recency, limit)
+    route_topic(&index.calendar, roster, request.at, recency, limit)
 }
 
 /// Rules 4-7: the topic's staff at the instant, at most `limit` of them.
 fn route_topic(
-    calendar: &ProductionCalendar,
+    calendar: &Arc<ProductionCalendar>,
     roster: Arc<TopicRoster>,
     at: DateTime<Utc>,
     recency: &(impl CallRecency + ?Sized),
     limit: usize,
 ) -> Routed {
     if roster.organisations.is_empty() {
-        let reason = explain::nobody_covers(&roster.topic);
-        return Routed::for_specialists(DecisionMode::NobodyReachable, Some(roster), reason);
+        let why = Why::NobodyCovers(Arc::clone(&roster.topic));
+        return Routed::for_specialists(DecisionMode::NobodyReachable, Some(roster), why);
     }
+    let hours = |outcome| Why::Hours {
+        roster: Arc::clone(&roster),
+        calendar: Arc::clone(calendar),
+        at,
+        outcome,
+    };
     let statuses = organisation_statuses(calendar, &roster, at);
-    let mut reachable = reachable_staff(&roster, &statuses);
-    let Some(first_pick) = reachable.next() else {
-        drop(reachable); // it borrows the roster, which moves into the answer
-        let (mode, reason) = match statuses.iter().position(ScheduleStatus::is_open) {
+    let mut first_pick = None;
+    for_each_reachable(&roster, &statuses, 0, |position| {
+        first_pick = Some(position);
+        ControlFlow::Break(())
+    });
+    let Some(first_pick) = first_pick else {
+        let (mode, why) = match statuses.iter().position(ScheduleStatus::is_open) {
             Some(open) => (
                 DecisionMode::NobodyReachable,
-                explain::nobody_reachable(&roster, &statuses, open),
+                hours(HoursOutcome::NobodyReachable { open }),
             ),
-            None => {
-                let opening = earliest_opening(calendar, &roster, at);
-                let reason = explain::after_hours(&roster, &statuses, opening);
-                (DecisionMode::AfterHours, reason)
-            }
+            None => (DecisionMode::AfterHours, hours(HoursOutcome::AfterHours)),
         };
-        return Routed::for_specialists(mode, Some(roster), reason);
+        return Routed::for_specialists(mode, Some(roster), why);
     };
 
     let first_organisation = roster.staff[first_pick as usize].organisation;
     let routing = roster.organisations[first_organisation].routing;
-    let reachable = std::iter::once(first_pick).chain(reachable);
     let (picks, more) = match routing.strategy {
-        HuntStrategy::LeastRecent => least_recent_first(&roster, reachable, recency, limit),
+        HuntStrategy::LeastRecent => {
+            least_recent_first(&roster, &statuses, first_pick, recency, limit)
+        }
         HuntStrategy::Sequential | HuntStrategy::RingAll => {
-            let mut reachable = reachable;
-            let mut picks = Vec::with_capacity(limit.min(roster.staff.len()));
-            picks.extend(reachable.by_ref().take(limit));
-            (picks, reachable.next().is_some())
+            first_in_order(&roster, &statuses, first_pick, limit)
         }
     };
     let mode = match routing.transfer_mode {
         TransferMode::Automatic => DecisionMode::Automatic,
         TransferMode::Manual => DecisionMode::Manual,
     };
-    let status = &statuses[first_organisation];
     let listed = Listed {
         count: picks.len(),
         more,
     };
-    let reason = explain::to_staff(&roster, first_organisation, status, routing, listed);
+    let why = hours(HoursOutcome::ToStaff {
+        first_organisation,
+        routing,
+        listed,
+    });
     Routed {
         mode,
         roster: Some(roster),
         picks,
         more,
         routing: Some(routing),
-        reason,
+        why,
     }
 }
 
@@ -584,62 +728,108 @@ fn organisation_statuses<'a>(
     statuses
 }
 
-/// Positions of the reachable staff of open organisations, in roster order, found as
-/// they are asked for: a decision that needs the first few reads no further.
-fn reachable_staff<'r>(
-    roster: &'r TopicRoster,
-    statuses: &'r [ScheduleStatus<'_>],
-) -> impl Iterator<Item = u32> + 'r {
-    (roster.organisations.iter().zip(statuses))
-        .filter(|(_, status)| status.is_open())
-        .flat_map(move |(org, status)| {
-            let today = status.local.date();
-            (org.staff.clone())
-                .filter(move |&position| roster.reachable_on(position, today))
-                .map(|position| position as u32)
-        })
+/// Shows `visit` the roster position of each reachable staff member of an open
+/// organisation, in roster order from position `from`, until it says to stop.
+///
+/// Plain nested loops rather than an iterator chain: a `least_recent` decision runs
+/// this over every one of a topic's few hundred staff, and the loops compile to a
+/// scan of one array.
+fn for_each_reachable(
+    roster: &TopicRoster,
+    statuses: &[ScheduleStatus<'_>],
+    from: u32,
+    mut visit: impl FnMut(u32) -> ControlFlow<()>,
+) {
+    let from = from as usize;
+    for (org, status) in roster.organisations.iter().zip(statuses) {
+        if org.staff.end <= from || !status.is_open() {
+            continue;
+        }
+        let today = status.local.date();
+        for position in org.staff.start.max(from)..org.staff.end {
+            if roster.reachable_on(position, today) && visit(position as u32).is_break() {
+                return;
+            }
+        }
+    }
 }
 
-/// The first `limit` of the reachable staff by least-recent order: never called first
-/// (in roster order), then the longest ago; ties keep the roster order. Also whether
+/// The first `limit` reachable staff from `first` on, in roster order, and whether
 /// more were reachable.
+fn first_in_order(
+    roster: &TopicRoster,
+    statuses: &[ScheduleStatus<'_>],
+    first: u32,
+    limit: usize,
+) -> (Vec<u32>, bool) {
+    let mut picks = Vec::with_capacity(limit.min(roster.staff.len()));
+    let mut more = false;
+    for_each_reachable(roster, statuses, first, |position| {
+        if picks.len() == limit {
+            more = true;
+            return ControlFlow::Break(());
+        }
+        picks.push(position);
+        ControlFlow::Continue(())
+    });
+    (picks, more)
+}
+
+/// The first `limit` of the reachable staff (from `first` on) by least-recent order:
+/// never called first (in roster order), then the longest ago; ties keep the roster
+/// order. Also whether more were reachable.
 ///
 /// The walk stops once `limit` never-called staff are found, since nobody can come
-/// before them; otherwise it looks up everyone's last call and keeps the `limit`
-/// oldest with a linear selection, sorting only those. Calls are compared as single
-/// integers, the last call's second in the high bits and the roster position in the
-/// low [`POSITION_BITS`] (calls within the same second count as simultaneous and keep
-/// the roster order).
+/// before them; otherwise it looks up everyone's last call, keeping the `limit` oldest
+/// in a max-heap: once it is full, most people cost one comparison with its top, and
+/// only those kept are sorted. Calls are compared as single integers, the last call's
+/// second in the high bits and the roster position in the low [`POSITION_BITS`]
+/// (calls within the same second count as simultaneous and keep the roster order).
 fn least_recent_first(
     roster: &TopicRoster,
-    mut reachable: impl Iterator<Item = u32>,
+    statuses: &[ScheduleStatus<'_>],
+    first: u32,
     recency: &(impl CallRecency + ?Sized),
     limit: usize,
 ) -> (Vec<u32>, bool) {
-    let mut never_called: Vec<u32> = Vec::with_capacity(limit.min(roster.staff.len()));
-    let mut called: Vec<u64> = Vec::new();
-    for position in reachable.by_ref() {
-        match recency.last_called_second(roster.staff[position as usize].id) {
+    let capacity = limit.min(roster.staff.len());
+    let mut never_called: Vec<u32> = Vec::with_capacity(capacity);
+    // The oldest calls seen so far, at most `limit - never_called.len()` of them.
+    let mut oldest: BinaryHeap<u64> = BinaryHeap::with_capacity(capacity);
+    let mut more = false;
+    for_each_reachable(roster, statuses, first, |position| {
+        if never_called.len() == limit {
+            more = true;
+            return ControlFlow::Break(());
+        }
+        match recency.last_called_second(roster.ids[position as usize]) {
             None => {
                 never_called.push(position);
-                if never_called.len() == limit {
-                    break;
+                if never_called.len() + oldest.len() > limit {
+                    oldest.pop();
+                    more = true;
                 }
             }
             Some(second) => {
                 let second = u64::try_from(second).unwrap_or(0);
-                called.push(second << POSITION_BITS | u64::from(position));
+                let key = second << POSITION_BITS | u64::from(position);
+                if never_called.len() + oldest.len() < limit {
+                    oldest.push(key);
+                } else {
+                    more = true;
+                    // Looked at through `peek`: a `PeekMut` costs a call even when
+                    // nothing changes, and most people change nothing.
+                    if oldest.peek().is_some_and(|&newest_kept| key < newest_kept)
+                        && let Some(mut newest_kept) = oldest.peek_mut()
+                    {
+                        *newest_kept = key;
+                    }
+                }
             }
         }
-    }
-    let more = never_called.len() + called.len() > limit || reachable.next().is_some();
-    let wanted = limit - never_called.len();
-    if called.len() > wanted {
-        if wanted > 0 {
-            called.select_nth_unstable(wanted - 1);
-        }
-        called.truncate(wanted);
-    }
+        ControlFlow::Continue(())
+    });
+    let mut called = oldest.into_vec();
     called.sort_unstable();
     let mut picks = never_called;
     picks.extend(called.iter().map(|key| (key & POSITION_MASK) as u32));
@@ -786,8 +976,9 @@ impl Decision {
             let strategy = explain::strategy_en(strategy);
             writeln!(out, "strategy: {strategy}, {timeout} s per attempt")?;
         }
-        writeln!(out, "ru: {}", self.reason.ru)?;
-        writeln!(out, "en: {}", self.reason.en)?;
+        let reason = self.reason.texts();
+        writeln!(out, "ru: {}", reason.ru)?;
+        writeln!(out, "en: {}", reason.en)?;
         if self.candidates.is_empty() {
             writeln!(out, "candidates: none")?;
         } else {
@@ -817,8 +1008,8 @@ impl Decision {
     }
 }
 
-/// The reasons, in Russian and English. Each function builds one decision's reason;
-/// nothing here runs per candidate.
+/// The reasons, in Russian and English. Each function writes one decision's reason
+/// (see [`Reason::texts`]); nothing here runs per candidate.
 mod explain {
     use super::*;
 
@@ -841,8 +1032,8 @@ mod explain {
 
     /// A reason with room for a typical sentence in each language, so that writing it
     /// does not reallocate.
-    fn reason() -> Reason {
-        Reason {
+    fn reason() -> ReasonText {
+        ReasonText {
             ru: String::with_capacity(256),
             en: String::with_capacity(192),
         }
@@ -867,7 +1058,7 @@ mod explain {
         }
     }
 
-    fn topic_prefix(out: &mut Reason, topic: &Topic) {
+    fn topic_prefix(out: &mut ReasonText, topic: &Topic) {
         let _ = write!(out.ru, "Тема «{}»: ", topic.name_ru);
         let _ = write!(out.en, "Topic “{}”: ", topic.name_en);
     }
@@ -890,7 +1081,7 @@ mod explain {
 
     /// "Министерство здравоохранения работает (пн 09:00–13:00)" or "… не работает:
     /// перерыв до 14:00", with the day's rule when it is not the ordinary week.
-    fn organisation_status(out: &mut Reason, org: &Organisation, status: &ScheduleStatus<'_>) {
+    fn organisation_status(out: &mut ReasonText, org: &Organisation, status: &ScheduleStatus<'_>) {
         let weekday = status.local.date().weekday();
         let (ru, en) = (&mut out.ru, &mut out.en);
         match status.state {
@@ -919,7 +1110,7 @@ mod explain {
         }
     }
 
-    fn closed_why(out: &mut Reason, why: ClosedWhy, rule: DayRule<'_>, weekday: Weekday) {
+    fn closed_why(out: &mut ReasonText, why: ClosedWhy, rule: DayRule<'_>, weekday: Weekday) {
         let (ru, en) = (&mut out.ru, &mut out.en);
         match (why, rule) {
             (ClosedWhy::DayOff, DayRule::WeeklyHours) => {
@@ -958,7 +1149,7 @@ mod explain {
     }
 
     /// "; предпраздничный день, на час короче" and the like; nothing on an ordinary day.
-    fn day_rule(out: &mut Reason, rule: DayRule<'_>) {
+    fn day_rule(out: &mut ReasonText, rule: DayRule<'_>) {
         let (ru, en) = (&mut out.ru, &mut out.en);
         match rule {
             DayRule::WeeklyHours | DayRule::Holiday { .. } | DayRule::OverrideClosed { .. } => {}
@@ -985,7 +1176,7 @@ mod explain {
         }
     }
 
-    fn specialists_take_it(out: &mut Reason) {
+    fn specialists_take_it(out: &mut ReasonText) {
         out.ru.push_str(" Звонок принимают специалисты.");
         out.en.push_str(" Specialists take the call.");
     }
@@ -997,7 +1188,7 @@ mod explain {
         status: &ScheduleStatus<'_>,
         routing: TopicRouting,
         listed: Listed,
-    ) -> Reason {
+    ) -> ReasonText {
         let mut out = reason();
         topic_prefix(&mut out, &roster.topic);
         let org = &roster.organisations[first_organisation].organisation;
@@ -1047,7 +1238,7 @@ mod explain {
         roster: &TopicRoster,
         statuses: &[ScheduleStatus<'_>],
         opening: Option<(&Organisation, Opening<'_>)>,
-    ) -> Reason {
+    ) -> ReasonText {
         let mut out = reason();
         topic_prefix(&mut out, &roster.topic);
         out.ru.push_str("нерабочее время. ");
@@ -1102,7 +1293,7 @@ mod explain {
     }
 
     /// "; и ещё 2 организации" / "; and 2 more".
-    fn and_more(out: &mut Reason, count: usize, ru_forms: [&str; 3]) {
+    fn and_more(out: &mut ReasonText, count: usize, ru_forms: [&str; 3]) {
         let _ = write!(out.ru, "; и ещё {count} {}", ru_plural(count, ru_forms));
         let _ = write!(out.en, "; and {count} more");
     }
@@ -1112,7 +1303,7 @@ mod explain {
         roster: &TopicRoster,
         statuses: &[ScheduleStatus<'_>],
         open: usize,
-    ) -> Reason {
+    ) -> ReasonText {
         let mut out = reason();
         topic_prefix(&mut out, &roster.topic);
         organisation_status(
@@ -1166,7 +1357,7 @@ mod explain {
     }
 
     /// A topic with an agency but nobody named for it anywhere.
-    pub(super) fn nobody_covers(topic: &Topic) -> Reason {
+    pub(super) fn nobody_covers(topic: &Topic) -> ReasonText {
         let mut out = reason();
         topic_prefix(&mut out, topic);
         out.ru
@@ -1177,7 +1368,7 @@ mod explain {
         out
     }
 
-    pub(super) fn unknown_line(line: &LineNumber) -> Reason {
+    pub(super) fn unknown_line(line: &LineNumber) -> ReasonText {
         let mut out = reason();
         let _ = write!(out.ru, "Линии {line} нет в справочнике.");
         let _ = write!(out.en, "Line {line} is not in the directory.");
@@ -1185,7 +1376,7 @@ mod explain {
         out
     }
 
-    pub(super) fn no_input(line: &Line) -> Reason {
+    pub(super) fn no_input(line: &Line) -> ReasonText {
         let mut out = reason();
         let _ = write!(
             out.ru,
@@ -1201,7 +1392,7 @@ mod explain {
         out
     }
 
-    pub(super) fn invalid_digit(line: &Line, digit: char) -> Reason {
+    pub(super) fn invalid_digit(line: &Line, digit: char) -> ReasonText {
         let mut out = reason();
         let _ = write!(out.ru, "Линия {}: цифры «{digit}» нет в меню.", line.number);
         let _ = write!(
@@ -1213,7 +1404,7 @@ mod explain {
         out
     }
 
-    pub(super) fn specialist_requested(line: &Line, item: &MenuItem) -> Reason {
+    pub(super) fn specialist_requested(line: &Line, item: &MenuItem) -> ReasonText {
         let mut out = reason();
         let (number, digit, label) = (&line.number, item.digit, &item.label_ru);
         let _ = write!(
@@ -1228,7 +1419,7 @@ mod explain {
         out
     }
 
-    pub(super) fn unknown_topic(code: &TopicCode) -> Reason {
+    pub(super) fn unknown_topic(code: &TopicCode) -> ReasonText {
         let mut out = reason();
         let _ = write!(out.ru, "Темы `{code}` нет в справочнике.");
         let _ = write!(out.en, "Topic `{code}` is not in the directory.");
@@ -1236,7 +1427,7 @@ mod explain {
         out
     }
 
-    pub(super) fn specialist_topic(topic: &Topic) -> Reason {
+    pub(super) fn specialist_topic(topic: &Topic) -> ReasonText {
         let mut out = reason();
         topic_prefix(&mut out, topic);
         out.ru.push_str(

@@ -138,6 +138,7 @@ pub struct ScheduleStatus<'a> {
 
 impl ScheduleStatus<'_> {
     /// True inside a working interval.
+    #[inline]
     pub fn is_open(&self) -> bool {
         matches!(self.state, OpenState::Open { .. })
     }
@@ -178,10 +179,10 @@ impl Organisation {
         calendar: &'a ProductionCalendar,
         date: NaiveDate,
     ) -> DaySchedule<'a> {
-        let (intervals, rule) = self.hours_of_date(calendar, date);
+        let (hours, rule) = self.hours_of_date(calendar, date);
         DaySchedule {
             date,
-            intervals,
+            intervals: hours.to_cow(),
             rule,
         }
     }
@@ -190,15 +191,16 @@ impl Organisation {
         &'a self,
         calendar: &'a ProductionCalendar,
         date: NaiveDate,
-    ) -> (Cow<'a, [Interval]>, DayRule<'a>) {
+    ) -> (DayHours<'a>, DayRule<'a>) {
+        use DayHours::{Shortened, Usual};
         // Most organisations have no overrides at all: skip the lookup for them.
         if !self.overrides.is_empty() {
             match self.overrides.get(&date) {
                 Some(ScheduleOverride::Closed { note }) => {
-                    return (Cow::Borrowed(&[]), DayRule::OverrideClosed { note });
+                    return (Usual(&[]), DayRule::OverrideClosed { note });
                 }
                 Some(ScheduleOverride::Hours { intervals, note }) => {
-                    return (Cow::Borrowed(intervals), DayRule::OverrideHours { note });
+                    return (Usual(intervals), DayRule::OverrideHours { note });
                 }
                 None => {}
             }
@@ -207,23 +209,23 @@ impl Organisation {
             &self.weekly_hours.days[weekday.num_days_from_monday() as usize]
         };
         if !self.follows_production_calendar {
-            return (Cow::Borrowed(weekly(date.weekday())), DayRule::WeeklyHours);
+            return (Usual(weekly(date.weekday())), DayRule::WeeklyHours);
         }
         match calendar.days.get(&date) {
-            None => (Cow::Borrowed(weekly(date.weekday())), DayRule::WeeklyHours),
-            Some(CalendarDay::Holiday { note }) => (Cow::Borrowed(&[]), DayRule::Holiday { note }),
+            None => (Usual(weekly(date.weekday())), DayRule::WeeklyHours),
+            Some(CalendarDay::Holiday { note }) => (Usual(&[]), DayRule::Holiday { note }),
             Some(CalendarDay::Working {
                 hours_of_weekday,
                 note,
             }) => {
                 let hours_of = iso_weekday(*hours_of_weekday);
                 (
-                    Cow::Borrowed(weekly(hours_of)),
+                    Usual(weekly(hours_of)),
                     DayRule::TransferredWorkingDay { hours_of, note },
                 )
             }
             Some(CalendarDay::Shortened { note }) => (
-                shortened(weekly(date.weekday())),
+                Shortened(weekly(date.weekday())),
                 DayRule::ShortenedDay { note },
             ),
         }
@@ -235,11 +237,11 @@ impl Organisation {
         calendar: &'a ProductionCalendar,
         local: NaiveDateTime,
     ) -> ScheduleStatus<'a> {
-        let (intervals, rule) = self.hours_of_date(calendar, local.date());
+        let (hours, rule) = self.hours_of_date(calendar, local.date());
         ScheduleStatus {
             local,
             rule,
-            state: state_within_day(&intervals, local.time()),
+            state: state_within_day(hours, local.time()),
         }
     }
 
@@ -273,8 +275,8 @@ impl Organisation {
         let today = now.local.date();
         for offset in 0..=limit_days {
             let date = today.checked_add_days(Days::new(offset.into()))?;
-            let (intervals, rule) = self.hours_of_date(calendar, date);
-            for interval in intervals.iter() {
+            let (hours, rule) = self.hours_of_date(calendar, date);
+            for interval in hours.iter() {
                 if offset == 0 && interval.opens <= now.local.time() {
                     continue; // already over today (we are closed, so it cannot be running)
                 }
@@ -307,56 +309,89 @@ fn iso_weekday(iso: u8) -> Weekday {
         .unwrap_or(Weekday::Mon)
 }
 
-/// A pre-holiday day's hours: the last interval closes one hour earlier, and is
-/// dropped if that leaves nothing of it.
-fn shortened(usual: &[Interval]) -> Cow<'_, [Interval]> {
-    let Some((last, earlier)) = usual.split_last() else {
-        return Cow::Borrowed(usual);
-    };
+/// The working intervals of a day as the rules chose them, borrowed from the
+/// snapshot: a status computation allocates nothing, even on a shortened day.
+#[derive(Clone, Copy)]
+enum DayHours<'a> {
+    /// These intervals as they are.
+    Usual(&'a [Interval]),
+    /// A pre-holiday day: these intervals, the last one closing an hour earlier (and
+    /// left out if that leaves nothing of it).
+    Shortened(&'a [Interval]),
+}
+
+impl<'a> DayHours<'a> {
+    /// The intervals in order.
+    fn iter(self) -> impl Iterator<Item = Interval> + Clone + 'a {
+        let (usual, shortened) = match self {
+            Self::Usual(usual) => (usual, false),
+            Self::Shortened(usual) => (usual, true),
+        };
+        let last = usual.len().saturating_sub(1);
+        (usual.iter().enumerate()).filter_map(move |(index, interval)| {
+            if shortened && index == last {
+                shortened_by_an_hour(interval)
+            } else {
+                Some(*interval)
+            }
+        })
+    }
+
+    /// The intervals as a list, for [`DaySchedule`].
+    fn to_cow(self) -> Cow<'a, [Interval]> {
+        match self {
+            Self::Usual(usual) => Cow::Borrowed(usual),
+            Self::Shortened(_) => Cow::Owned(self.iter().collect()),
+        }
+    }
+}
+
+/// An interval closing one hour earlier; `None` if that leaves nothing of it.
+fn shortened_by_an_hour(interval: &Interval) -> Option<Interval> {
     const MIDNIGHT_SECONDS: u32 = 24 * 3600;
-    let closes_seconds = last.closes.map_or(MIDNIGHT_SECONDS, |closes| {
+    let closes_seconds = interval.closes.map_or(MIDNIGHT_SECONDS, |closes| {
         closes.num_seconds_from_midnight()
     });
-    let mut intervals = earlier.to_vec();
-    if let Some(new_closes_seconds) = closes_seconds.checked_sub(3600)
-        && new_closes_seconds > last.opens.num_seconds_from_midnight()
-    {
-        intervals.push(Interval {
-            opens: last.opens,
-            closes: NaiveTime::from_num_seconds_from_midnight_opt(new_closes_seconds, 0),
-        });
-    }
-    Cow::Owned(intervals)
+    let new_closes_seconds = closes_seconds.checked_sub(3600)?;
+    (new_closes_seconds > interval.opens.num_seconds_from_midnight()).then(|| Interval {
+        opens: interval.opens,
+        closes: NaiveTime::from_num_seconds_from_midnight_opt(new_closes_seconds, 0),
+    })
 }
 
 /// Where a local time falls among a day's sorted intervals.
-fn state_within_day(intervals: &[Interval], time: NaiveTime) -> OpenState {
-    if let Some(interval) = intervals.iter().find(|interval| interval.contains(time)) {
-        return OpenState::Open {
-            interval: *interval,
-        };
-    }
-    if intervals.is_empty() {
+fn state_within_day(hours: DayHours<'_>, time: NaiveTime) -> OpenState {
+    let mut intervals = hours.iter();
+    let Some(first) = intervals.clone().next() else {
         return OpenState::Closed {
             why: ClosedWhy::DayOff,
         };
-    }
-    let why = match intervals.iter().position(|interval| time < interval.opens) {
-        Some(0) => ClosedWhy::BeforeOpening {
-            opens: intervals[0].opens,
-        },
-        Some(next) => ClosedWhy::Break {
-            reopens: intervals[next].opens,
-        },
-        None => ClosedWhy::AfterClosing {
-            // Not open and past every opening, so the last interval has a real end.
-            closed: intervals
-                .last()
-                .and_then(|last| last.closes)
-                .unwrap_or(NaiveTime::MIN),
-        },
     };
-    OpenState::Closed { why }
+    let mut last = first;
+    for interval in intervals.by_ref() {
+        if interval.contains(time) {
+            return OpenState::Open { interval };
+        }
+        if time < interval.opens {
+            let why = if interval == first {
+                ClosedWhy::BeforeOpening {
+                    opens: interval.opens,
+                }
+            } else {
+                ClosedWhy::Break {
+                    reopens: interval.opens,
+                }
+            };
+            return OpenState::Closed { why };
+        }
+        last = interval;
+    }
+    OpenState::Closed {
+        why: ClosedWhy::AfterClosing {
+            // Not open and past every opening, so the last interval has a real end.
+            closed: last.closes.unwrap_or(NaiveTime::MIN),
+        },
+    }
 }
 
 /// The first instant after `not_before` whose wall-clock time in `zone` is `local`,

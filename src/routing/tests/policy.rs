@@ -6,7 +6,7 @@ use serde_json::json;
 use super::*;
 use crate::routing::policy::{
     CallRecency, Decision, DecisionMode, LastCalls, MAX_CANDIDATES, MenuChoice, NoRecency,
-    RouteRequest, decide, decide_listing_all,
+    ReasonText, RouteRequest, decide, decide_listing_all,
 };
 
 fn request(line: &str, choice: MenuChoice, instant: &str) -> RouteRequest {
@@ -335,7 +335,7 @@ fn modes_candidates_and_settings() {
     ];
     for (line, choice, instant, mode, ids, strategy, timeout) in rows {
         let decision = decide_at(&snapshot, line, choice.clone(), instant);
-        let context = format!("{line} {choice:?} at {instant}: {}", decision.reason.en);
+        let context = format!("{line} {choice:?} at {instant}: {}", decision.reason.en());
         assert_eq!(decision.mode, mode, "{context}");
         assert_eq!(candidate_ids(&decision), ids, "{context}");
         assert_eq!(decision.strategy, strategy, "{context}");
@@ -393,15 +393,15 @@ fn inactive_staff_are_never_candidates() {
     assert!(
         decision
             .reason
-            .ru
+            .ru()
             .contains("Сидорова Анна — запись неактивна"),
         "{}",
-        decision.reason.ru
+        decision.reason.ru()
     );
     assert!(
-        decision.reason.en.contains("Кузнецов Олег — inactive"),
+        decision.reason.en().contains("Кузнецов Олег — inactive"),
         "{}",
-        decision.reason.en
+        decision.reason.en()
     );
 }
 
@@ -503,19 +503,19 @@ fn a_calls_decision_lists_at_most_max_candidates_in_order() {
         assert_eq!((call.mode, call.strategy), (all.mode, all.strategy));
         assert_eq!(
             call.reason
-                .en
+                .en()
                 .contains("more are reachable, the list holds the first 32"),
             more,
             "{}",
-            call.reason.en
+            call.reason.en()
         );
         assert_eq!(
             call.reason
-                .ru
+                .ru()
                 .contains("доступны и другие, в списке первые 32 по порядку"),
             more,
             "{}",
-            call.reason.ru
+            call.reason.ru()
         );
         assert_eq!(
             serde_json::to_value(&call).expect("json")["more_candidates"],
@@ -701,10 +701,45 @@ fn an_organisation_sharing_a_schedule_shares_its_status() {
 }
 
 #[test]
+fn a_reason_is_written_later_from_the_facts_the_decision_kept() {
+    // `decide` keeps the facts; the words are written when read. They must not depend
+    // on when that is: the same words before and after the snapshot is replaced
+    // (dropped here), for every kind of reason.
+    let snapshot = directory();
+    let cases = [
+        ("122", digit('1'), "2026-05-12T10:00:00+08:00"), // to staff
+        ("122", digit('1'), "2026-05-12T21:00:00+08:00"), // after hours
+        ("122", digit('3'), "2026-05-20T10:00:00+08:00"), // nobody reachable
+        ("122", digit('7'), "2026-05-12T10:00:00+08:00"), // not on the menu
+        ("122", digit('0'), "2026-05-12T10:00:00+08:00"), // a specialist asked for
+        ("999", digit('1'), "2026-05-12T10:00:00+08:00"), // unknown line
+        ("122", MenuChoice::NoInput, "2026-05-12T10:00:00+08:00"),
+    ];
+    let decisions: Vec<Decision> = cases
+        .iter()
+        .map(|(line, choice, instant)| decide_at(&snapshot, line, choice.clone(), instant))
+        .collect();
+    let before: Vec<ReasonText> = decisions.iter().map(|d| d.reason.texts()).collect();
+    drop(snapshot);
+    for ((decision, said), case) in decisions.iter().zip(&before).zip(&cases) {
+        assert!(!said.ru.is_empty() && !said.en.is_empty(), "{case:?}");
+        assert_eq!(&decision.reason.texts(), said, "{case:?}");
+        assert_eq!(decision.reason.ru(), said.ru);
+        assert_eq!(decision.reason.en(), said.en);
+        assert_eq!(said.to_string(), format!("{} / {}", said.ru, said.en));
+    }
+    assert!(
+        before[1].ru.contains("Ближайшее открытие"),
+        "{}",
+        before[1].ru
+    );
+}
+
+#[test]
 fn reasons_say_which_rule_fired() {
     let snapshot = directory();
     let reason = |line: &str, choice: MenuChoice, instant: &str| {
-        decide_at(&snapshot, line, choice, instant).reason
+        decide_at(&snapshot, line, choice, instant).reason.texts()
     };
 
     let working = reason("122", digit('1'), "2026-05-12T10:00:00+08:00");
@@ -861,7 +896,7 @@ fn reasons_say_which_rule_fired() {
 #[test]
 fn russian_plurals_in_reasons() {
     let snapshot = directory();
-    let count_phrase = |instant: &str| decide_at(&snapshot, "122", digit('1'), instant).reason.ru;
+    let count_phrase = |instant: &str| decide_at(&snapshot, "122", digit('1'), instant).reason.ru();
     assert!(count_phrase("2026-05-16T10:00:00+08:00").contains("1 сотрудник одновременно"));
     assert!(count_phrase("2026-05-12T13:30:00+08:00").contains("2 сотрудника"));
     let mut big = raw_directory();
@@ -877,7 +912,7 @@ fn russian_plurals_in_reasons() {
     let big = big.validated().expect("valid");
     let reason = decide_at(&big, "122", digit('1'), "2026-05-12T10:00:00+08:00")
         .reason
-        .ru;
+        .ru();
     assert!(reason.contains("8 сотрудников"), "{reason}");
 }
 
@@ -912,7 +947,9 @@ fn long_lists_in_reasons_are_cut_after_three() {
     }
     let snapshot = snapshot.validated().expect("valid");
 
-    let evening = decide_at(&snapshot, "122", digit('1'), "2026-05-12T21:00:00+08:00").reason;
+    let evening = decide_at(&snapshot, "122", digit('1'), "2026-05-12T21:00:00+08:00")
+        .reason
+        .texts();
     assert!(!evening.ru.contains("Поликлиника"), "{}", evening.ru);
     assert!(
         evening.ru.contains("; и ещё 1 организация."),
@@ -924,12 +961,12 @@ fn long_lists_in_reasons_are_cut_after_three() {
     let decision = decide_at(&snapshot, "122", digit('3'), "2026-05-20T10:00:00+08:00");
     assert_eq!(decision.mode, DecisionMode::NobodyReachable);
     assert!(
-        decision.reason.ru.contains(
+        decision.reason.ru().contains(
             "Морозова Елена — отпуск по 22.05; Сотрудник 12 — учёба по 20.05; \
              Сотрудник 13 — учёба по 20.05; и ещё 2 сотрудника."
         ),
         "{}",
-        decision.reason.ru
+        decision.reason.ru()
     );
 }
 
@@ -945,13 +982,13 @@ fn no_active_specialist_is_flagged_in_every_reason() {
     assert!(
         decision
             .reason
-            .ru
+            .ru()
             .ends_with("ВНИМАНИЕ: нет ни одного активного специалиста.")
     );
     assert!(
         decision
             .reason
-            .en
+            .en()
             .ends_with("WARNING: there is no active specialist.")
     );
 }
@@ -1016,8 +1053,8 @@ fn decision_json_shape() {
             {"id": 3, "name": "Оператор Вера", "endpoint": "PJSIP/op3"}
         ])
     );
-    assert_eq!(value["reason"]["ru"], decision.reason.ru.as_str());
-    assert_eq!(value["reason"]["en"], decision.reason.en.as_str());
+    assert_eq!(value["reason"]["ru"], decision.reason.ru().as_str());
+    assert_eq!(value["reason"]["en"], decision.reason.en().as_str());
     assert_eq!(value["at"], "2026-05-12T05:30:00Z");
 
     let after_hours = serde_json::to_value(decide_at(
