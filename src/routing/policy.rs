@@ -30,11 +30,11 @@
 //!
 //! Performance: the snapshot's [`super::model::RoutingIndex`] holds each topic's
 //! organisations and staff pre-sorted, and organisations with identical schedules
-//! share one status computation, so a decision costs a few status look-ups, a walk
+//! share one status computation, so a decision costs a few status look-ups and a walk
 //! over the topic's staff that stops once [`MAX_CANDIDATES`] are found (with
-//! `least_recent`, once that many never-called ones are found) and two short reason
-//! strings. Candidates are positions in that shared roster, not copies. Pure: no I/O,
-//! no clock.
+//! `least_recent`, once that many never-called ones are found). Candidates are
+//! positions in that shared roster, not copies, and the [`Reason`] keeps the facts
+//! and is put into words only when read. Pure: no I/O, no clock.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt::{self, Write as _};
