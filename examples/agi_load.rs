@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use hotline::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
-use hotline::app::{CallRecencyBook, RoutingClock};
+use hotline::app::RoutingClock;
 use hotline::directory::{DirectoryCache, MIGRATOR, demo::seed_demo, load_snapshot};
 use hotline::journal::JournalWriter;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
         journal,
         // A working Tuesday morning in Irkutsk: health calls go to staff.
         clock: RoutingClock::starting_at("2026-06-16T02:00:00Z".parse()?),
-        recency: CallRecencyBook::default(),
+        recency: Default::default(),
         flow: CallFlow {
             specialist_ring_seconds: 30,
             specialist_rounds: 3,

@@ -107,12 +107,15 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             callback_after: chrono::Duration::seconds(settings.queue_callback_after_seconds.into()),
         },
     );
+    // One call history for both paths: `least_recent` must see a person rung through
+    // AGI as rung when a Stasis call decides, and the other way round.
+    let recency = Arc::new(CallRecencyBook::new(last_calls(&pool).await?));
     let context = Arc::new(AppContext {
         ari: ari.clone(),
         directory,
         journal,
         clock,
-        recency: CallRecencyBook::new(last_calls(&pool).await?),
+        recency: Arc::clone(&recency),
         call_settings: CallSettings {
             specialist_ring_timeout: chrono::Duration::seconds(
                 settings.specialist_ring_seconds.into(),
@@ -133,7 +136,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             directory: agi_directory,
             journal: agi_journal,
             clock,
-            recency: CallRecencyBook::new(last_calls(&pool).await?),
+            recency,
             flow: CallFlow {
                 specialist_ring_seconds: settings.specialist_ring_seconds,
                 specialist_rounds: settings.specialist_rounds,

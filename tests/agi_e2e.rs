@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use hotline::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
-use hotline::app::{CallRecencyBook, RoutingClock};
+use hotline::app::RoutingClock;
 use hotline::directory::{DirectoryCache, load_snapshot};
 use hotline::journal::JournalWriter;
 use sqlx::postgres::PgPoolOptions;
@@ -126,7 +126,7 @@ impl InProcessAgi {
                 directory: DirectoryCache::fixed(snapshot),
                 journal,
                 clock: RoutingClock::starting_at(at),
-                recency: CallRecencyBook::default(),
+                recency: Arc::default(),
                 flow: CallFlow {
                     specialist_ring_seconds: 10,
                     specialist_rounds: 1,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use hotline::agi::scripts::vars;
 use hotline::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
-use hotline::app::{CallRecencyBook, RoutingClock};
+use hotline::app::RoutingClock;
 use hotline::directory::demo::seed_demo;
 use hotline::directory::{DirectoryCache, load_snapshot};
 use hotline::journal::JournalWriter;
@@ -82,7 +82,7 @@ async fn start(pool: &PgPool, at: &str, settings: AgiServerSettings) -> Server {
         directory: DirectoryCache::fixed(snapshot),
         journal,
         clock: RoutingClock::starting_at(instant(at)),
-        recency: CallRecencyBook::default(),
+        recency: Arc::default(),
         flow: CallFlow {
             specialist_ring_seconds: 30,
             specialist_rounds: 2,

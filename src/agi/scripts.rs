@@ -48,6 +48,7 @@
 //! (`HOTLINE_GAVE_UP=1`, set by the dialplan before it says goodbye) or abandoned.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -180,8 +181,8 @@ pub struct AgiContext {
     pub journal: Journal,
     /// The instant decisions are taken at (shiftable for tests and demos).
     pub clock: RoutingClock,
-    /// Last-call instants for least-recently-called hunting.
-    pub recency: CallRecencyBook,
+    /// Last-call instants for least-recently-called hunting: the Stasis app's book.
+    pub recency: Arc<CallRecencyBook>,
     /// Specialists' ringing and announcements.
     pub flow: CallFlow,
 }

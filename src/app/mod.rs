@@ -95,8 +95,9 @@ pub struct AppContext {
     pub journal: Journal,
     /// The routing clock.
     pub clock: RoutingClock,
-    /// Last-call instants.
-    pub recency: CallRecencyBook,
+    /// Last-call instants, the same book the AGI endpoint keeps (a person rung by
+    /// either path was rung).
+    pub recency: Arc<CallRecencyBook>,
     /// Call flow tunables.
     pub call_settings: CallSettings,
     /// The specialists' queue (shared with the console).
