@@ -569,8 +569,9 @@ where
         now: Utc::now(),
         decide_at: context.clock.now(),
     };
-    let plan = (context.recency)
-        .with(|recency| plan_route(&snapshot, &args, &call, recency, context.flow));
+    let plan = (context.recency).with(&snapshot, |recency| {
+        plan_route(&snapshot, &args, &call, recency, context.flow)
+    });
     tracing::info!(
         line = %args.line,
         caller = %Pii(caller_number),

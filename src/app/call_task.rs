@@ -246,8 +246,9 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 at: context.clock.now(),
             };
             // Everyone on duty: the specialist may have named any one of them.
-            let decision = (context.recency)
-                .with(|recency| routing::decide_listing_all(&snapshot, &request, recency));
+            let decision = (context.recency).with(&snapshot, |recency| {
+                routing::decide_listing_all(&snapshot, &request, recency)
+            });
             tracing::info!(mode = %decision.mode, reason = %decision.reason.en(), "transfer routed");
             call.handle_transfer_decision(Utc::now(), decision);
             None
@@ -313,8 +314,9 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 choice,
                 at: context.clock.now(),
             };
-            let decision =
-                (context.recency).with(|recency| routing::decide(&snapshot, &request, recency));
+            let decision = (context.recency).with(&snapshot, |recency| {
+                routing::decide(&snapshot, &request, recency)
+            });
             tracing::info!(mode = %decision.mode, reason = %decision.reason.en(), "routed");
             call.handle_decision(Utc::now(), decision);
             None

@@ -27,7 +27,7 @@ use crate::call::{
 use crate::directory::DirectoryCache;
 use crate::journal::{Journal, JournalRecord, RecordKind};
 use crate::pii::Pii;
-use crate::routing::{LastCalls, LineNumber, StaffId};
+use crate::routing::{CallHistory, DirectorySnapshot, LastCalls, LineNumber, StaffId};
 
 use admission::{Admission, Verdict};
 use call_task::{TaskInput, run_call};
@@ -59,29 +59,41 @@ impl RoutingClock {
 }
 
 /// When each staff member was last dialled, for least-recently-called hunting.
-/// Seeded from the journal at start, updated as calls dial.
+/// Seeded from the journal at start, updated as calls dial; one book for the Stasis
+/// app and the AGI endpoint.
 #[derive(Debug, Default)]
 pub struct CallRecencyBook {
-    last: Mutex<LastCalls>,
+    history: Mutex<CallHistory>,
 }
 
 impl CallRecencyBook {
     /// A book seeded with known last-call instants.
     pub fn new(seed: LastCalls) -> Self {
         Self {
-            last: Mutex::new(seed),
+            history: Mutex::new(CallHistory::new(seed)),
         }
     }
 
     /// Notes that `staff` was dialled at `at`.
     pub fn called(&self, staff: StaffId, at: DateTime<Utc>) {
-        self.last.lock().expect("recency lock").called(staff, at);
+        self.lock().called(staff, at);
     }
 
-    /// Runs `decide` with the book: a decision takes microseconds, so it reads the
-    /// book under its lock instead of copying every staff member's entry.
-    pub fn with<R>(&self, decide: impl FnOnce(&LastCalls) -> R) -> R {
-        decide(&self.last.lock().expect("recency lock"))
+    /// Runs `decide` with the book, following `snapshot` (the history keeps each
+    /// topic's least-recent order for the snapshot decisions are made on). A decision
+    /// takes microseconds, so it reads the book under its lock instead of copying it.
+    pub fn with<R>(
+        &self,
+        snapshot: &DirectorySnapshot,
+        decide: impl FnOnce(&CallHistory) -> R,
+    ) -> R {
+        let mut history = self.lock();
+        history.follow(snapshot);
+        decide(&history)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CallHistory> {
+        self.history.lock().expect("recency lock")
     }
 }
 

@@ -4,8 +4,10 @@
 //! - [`model`]: the directory snapshot (organisations, hours, calendar, staff, menus).
 //! - [`schedule`]: is an organisation open at an instant, and why (not).
 //! - [`policy`]: `decide(snapshot, request, recency) -> Decision` with a reason.
+//! - [`history`]: the call history for `least_recent`, kept in order per topic.
 //! - [`lint`]: gaps in the directory (`hotline directory check`).
 
+pub mod history;
 pub mod lint;
 pub mod model;
 pub mod policy;
@@ -14,6 +16,7 @@ pub mod schedule;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use history::CallHistory;
 pub use model::*;
 pub use policy::{
     CallRecency, Decision, DecisionMode, LastCalls, MAX_CANDIDATES, MenuChoice, NoRecency, Reason,

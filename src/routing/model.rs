@@ -1004,6 +1004,9 @@ impl fmt::Debug for RoutingIndex {
 pub(crate) struct TopicRoster {
     /// The topic itself, shared with every decision about it.
     pub(crate) topic: Arc<Topic>,
+    /// This roster's number in its index (0, 1, …): where a [`super::CallHistory`]
+    /// keeps its least-recent order.
+    pub(crate) ordinal: usize,
     /// The organisations with staff on the topic: first those in the topic's order (by
     /// priority, then code), then the rest by code.
     pub(crate) organisations: Vec<RosterOrganisation>,
@@ -1016,6 +1019,10 @@ pub(crate) struct TopicRoster {
     /// `staff[i].id` again, alone in one array, for the same reason: a
     /// `least_recent` decision looks up every reachable person's last call.
     pub(crate) ids: Vec<StaffId>,
+    /// `staff[i].organisation` again, alone in one array: a walk down a least-recent
+    /// order (see [`super::CallHistory`]) meets staff in no particular order and asks
+    /// each one's organisation whether it is open.
+    pub(crate) organisation_of: Vec<u32>,
 }
 
 impl TopicRoster {
@@ -1109,6 +1116,11 @@ impl RosterEntry {
 }
 
 impl RoutingIndex {
+    /// False for an index that was never built (a snapshot that skipped validation).
+    pub fn is_built(&self) -> bool {
+        self.built
+    }
+
     /// Builds the index. Tolerates dangling references (skips them), so it can also
     /// serve a snapshot that was never validated.
     fn build(snapshot: &DirectorySnapshot) -> Self {
@@ -1119,11 +1131,9 @@ impl RoutingIndex {
             .cloned()
             .collect();
         fallback.sort_by_key(|specialist| specialist.id);
-        let rosters = snapshot
-            .topics
-            .values()
-            .map(|topic| {
-                let roster = TopicRoster::build(topic, snapshot);
+        let rosters = (snapshot.topics.values().enumerate())
+            .map(|(ordinal, topic)| {
+                let roster = TopicRoster::build(topic, snapshot, ordinal);
                 (topic.code.clone(), Arc::new(roster))
             })
             .collect();
@@ -1141,7 +1151,7 @@ impl RoutingIndex {
 }
 
 impl TopicRoster {
-    fn build(topic: &Topic, snapshot: &DirectorySnapshot) -> Self {
+    fn build(topic: &Topic, snapshot: &DirectorySnapshot, ordinal: usize) -> Self {
         let covering: Vec<&Arc<ResponsibleStaff>> = snapshot
             .staff
             .iter()
@@ -1186,9 +1196,13 @@ impl TopicRoster {
         }
         Self {
             topic: Arc::new(topic.clone()),
+            ordinal,
             organisations,
             maybe_away: entries.iter().map(|entry| entry.maybe_away).collect(),
             ids: entries.iter().map(|entry| entry.staff.id).collect(),
+            organisation_of: (entries.iter())
+                .map(|entry| entry.organisation as u32)
+                .collect(),
             staff: entries,
         }
     }

@@ -42,7 +42,7 @@ use std::hash::BuildHasher;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -291,6 +291,16 @@ pub trait CallRecency {
     /// without building a date.
     fn last_called_second(&self, staff: StaffId) -> Option<i64> {
         self.last_called(staff).map(|last| last.timestamp())
+    }
+
+    /// The positions of roster number `roster` of `index`, least recently called
+    /// first (never called first, in roster order; then by last call's second; ties in
+    /// roster order), if this history keeps such an order for that index, as
+    /// [`super::CallHistory`] does. With `None`, the default, the policy reads every
+    /// reachable person's last call instead; the decision is the same.
+    fn least_recent_order(&self, index: &RoutingIndex, roster: usize) -> Option<&[u32]> {
+        let _ = (index, roster);
+        None
     }
 }
 
@@ -626,12 +636,12 @@ fn route(
         let why = Why::SpecialistTopic(Arc::clone(&roster.topic));
         return Routed::for_specialists(SpecialistTopic, Some(roster), why);
     }
-    route_topic(&index.calendar, roster, request.at, recency, limit)
+    route_topic(index, roster, request.at, recency, limit)
 }
 
 /// Rules 4-7: the topic's staff at the instant, at most `limit` of them.
 fn route_topic(
-    calendar: &Arc<ProductionCalendar>,
+    index: &RoutingIndex,
     roster: Arc<TopicRoster>,
     at: DateTime<Utc>,
     recency: &(impl CallRecency + ?Sized),
@@ -641,20 +651,22 @@ fn route_topic(
         let why = Why::NobodyCovers(Arc::clone(&roster.topic));
         return Routed::for_specialists(DecisionMode::NobodyReachable, Some(roster), why);
     }
+    let calendar = &index.calendar;
     let hours = |outcome| Why::Hours {
         roster: Arc::clone(&roster),
         calendar: Arc::clone(calendar),
         at,
         outcome,
     };
-    let statuses = organisation_statuses(calendar, &roster, at);
+    let mut statuses = Statuses::new(calendar, &roster, at);
     let mut first_pick = None;
-    for_each_reachable(&roster, &statuses, 0, |position| {
+    for_each_reachable(&roster, &mut statuses, 0, |position| {
         first_pick = Some(position);
         ControlFlow::Break(())
     });
     let Some(first_pick) = first_pick else {
-        let (mode, why) = match statuses.iter().position(ScheduleStatus::is_open) {
+        let open = (0..roster.organisations.len()).find(|&org| statuses.get(org).is_open());
+        let (mode, why) = match open {
             Some(open) => (
                 DecisionMode::NobodyReachable,
                 hours(HoursOutcome::NobodyReachable { open }),
@@ -668,10 +680,21 @@ fn route_topic(
     let routing = roster.organisations[first_organisation].routing;
     let (picks, more) = match routing.strategy {
         HuntStrategy::LeastRecent => {
-            least_recent_first(&roster, &statuses, first_pick, recency, limit)
+            let order = recency.least_recent_order(index, roster.ordinal);
+            match order.filter(|order| order.len() == roster.staff.len()) {
+                Some(order) => {
+                    let open_days = open_days(&roster, &mut statuses);
+                    if worth_the_order(&roster, &open_days) {
+                        first_in_least_recent_order(&roster, &open_days, order, limit)
+                    } else {
+                        least_recent_first(&roster, &mut statuses, first_pick, recency, limit)
+                    }
+                }
+                None => least_recent_first(&roster, &mut statuses, first_pick, recency, limit),
+            }
         }
         HuntStrategy::Sequential | HuntStrategy::RingAll => {
-            first_in_order(&roster, &statuses, first_pick, limit)
+            first_in_order(&roster, &mut statuses, first_pick, limit)
         }
     };
     let mode = match routing.transfer_mode {
@@ -704,6 +727,62 @@ struct Listed {
     more: bool,
 }
 
+/// The statuses of a roster's organisations at one instant, each computed when first
+/// asked for: a decision that finds its candidates in the first two organisations
+/// looks at two schedules, not fifty. Organisations sharing a schedule (or a time
+/// zone) with an earlier one reuse its status (or local time).
+struct Statuses<'a> {
+    calendar: &'a ProductionCalendar,
+    roster: &'a TopicRoster,
+    at: DateTime<Utc>,
+    /// By organisation position: its local time and status, once known.
+    known: Vec<(Option<NaiveDateTime>, Option<ScheduleStatus<'a>>)>,
+}
+
+impl<'a> Statuses<'a> {
+    fn new(calendar: &'a ProductionCalendar, roster: &'a TopicRoster, at: DateTime<Utc>) -> Self {
+        Self {
+            calendar,
+            roster,
+            at,
+            known: vec![(None, None); roster.organisations.len()],
+        }
+    }
+
+    /// The status of the organisation at this position of the roster.
+    fn get(&mut self, org: usize) -> ScheduleStatus<'a> {
+        if let Some(status) = self.known[org].1 {
+            return status;
+        }
+        let roster = self.roster;
+        let entry = &roster.organisations[org];
+        let status = match entry.same_schedule_as {
+            Some(earlier) => self.get(earlier),
+            None => {
+                let local = self.local(org);
+                entry.organisation.status_at_local(self.calendar, local)
+            }
+        };
+        self.known[org] = (Some(status.local), Some(status));
+        status
+    }
+
+    /// The organisation's wall-clock time.
+    fn local(&mut self, org: usize) -> NaiveDateTime {
+        if let Some(local) = self.known[org].0 {
+            return local;
+        }
+        let roster = self.roster;
+        let entry = &roster.organisations[org];
+        let local = match entry.same_zone_as {
+            Some(earlier) => self.local(earlier),
+            None => local_time(entry.organisation.time_zone, self.at),
+        };
+        self.known[org].0 = Some(local);
+        local
+    }
+}
+
 /// The status of each organisation of the roster (same positions), computing each
 /// distinct schedule and time zone once.
 fn organisation_statuses<'a>(
@@ -711,21 +790,10 @@ fn organisation_statuses<'a>(
     roster: &'a TopicRoster,
     at: DateTime<Utc>,
 ) -> Vec<ScheduleStatus<'a>> {
-    let mut statuses: Vec<ScheduleStatus<'a>> = Vec::with_capacity(roster.organisations.len());
-    for org in &roster.organisations {
-        let status = match org.same_schedule_as {
-            Some(earlier) => statuses[earlier],
-            None => {
-                let local = match org.same_zone_as {
-                    Some(earlier) => statuses[earlier].local,
-                    None => local_time(org.organisation.time_zone, at),
-                };
-                org.organisation.status_at_local(calendar, local)
-            }
-        };
-        statuses.push(status);
-    }
-    statuses
+    let mut statuses = Statuses::new(calendar, roster, at);
+    (0..roster.organisations.len())
+        .map(|org| statuses.get(org))
+        .collect()
 }
 
 /// Shows `visit` the roster position of each reachable staff member of an open
@@ -736,13 +804,17 @@ fn organisation_statuses<'a>(
 /// scan of one array.
 fn for_each_reachable(
     roster: &TopicRoster,
-    statuses: &[ScheduleStatus<'_>],
+    statuses: &mut Statuses<'_>,
     from: u32,
     mut visit: impl FnMut(u32) -> ControlFlow<()>,
 ) {
     let from = from as usize;
-    for (org, status) in roster.organisations.iter().zip(statuses) {
-        if org.staff.end <= from || !status.is_open() {
+    for (index, org) in roster.organisations.iter().enumerate() {
+        if org.staff.end <= from {
+            continue;
+        }
+        let status = statuses.get(index);
+        if !status.is_open() {
             continue;
         }
         let today = status.local.date();
@@ -758,7 +830,7 @@ fn for_each_reachable(
 /// more were reachable.
 fn first_in_order(
     roster: &TopicRoster,
-    statuses: &[ScheduleStatus<'_>],
+    statuses: &mut Statuses<'_>,
     first: u32,
     limit: usize,
 ) -> (Vec<u32>, bool) {
@@ -775,6 +847,53 @@ fn first_in_order(
     (picks, more)
 }
 
+/// For each organisation of the roster (same positions): its local date if it is
+/// open, `None` if closed.
+fn open_days(roster: &TopicRoster, statuses: &mut Statuses<'_>) -> Vec<Option<NaiveDate>> {
+    (0..roster.organisations.len())
+        .map(|org| {
+            let status = statuses.get(org);
+            status.is_open().then(|| status.local.date())
+        })
+        .collect()
+}
+
+/// Whether to take a roster's least-recent order rather than look up everyone's last
+/// call: the open organisations must hold at least an eighth of its staff, so that
+/// the walk down the order meets a reachable person every few steps. When only a
+/// small organisation is open, its own few staff are quicker to look up one by one.
+fn worth_the_order(roster: &TopicRoster, open_days: &[Option<NaiveDate>]) -> bool {
+    let open_staff: usize = (roster.organisations.iter().zip(open_days))
+        .filter(|(_, day)| day.is_some())
+        .map(|(org, _)| org.staff.len())
+        .sum();
+    open_staff * 8 >= roster.staff.len()
+}
+
+/// The first `limit` reachable staff along a least-recent `order` of the roster (see
+/// [`CallRecency::least_recent_order`]), and whether more were reachable.
+fn first_in_least_recent_order(
+    roster: &TopicRoster,
+    open_days: &[Option<NaiveDate>],
+    order: &[u32],
+    limit: usize,
+) -> (Vec<u32>, bool) {
+    let mut picks = Vec::with_capacity(limit.min(order.len()));
+    for &position in order {
+        let Some(today) = open_days[roster.organisation_of[position as usize] as usize] else {
+            continue;
+        };
+        if !roster.reachable_on(position as usize, today) {
+            continue;
+        }
+        if picks.len() == limit {
+            return (picks, true);
+        }
+        picks.push(position);
+    }
+    (picks, false)
+}
+
 /// The first `limit` of the reachable staff (from `first` on) by least-recent order:
 /// never called first (in roster order), then the longest ago; ties keep the roster
 /// order. Also whether more were reachable.
@@ -787,7 +906,7 @@ fn first_in_order(
 /// (calls within the same second count as simultaneous and keep the roster order).
 fn least_recent_first(
     roster: &TopicRoster,
-    statuses: &[ScheduleStatus<'_>],
+    statuses: &mut Statuses<'_>,
     first: u32,
     recency: &(impl CallRecency + ?Sized),
     limit: usize,

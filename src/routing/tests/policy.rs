@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::routing::CallHistory;
 use crate::routing::policy::{
     CallRecency, Decision, DecisionMode, LastCalls, MAX_CANDIDATES, MenuChoice, NoRecency,
     ReasonText, RouteRequest, decide, decide_listing_all,
@@ -578,6 +579,97 @@ fn least_recent_lists_the_longest_idle_whoever_the_walk_meets_first() {
     // The never-called come first, in roster order.
     let call = decide(&snapshot, &request, &few_never);
     assert_eq!(candidate_ids(&call)[..3], [7, 120, 155]);
+}
+
+#[test]
+fn a_call_history_in_order_decides_as_the_last_calls_alone() {
+    // `CallHistory` keeps each topic's staff sorted by last call as calls are noted;
+    // decisions with it must be exactly those with the bare `LastCalls`, whatever the
+    // calls (out of order, in the same second, repeated) and whoever is open.
+    let snapshot = with_extra_staff("displaced", "minsoc", 60);
+    let ids: Vec<i64> = [6, 7, 10].into_iter().chain(100..160).chain([8]).collect();
+    let instants = [
+        "2026-05-12T10:00:00+08:00", // minsoc open: the order is walked
+        "2026-05-12T07:30:00+08:00", // only Vladivostok open: one by one
+        "2026-05-12T13:30:00+08:00",
+        "2026-05-12T21:00:00+08:00",
+    ];
+    let start = at("2026-05-12T08:00:00+08:00");
+    let mut history = CallHistory::new(LastCalls::default());
+    let mut plain = LastCalls::default();
+    let compare = |history: &CallHistory, plain: &LastCalls, snapshot: &DirectorySnapshot| {
+        for instant in instants {
+            let request = request("122", digit('2'), instant);
+            for listing_all in [false, true] {
+                let (ordered, one_by_one) = if listing_all {
+                    (
+                        decide_listing_all(snapshot, &request, history),
+                        decide_listing_all(snapshot, &request, plain),
+                    )
+                } else {
+                    (
+                        decide(snapshot, &request, history),
+                        decide(snapshot, &request, plain),
+                    )
+                };
+                assert_eq!(ordered.mode, one_by_one.mode, "{instant}");
+                assert_eq!(
+                    candidate_ids(&ordered),
+                    candidate_ids(&one_by_one),
+                    "{instant}"
+                );
+                assert_eq!(
+                    ordered.candidates.more_reachable(),
+                    one_by_one.candidates.more_reachable(),
+                    "{instant}"
+                );
+            }
+        }
+    };
+    history.follow(&snapshot);
+    compare(&history, &plain, &snapshot);
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut clock = 0;
+    for step in 0..600 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let id = StaffId(ids[(seed % ids.len() as u64) as usize]);
+        clock += match seed >> 60 {
+            0 => -7, // reported late
+            1 | 2 => 0,
+            _ => 3,
+        };
+        let when = start + chrono::TimeDelta::seconds(clock);
+        history.called(id, when);
+        plain.called(id, when);
+        if step % 25 == 0 {
+            compare(&history, &plain, &snapshot);
+        }
+        if step == 300 {
+            // A roster edit: the history follows the new snapshot.
+            let edited = with_extra_staff("displaced", "minsoc", 61);
+            history.follow(&edited);
+            compare(&history, &plain, &edited);
+            history.follow(&snapshot);
+        }
+    }
+    compare(&history, &plain, &snapshot);
+
+    // The order is really kept, and is the least-recent order.
+    let roster = &snapshot.index.rosters[&TopicCode("displaced".into())];
+    let order = history
+        .least_recent_order(&snapshot.index, roster.ordinal)
+        .expect("an order for the followed snapshot");
+    let mut expected: Vec<u32> = (0..roster.ids.len() as u32).collect();
+    expected.sort_by_key(|&position| {
+        let last = plain.last_called_second(roster.ids[position as usize]);
+        (last.is_some(), last, position)
+    });
+    assert_eq!(order, expected);
+    // None for another snapshot: decisions on it read the last calls one by one.
+    let other = with_extra_staff("displaced", "minsoc", 60);
+    assert!(history.least_recent_order(&other.index, 0).is_none());
 }
 
 #[test]
