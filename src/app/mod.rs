@@ -572,3 +572,43 @@ impl StasisApp {
         let _ = ari.destroy_bridge(bridge).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing::tests::{at, directory};
+    use crate::routing::{MenuChoice, RouteRequest, decide};
+
+    #[test]
+    fn the_recency_book_hunts_least_recent_by_the_calls_it_notes() {
+        // «Displaced» is least-recent on line 122, digit 2.
+        let snapshot = Arc::new(directory());
+        let request = RouteRequest {
+            line: LineNumber("122".into()),
+            choice: MenuChoice::Digit('2'),
+            at: at("2026-05-12T10:00:00+08:00"),
+        };
+        let book = CallRecencyBook::default();
+        let ids = |snapshot: &Arc<DirectorySnapshot>| -> Vec<i64> {
+            let decision = book.with(snapshot, |history| decide(snapshot, &request, history));
+            decision.candidates.iter().map(|c| c.staff.id.0).collect()
+        };
+        let before = ids(&snapshot);
+        assert!(before.len() >= 2, "{before:?}");
+
+        // The first is rung: the next decision puts them last.
+        book.called(StaffId(before[0]), at("2026-05-12T09:00:00+08:00"));
+        let mut expected = before[1..].to_vec();
+        expected.push(before[0]);
+        assert_eq!(ids(&snapshot), expected);
+
+        // A reloaded snapshot (a roster edit) keeps what the book knows.
+        let reloaded = Arc::new(directory());
+        assert_eq!(ids(&reloaded), expected);
+        // So does a call noted against the new snapshot's order.
+        book.called(StaffId(expected[0]), at("2026-05-12T09:30:00+08:00"));
+        let mut again = expected[1..].to_vec();
+        again.push(expected[0]);
+        assert_eq!(ids(&reloaded), again);
+    }
+}
