@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::model::{DirectorySnapshot, RoutingIndex, StaffId, TopicRoster};
-use super::policy::{CallRecency, LastCalls};
+use super::policy::{CallRecency, LastCalls, called_key};
 
 /// [`LastCalls`] plus, for one snapshot, each topic's staff in least-recently-called
 /// order (see the module documentation). Decisions made with it are the same as with
@@ -54,15 +54,14 @@ impl fmt::Debug for Orders {
 }
 
 /// Where a person stands in the least-recent order of a roster: never called first
-/// (`None`), then by the last call's second (negative seconds count as 0, as in the
-/// policy), ties by roster position.
+/// (`None`, in roster order), then by the policy's [`called_key`].
 fn order_key(last: &LastCalls, roster: &TopicRoster, position: u32) -> (Option<u64>, u32) {
     let second = last.last_called_second(roster.ids[position as usize]);
     key_of_second(second, position)
 }
 
 fn key_of_second(second: Option<i64>, position: u32) -> (Option<u64>, u32) {
-    (second.map(|s| u64::try_from(s).unwrap_or(0)), position)
+    (second.map(|second| called_key(second, position)), position)
 }
 
 impl CallHistory {
@@ -70,11 +69,6 @@ impl CallHistory {
     /// snapshot yet.
     pub fn new(last: LastCalls) -> Self {
         Self { last, orders: None }
-    }
-
-    /// The last calls themselves.
-    pub fn last_calls(&self) -> &LastCalls {
-        &self.last
     }
 
     /// Keeps the orders for this snapshot's topics: built on the first call after

@@ -680,17 +680,14 @@ fn route_topic(
     let routing = roster.organisations[first_organisation].routing;
     let (picks, more) = match routing.strategy {
         HuntStrategy::LeastRecent => {
-            let order = recency.least_recent_order(index, roster.ordinal);
-            match order.filter(|order| order.len() == roster.staff.len()) {
-                Some(order) => {
-                    let open_days = open_days(&roster, &mut statuses);
-                    if worth_the_order(&roster, &open_days) {
-                        first_in_least_recent_order(&roster, &open_days, order, limit)
-                    } else {
-                        least_recent_first(&roster, &mut statuses, first_pick, recency, limit)
-                    }
+            let order = (recency.least_recent_order(index, roster.ordinal))
+                .filter(|order| order.len() == roster.staff.len());
+            let open_days = order.map(|_| open_days(&roster, &mut statuses));
+            match (order, open_days) {
+                (Some(order), Some(days)) if worth_the_order(&roster, &days) => {
+                    first_in_least_recent_order(&roster, &days, order, limit)
                 }
-                None => least_recent_first(&roster, &mut statuses, first_pick, recency, limit),
+                _ => least_recent_first(&roster, &mut statuses, first_pick, recency, limit),
             }
         }
         HuntStrategy::Sequential | HuntStrategy::RingAll => {
@@ -901,9 +898,8 @@ fn first_in_least_recent_order(
 /// The walk stops once `limit` never-called staff are found, since nobody can come
 /// before them; otherwise it looks up everyone's last call, keeping the `limit` oldest
 /// in a max-heap: once it is full, most people cost one comparison with its top, and
-/// only those kept are sorted. Calls are compared as single integers, the last call's
-/// second in the high bits and the roster position in the low [`POSITION_BITS`]
-/// (calls within the same second count as simultaneous and keep the roster order).
+/// only those kept are sorted. Calls are compared by [`called_key`] (calls within the
+/// same second count as simultaneous and keep the roster order).
 fn least_recent_first(
     roster: &TopicRoster,
     statuses: &mut Statuses<'_>,
@@ -930,8 +926,7 @@ fn least_recent_first(
                 }
             }
             Some(second) => {
-                let second = u64::try_from(second).unwrap_or(0);
-                let key = second << POSITION_BITS | u64::from(position);
+                let key = called_key(second, position);
                 if never_called.len() + oldest.len() < limit {
                     oldest.push(key);
                 } else {
@@ -959,6 +954,15 @@ fn least_recent_first(
 /// leaves 40 bits of seconds, enough for the next 30,000 years.
 const POSITION_BITS: u32 = 24;
 const POSITION_MASK: u64 = (1 << POSITION_BITS) - 1;
+
+/// Where a person called at `second` stands among the called in the least-recent
+/// order: one integer, the second in the high bits (negative seconds count as 0) and
+/// the roster position in the low [`POSITION_BITS`], so that calls within the same
+/// second keep the roster order. The never-called come before every such key. Also
+/// the order [`super::CallHistory`] keeps.
+pub(super) fn called_key(second: i64, position: u32) -> u64 {
+    u64::try_from(second).unwrap_or(0) << POSITION_BITS | u64::from(position)
+}
 
 /// The earliest instant any organisation of the roster opens again, with the first
 /// (in topic order) organisation that opens then. Organisations sharing a schedule
