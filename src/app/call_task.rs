@@ -11,8 +11,11 @@ use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-use crate::ari::AriError;
-use crate::call::{Call, CallCommand, CallInput, JournalEntry, TransferOrigin, TransferRequest};
+use crate::ari::{AriClient, AriError, AriRequest};
+use crate::call::{
+    Call, CallCommand, CallInput, ChannelId, JournalEntry, PlaybackId, TransferOrigin,
+    TransferRequest,
+};
 use crate::journal::{Journal, JournalRecord};
 use crate::pii::Pii;
 use crate::routing::TopicCode;
@@ -175,7 +178,8 @@ fn resync(call: &mut Call, alive: &HashSet<String>) {
 }
 
 /// `inbox` is the call's own input channel, weak so that the dispatcher dropping its
-/// sender still ends the task; the specialists' queue sends its offers there.
+/// sender still ends the task; the specialists' queue sends its offers there, and
+/// requests sent without waiting report their failures there.
 async fn drain_commands(
     call: &mut Call,
     context: &AppContext,
@@ -186,56 +190,149 @@ async fn drain_commands(
             context.queue.tell(&call.caller().0, request, inbox.clone());
             continue;
         }
-        if let Some(input) = execute(call, command, context).await {
+        if let Some(input) = execute(call, command, context, inbox).await {
             call.handle_input(Utc::now(), input);
         }
     }
 }
 
-/// Carries out one command; returns an input when the outcome matters to the call.
-async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) -> Option<CallInput> {
+/// What a call learns when one of its requests fails.
+#[derive(Clone, Debug)]
+enum OnFailure {
+    /// Nothing: the failure is logged.
+    Log(&'static str),
+    /// A 404 means the caller hung up; anything else is logged.
+    CallerGoneOn404(&'static str),
+    /// The playback counts as finished (the call carries on without it).
+    PlaybackDone(PlaybackId),
+    /// The leg counts as hung up.
+    LegGone(&'static str, ChannelId),
+    /// The leg could not be created or dialled: it is hung up (a create that timed
+    /// out on our side may still happen in Asterisk) and the call is told.
+    LegFailed(&'static str, ChannelId),
+}
+
+impl OnFailure {
+    /// Logs `error` and gives the input the call must get, if any.
+    fn input(self, error: &AriError, ari: &AriClient) -> Option<CallInput> {
+        match self {
+            Self::Log(what) => {
+                tracing::warn!(%error, "{what} failed");
+                None
+            }
+            Self::CallerGoneOn404(what) => {
+                if error.status() == Some(reqwest::StatusCode::NOT_FOUND) {
+                    return Some(CallInput::CallerHungUp);
+                }
+                tracing::warn!(%error, "{what} failed");
+                None
+            }
+            Self::PlaybackDone(playback) => {
+                tracing::warn!(%error, "playback refused; carrying on without it");
+                Some(CallInput::PlaybackFinished(playback))
+            }
+            Self::LegGone(what, leg) => {
+                tracing::error!(%error, "{what} failed");
+                Some(CallInput::LegHungUp(leg, result_of_cause(0)))
+            }
+            Self::LegFailed(what, leg) => {
+                tracing::warn!(%error, %leg, "{what} failed");
+                send_aside(
+                    ari,
+                    AriRequest::hangup(&leg.0, "normal"),
+                    "hang up a failed leg",
+                );
+                Some(CallInput::CommandFailed(leg))
+            }
+        }
+    }
+}
+
+/// Sends `request` for the call. On the event socket it goes without waiting, after
+/// the call's earlier requests, and a failure reaches the call later through
+/// `inbox`; over HTTP it is awaited, and a failure's input is returned.
+async fn send_request(
+    context: &AppContext,
+    inbox: &mpsc::WeakUnboundedSender<TaskInput>,
+    request: AriRequest,
+    on_failure: OnFailure,
+) -> Option<CallInput> {
     let ari = &context.ari;
+    let submitted = {
+        let (ari, inbox, on_failure) = (ari.clone(), inbox.clone(), on_failure.clone());
+        context.ari.submit(request, move |error| {
+            let input = on_failure.input(&error, &ari);
+            if let (Some(input), Some(inbox)) = (input, inbox.upgrade()) {
+                let _ = inbox.send(TaskInput::Call(input));
+            }
+        })
+    };
+    match submitted {
+        Ok(()) => None,
+        Err(request) => match ari.perform(request).await {
+            Ok(()) => None,
+            Err(error) => on_failure.input(&error, ari),
+        },
+    }
+}
+
+/// Sends `request` and forgets it (failures are logged): on the socket if it is up,
+/// else over HTTP in a task of its own.
+fn send_aside(ari: &AriClient, request: AriRequest, what: &'static str) {
+    let log = move |error: AriError| tracing::warn!(%error, "{what} failed");
+    if let Err(request) = ari.submit(request, log) {
+        let ari = ari.clone();
+        // At runtime shutdown there is nobody left to send it.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = ari.perform(request).await {
+                    log(error);
+                }
+            });
+        }
+    }
+}
+
+/// Carries out one command; returns an input when the outcome matters to the call
+/// at once.
+async fn execute(
+    call: &mut Call,
+    command: CallCommand,
+    context: &AppContext,
+    inbox: &mpsc::WeakUnboundedSender<TaskInput>,
+) -> Option<CallInput> {
     let caller_id = call.caller().0.clone();
     let caller = caller_id.as_str();
+    let send = |request, on_failure| send_request(context, inbox, request, on_failure);
     match command {
         CallCommand::Answer => {
-            if let Err(error) = ari.answer(caller).await {
-                return gone_or_log(error, "answer", CallInput::CallerHungUp);
-            }
-            None
+            send(
+                AriRequest::answer(caller),
+                OnFailure::CallerGoneOn404("answer"),
+            )
+            .await
         }
         CallCommand::Play { playback, sounds } => {
             let media: Vec<String> = sounds.iter().map(|s| format!("sound:{s}")).collect();
-            match ari.play(caller, &playback.0, &media, "ru").await {
-                Ok(()) => None,
-                Err(error) => {
-                    tracing::warn!(%error, "playback refused; carrying on without it");
-                    Some(CallInput::PlaybackFinished(playback))
-                }
-            }
+            let request = AriRequest::play(caller, &playback.0, &media, "ru");
+            send(request, OnFailure::PlaybackDone(playback)).await
         }
         CallCommand::StopPlayback(playback) => {
-            log_err(
-                ari.stop_playback(&playback.0).await.map(drop),
-                "stop playback",
-            );
-            None
+            let request = AriRequest::stop_playback(&playback.0);
+            send(request, OnFailure::Log("stop playback")).await
         }
-        CallCommand::StartRinging => {
-            log_err(ari.ring(caller).await, "ring");
-            None
-        }
+        CallCommand::StartRinging => send(AriRequest::ring(caller), OnFailure::Log("ring")).await,
         CallCommand::StopRinging => {
-            log_err(ari.ring_stop(caller).await.map(drop), "stop ringing");
-            None
+            let request = AriRequest::ring_stop(caller);
+            send(request, OnFailure::Log("stop ringing")).await
         }
         CallCommand::StartMusicOnHold => {
-            log_err(ari.start_moh(caller, MUSIC_CLASS).await, "music on hold");
-            None
+            let request = AriRequest::start_moh(caller, MUSIC_CLASS);
+            send(request, OnFailure::Log("music on hold")).await
         }
         CallCommand::StopMusicOnHold => {
-            log_err(ari.stop_moh(caller).await.map(drop), "stop music on hold");
-            None
+            let request = AriRequest::stop_moh(caller);
+            send(request, OnFailure::Log("stop music on hold")).await
         }
         CallCommand::Queue(_) => unreachable!("sent to the queue by drain_commands"),
         CallCommand::DecideTransfer(topic) => {
@@ -254,58 +351,43 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
             None
         }
         CallCommand::RemoveFromBridge { bridge, channel } => {
-            log_err(
-                ari.remove_from_bridge(&bridge.0, &channel.0).await,
-                "take out of the bridge",
-            );
-            None
+            let request = AriRequest::remove_from_bridge(&bridge.0, &channel.0);
+            send(request, OnFailure::Log("take out of the bridge")).await
         }
         CallCommand::AddToBridge { bridge, channel } => {
-            match ari.add_to_bridge(&bridge.0, &[&channel.0]).await {
-                Ok(()) => None,
-                Err(error) => {
-                    tracing::error!(%error, "could not put the callee into the bridge");
-                    Some(CallInput::LegHungUp(channel, result_of_cause(0)))
-                }
-            }
+            let request = AriRequest::add_to_bridge(&bridge.0, &[&channel.0]);
+            let failure = OnFailure::LegGone("putting the callee into the bridge", channel);
+            send(request, failure).await
         }
         CallCommand::BridgeLegs { bridge, legs } => {
+            // Treated as the staff member gone: the specialist keeps the caller. A
+            // failed create fails the add too, which tells the call once.
+            let staff = legs.last()?.clone();
             let ids: Vec<&str> = legs.iter().map(|l| l.0.as_str()).collect();
-            let result = async {
-                ari.create_bridge(&bridge.0, true).await?;
-                ari.add_to_bridge(&bridge.0, &ids).await
-            }
-            .await;
-            match result {
-                Ok(()) => None,
-                Err(error) => {
-                    tracing::error!(%error, "could not bridge the specialist with the staff member");
-                    // Treated as the staff member gone: the specialist keeps the caller.
-                    legs.last()
-                        .map(|staff| CallInput::LegHungUp(staff.clone(), result_of_cause(0)))
-                }
-            }
+            let create = AriRequest::create_bridge(&bridge.0, true);
+            let add = AriRequest::add_to_bridge(&bridge.0, &ids);
+            send(create, OnFailure::Log("creating the consultation bridge")).await;
+            let failure =
+                OnFailure::LegGone("bridging the specialist with the staff member", staff);
+            send(add, failure).await
         }
         CallCommand::TransferProgress { leg, state } => {
-            log_err(
-                ari.transfer_progress(&leg.0, state).await,
-                "transfer progress",
-            );
-            None
+            // Awaited: the phone's last NOTIFY must leave before the BYE that the
+            // next command may send it (Asterisk sends SIP aside from the requests'
+            // order), or the phone gets a NOTIFY for a call it already ended.
+            let request = AriRequest::transfer_progress(&leg.0, state);
+            let result = context.ari.perform(request).await;
+            result
+                .err()
+                .and_then(|error| OnFailure::Log("transfer progress").input(&error, &context.ari))
         }
         CallCommand::StartBridgeMusic(bridge) => {
-            log_err(
-                ari.start_bridge_moh(&bridge.0, MUSIC_CLASS).await,
-                "bridge music",
-            );
-            None
+            let request = AriRequest::start_bridge_moh(&bridge.0, MUSIC_CLASS);
+            send(request, OnFailure::Log("bridge music")).await
         }
         CallCommand::StopBridgeMusic(bridge) => {
-            log_err(
-                ari.stop_bridge_moh(&bridge.0).await.map(drop),
-                "stop bridge music",
-            );
-            None
+            let request = AriRequest::stop_bridge_moh(&bridge.0);
+            send(request, OnFailure::Log("stop bridge music")).await
         }
         CallCommand::Decide(choice) => {
             let snapshot = context.directory.current();
@@ -337,69 +419,52 @@ async fn execute(call: &mut Call, command: CallCommand, context: &AppContext) ->
                 ("CONNECTEDLINE(name)", caller_name.as_str()),
                 ("PJSIP_TRANSFER_HANDLING()", "ari-only"),
             ];
-            match ari
-                .create_channel(&leg.0, target.as_str(), Some(caller), &variables)
-                .await
-            {
-                Ok(_) => None,
-                Err(error) => {
-                    tracing::warn!(%error, %target, "could not create the leg");
-                    // A timed-out create may still happen in Asterisk: remove it.
-                    let _ = ari.hangup(&leg.0, "normal").await;
-                    Some(CallInput::CommandFailed(leg))
-                }
-            }
+            let app = context.ari.app();
+            let request =
+                AriRequest::create_channel(app, &leg.0, target.as_str(), Some(caller), &variables);
+            send(request, OnFailure::LegFailed("creating the leg", leg)).await
         }
         CallCommand::DialLeg {
             leg,
             timeout_seconds,
-        } => match ari.dial(&leg.0, None, timeout_seconds).await {
-            Ok(()) => None,
-            Err(error) => {
-                tracing::warn!(%error, %leg, "could not dial the leg");
-                let _ = ari.hangup(&leg.0, "normal").await;
-                Some(CallInput::CommandFailed(leg))
-            }
-        },
+        } => {
+            let request = AriRequest::dial(&leg.0, None, timeout_seconds);
+            send(request, OnFailure::LegFailed("dialling the leg", leg)).await
+        }
         CallCommand::HangupLeg(leg) => {
-            log_err(ari.hangup(&leg.0, "normal").await.map(drop), "hang up leg");
-            None
+            let request = AriRequest::hangup(&leg.0, "normal");
+            send(request, OnFailure::Log("hang up leg")).await
         }
         CallCommand::ContinueInDialplan => {
-            super::hand_to_fallback(ari, caller).await;
-            None
+            // Marked so that the dialplan goes on to the specialists' fallback.
+            let mark = AriRequest::set_variable(caller, "HOTLINE_FALLBACK", "1");
+            send(mark, OnFailure::Log("marking the caller for the fallback")).await;
+            let request = AriRequest::continue_in_dialplan(caller);
+            send(
+                request,
+                OnFailure::Log("handing the caller to the dialplan"),
+            )
+            .await
         }
         CallCommand::HangupCaller => {
-            log_err(
-                ari.hangup(caller, "normal").await.map(drop),
-                "hang up caller",
-            );
-            None
+            let request = AriRequest::hangup(caller, "normal");
+            send(request, OnFailure::Log("hang up caller")).await
         }
         CallCommand::Bridge {
             bridge,
             leg,
             dtmf_events,
         } => {
-            let result = async {
-                ari.create_bridge(&bridge.0, dtmf_events).await?;
-                ari.add_to_bridge(&bridge.0, &[caller, &leg.0]).await
-            }
-            .await;
-            match result {
-                Ok(()) => None,
-                Err(error) => {
-                    tracing::error!(%error, "could not bridge the caller with the callee");
-                    Some(CallInput::LegHungUp(leg, result_of_cause(0)))
-                }
-            }
+            // A failed create fails the add too, which tells the call once.
+            let create = AriRequest::create_bridge(&bridge.0, dtmf_events);
+            let add = AriRequest::add_to_bridge(&bridge.0, &[caller, &leg.0]);
+            send(create, OnFailure::Log("creating the bridge")).await;
+            let failure = OnFailure::LegGone("bridging the caller with the callee", leg);
+            send(add, failure).await
         }
         CallCommand::DestroyBridge(bridge) => {
-            log_err(
-                ari.destroy_bridge(&bridge.0).await.map(drop),
-                "destroy bridge",
-            );
-            None
+            let request = AriRequest::destroy_bridge(&bridge.0);
+            send(request, OnFailure::Log("destroy bridge")).await
         }
         CallCommand::Journal(entry) => {
             record(&context.journal, context, caller, entry);
@@ -418,19 +483,4 @@ fn record(journal: &Journal, context: &AppContext, caller: &str, entry: JournalE
         context.recency.called(*id, *at);
     }
     journal.record(JournalRecord::from_call(caller, entry));
-}
-
-/// A 404 on the caller means it is gone: tell the call; other errors are logged.
-fn gone_or_log(error: AriError, what: &str, gone: CallInput) -> Option<CallInput> {
-    if error.status() == Some(reqwest::StatusCode::NOT_FOUND) {
-        return Some(gone);
-    }
-    tracing::warn!(%error, "{what} failed");
-    None
-}
-
-fn log_err(result: Result<(), AriError>, what: &str) {
-    if let Err(error) = result {
-        tracing::warn!(%error, "{what} failed");
-    }
 }

@@ -4,10 +4,12 @@
 
 pub mod events;
 pub mod models;
+pub mod request;
 pub mod rest;
 pub mod socket_rest;
 pub mod ws;
 
 pub use events::AriEvent;
+pub use request::AriRequest;
 pub use rest::{AriClient, AriClientSettings, AriCredentials, AriError, Gone};
 pub use ws::{AriMessage, run_events};

@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::models::{Application, Bridge, Channel};
-use super::socket_rest::{SocketLink, SocketReply, SocketRequest};
+use super::request::AriRequest;
+use super::socket_rest::{AnswerCallback, SocketLink, SocketReply, SocketRequest, Waiter};
 
 /// ARI user and password (`ari.conf`).
 #[derive(Clone)]
@@ -230,14 +231,12 @@ impl AriClient {
 
     /// Answers a channel.
     pub async fn answer(&self, channel: &str) -> Result<(), AriError> {
-        let path = format!("channels/{channel}/answer");
-        self.send(Method::POST, &path, &[], None).await.map(drop)
+        self.run(AriRequest::answer(channel)).await.map(drop)
     }
 
     /// Hangs a channel up with a reason (`normal`, `busy`, `congestion`, ...).
     pub async fn hangup(&self, channel: &str, reason: &str) -> Result<Gone, AriError> {
-        let path = format!("channels/{channel}");
-        self.remove(&path, &[("reason", reason)]).await
+        self.remove(AriRequest::hangup(channel, reason)).await
     }
 
     /// Plays media (`sound:name`, ...) on a channel under a playback id we chose.
@@ -248,74 +247,27 @@ impl AriClient {
         media: &[String],
         lang: &str,
     ) -> Result<(), AriError> {
-        let path = format!("channels/{channel}/play/{playback}");
-        let mut query: Vec<(&str, &str)> = media.iter().map(|m| ("media", m.as_str())).collect();
-        query.push(("lang", lang));
-        self.send(Method::POST, &path, &query, None).await.map(drop)
+        let request = AriRequest::play(channel, playback, media, lang);
+        self.run(request).await.map(drop)
     }
 
     /// Stops a playback.
     pub async fn stop_playback(&self, playback: &str) -> Result<Gone, AriError> {
-        self.remove(&format!("playbacks/{playback}"), &[]).await
+        self.remove(AriRequest::stop_playback(playback)).await
     }
 
     /// Starts the ringing indication on a channel.
     pub async fn ring(&self, channel: &str) -> Result<(), AriError> {
-        let path = format!("channels/{channel}/ring");
-        self.send(Method::POST, &path, &[], None).await.map(drop)
+        self.run(AriRequest::ring(channel)).await.map(drop)
     }
 
     /// Stops the ringing indication.
     pub async fn ring_stop(&self, channel: &str) -> Result<Gone, AriError> {
-        self.remove(&format!("channels/{channel}/ring"), &[]).await
-    }
-
-    /// Tells a channel whose phone asked to transfer (REFER) how it goes:
-    /// `channel_progress`, `channel_answered`, `channel_declined`, `channel_unavailable`.
-    pub async fn transfer_progress(&self, channel: &str, state: &str) -> Result<(), AriError> {
-        let path = format!("channels/{channel}/transfer_progress");
-        self.send(Method::POST, &path, &[("states", state)], None)
-            .await
-            .map(drop)
-    }
-
-    /// Takes a channel out of a bridge (it stays in the app).
-    pub async fn remove_from_bridge(&self, bridge: &str, channel: &str) -> Result<(), AriError> {
-        let path = format!("bridges/{bridge}/removeChannel");
-        self.send(Method::POST, &path, &[("channel", channel)], None)
-            .await
-            .map(drop)
-    }
-
-    /// Plays music on hold of `class` to everyone in a bridge.
-    pub async fn start_bridge_moh(&self, bridge: &str, class: &str) -> Result<(), AriError> {
-        let path = format!("bridges/{bridge}/moh");
-        self.send(Method::POST, &path, &[("mohClass", class)], None)
-            .await
-            .map(drop)
-    }
-
-    /// Stops a bridge's music on hold.
-    pub async fn stop_bridge_moh(&self, bridge: &str) -> Result<Gone, AriError> {
-        self.remove(&format!("bridges/{bridge}/moh"), &[]).await
-    }
-
-    /// Plays music on hold of `class` to a channel (a caller waiting in the queue).
-    pub async fn start_moh(&self, channel: &str, class: &str) -> Result<(), AriError> {
-        let path = format!("channels/{channel}/moh");
-        self.send(Method::POST, &path, &[("mohClass", class)], None)
-            .await
-            .map(drop)
-    }
-
-    /// Stops the music on hold.
-    pub async fn stop_moh(&self, channel: &str) -> Result<Gone, AriError> {
-        self.remove(&format!("channels/{channel}/moh"), &[]).await
+        self.remove(AriRequest::ring_stop(channel)).await
     }
 
     /// Creates a channel to `endpoint` in this app with an id we chose, without
-    /// dialling it yet (so no event can arrive for an id we don't know). `variables`
-    /// may set `CALLERID(num)` / `CALLERID(name)` for the callee's display.
+    /// dialling it yet (see [`AriRequest::create_channel`]).
     pub async fn create_channel(
         &self,
         channel_id: &str,
@@ -323,23 +275,9 @@ impl AriClient {
         originator: Option<&str>,
         variables: &[(&str, &str)],
     ) -> Result<Channel, AriError> {
-        let mut query = vec![
-            ("endpoint", endpoint),
-            ("app", self.inner.app.as_str()),
-            ("appArgs", "leg"),
-            ("channelId", channel_id),
-        ];
-        if let Some(originator) = originator {
-            query.push(("originator", originator));
-        }
-        let vars: serde_json::Map<String, Value> = variables
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
-            .collect();
-        let body = json!({ "variables": vars });
-        let value = self
-            .send(Method::POST, "channels/create", &query, Some(body))
-            .await?;
+        let request =
+            AriRequest::create_channel(self.app(), channel_id, endpoint, originator, variables);
+        let value = self.run(request).await?;
         decode("channels/create", value)
     }
 
@@ -350,23 +288,13 @@ impl AriClient {
         caller: Option<&str>,
         timeout_seconds: u32,
     ) -> Result<(), AriError> {
-        let path = format!("channels/{channel}/dial");
-        let timeout = timeout_seconds.to_string();
-        let mut query = vec![("timeout", timeout.as_str())];
-        if let Some(caller) = caller {
-            query.push(("caller", caller));
-        }
-        self.send(Method::POST, &path, &query, None).await.map(drop)
+        let request = AriRequest::dial(channel, caller, timeout_seconds);
+        self.run(request).await.map(drop)
     }
 
     /// Sends a channel back to the dialplan (graceful shutdown hands calls over).
     pub async fn continue_in_dialplan(&self, channel: &str) -> Result<Gone, AriError> {
-        let path = format!("channels/{channel}/continue");
-        match self.send(Method::POST, &path, &[], None).await {
-            Ok(_) => Ok(Gone::Removed),
-            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(Gone::AlreadyGone),
-            Err(e) => Err(e),
-        }
+        self.remove(AriRequest::continue_in_dialplan(channel)).await
     }
 
     /// Sets a channel variable.
@@ -376,14 +304,13 @@ impl AriClient {
         name: &str,
         value: &str,
     ) -> Result<(), AriError> {
-        let path = format!("channels/{channel}/variable");
-        let query = [("variable", name), ("value", value)];
-        self.send(Method::POST, &path, &query, None).await.map(drop)
+        let request = AriRequest::set_variable(channel, name, value);
+        self.run(request).await.map(drop)
     }
 
     /// Every channel Asterisk has.
     pub async fn list_channels(&self) -> Result<Vec<Channel>, AriError> {
-        let value = self.send(Method::GET, "channels", &[], None).await?;
+        let value = self.get("channels").await?;
         decode("channels", value)
     }
 
@@ -391,35 +318,26 @@ impl AriClient {
 
     /// Creates a mixing bridge with an id we chose.
     pub async fn create_bridge(&self, bridge: &str, dtmf_events: bool) -> Result<Bridge, AriError> {
-        let path = format!("bridges/{bridge}");
-        let kind = if dtmf_events {
-            "mixing,dtmf_events"
-        } else {
-            "mixing"
-        };
         let value = self
-            .send(Method::POST, &path, &[("type", kind)], None)
+            .run(AriRequest::create_bridge(bridge, dtmf_events))
             .await?;
-        decode(&path, value)
+        decode("bridges", value)
     }
 
     /// Puts channels into a bridge.
     pub async fn add_to_bridge(&self, bridge: &str, channels: &[&str]) -> Result<(), AriError> {
-        let path = format!("bridges/{bridge}/addChannel");
-        let list = channels.join(",");
-        self.send(Method::POST, &path, &[("channel", list.as_str())], None)
-            .await
-            .map(drop)
+        let request = AriRequest::add_to_bridge(bridge, channels);
+        self.run(request).await.map(drop)
     }
 
     /// Destroys a bridge.
     pub async fn destroy_bridge(&self, bridge: &str) -> Result<Gone, AriError> {
-        self.remove(&format!("bridges/{bridge}"), &[]).await
+        self.remove(AriRequest::destroy_bridge(bridge)).await
     }
 
     /// Every bridge Asterisk has.
     pub async fn list_bridges(&self) -> Result<Vec<Bridge>, AriError> {
-        let value = self.send(Method::GET, "bridges", &[], None).await?;
+        let value = self.get("bridges").await?;
         decode("bridges", value)
     }
 
@@ -428,7 +346,7 @@ impl AriClient {
     /// This app's subscriptions: the channels and bridges it owns.
     pub async fn application(&self) -> Result<Application, AriError> {
         let path = format!("applications/{}", self.inner.app);
-        let value = self.send(Method::GET, &path, &[], None).await?;
+        let value = self.get(&path).await?;
         decode(&path, value)
     }
 
@@ -436,15 +354,15 @@ impl AriClient {
     pub async fn set_event_filter(&self, allowed: &[&str]) -> Result<(), AriError> {
         let path = format!("applications/{}/eventFilter", self.inner.app);
         let allowed: Vec<Value> = allowed.iter().map(|t| json!({ "type": t })).collect();
-        let body = json!({ "allowed": allowed, "disallowed": [] });
-        self.send(Method::PUT, &path, &[], Some(body))
-            .await
-            .map(drop)
+        let mut request = AriRequest::get(path);
+        request.method = Method::PUT;
+        request.body = Some(json!({ "allowed": allowed, "disallowed": [] }));
+        self.run(request).await.map(drop)
     }
 
     /// Asterisk's version, to check the connection.
     pub async fn asterisk_version(&self) -> Result<String, AriError> {
-        let value = self.send(Method::GET, "asterisk/info", &[], None).await?;
+        let value = self.get("asterisk/info").await?;
         Ok(value
             .pointer("/system/version")
             .and_then(Value::as_str)
@@ -452,92 +370,138 @@ impl AriClient {
             .to_owned())
     }
 
-    // ----- plumbing -----------------------------------------------------------------
+    // ----- sending ------------------------------------------------------------------
 
-    async fn remove(&self, path: &str, query: &[(&str, &str)]) -> Result<Gone, AriError> {
-        match self.send(Method::DELETE, path, query, None).await {
-            Ok(_) => Ok(Gone::Removed),
-            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(Gone::AlreadyGone),
-            Err(e) => Err(e),
+    /// Sends `request` and waits for the answer: on the event socket while it carries
+    /// requests, over HTTP otherwise.
+    pub async fn run(&self, request: AriRequest) -> Result<Value, AriError> {
+        let (method, path) = (request.method.clone(), request.path.clone());
+        let answer = match self.inner.socket.sender() {
+            Some(socket) => match self.send_over_socket(&socket, request).await {
+                Ok(answer) => answer,
+                // The socket went away before it took the request: it never reached
+                // Asterisk, so HTTP may carry it.
+                Err(request) => self.send_over_http_measured(request).await?,
+            },
+            None => self.send_over_http_measured(request).await?,
+        };
+        let (status, bytes) = answer.into_parts(&method, &path)?;
+        let bytes = check_status(&method, &path, status, bytes)?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|source| AriError::Decode { path, source })
+    }
+
+    /// Like [`run`](Self::run), for a request whose answer's body is not needed: a
+    /// 404 on a removal counts as done ("already gone").
+    pub async fn perform(&self, request: AriRequest) -> Result<(), AriError> {
+        let gone_is_fine = request.gone_is_fine;
+        match self.run(request).await {
+            Err(e) if gone_is_fine && e.status() == Some(StatusCode::NOT_FOUND) => Ok(()),
+            answer => answer.map(drop),
         }
     }
 
-    async fn send(
+    /// Sends `request` on the event socket without waiting for its answer, after
+    /// the requests sent before it (Asterisk carries out one socket's requests in
+    /// order). `on_error` runs, on the socket's task, if Asterisk refuses it (a 404
+    /// on a removal is "already gone", not an error) or no answer comes in time.
+    ///
+    /// Without a socket the request comes back, to be [run](Self::run) over HTTP.
+    pub fn submit(
         &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Result<Value, AriError> {
-        let started = Instant::now();
-        let answer = self.send_and_wait(method, path, query, body).await;
-        let sample = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        request: AriRequest,
+        on_error: impl FnOnce(AriError) + Send + 'static,
+    ) -> Result<(), AriRequest> {
+        let Some(socket) = self.inner.socket.sender() else {
+            return Err(request);
+        };
+        let (method, path, gone_is_fine) = (
+            request.method.clone(),
+            request.path.clone(),
+            request.gone_is_fine,
+        );
+        let callback = AnswerCallback::new(move |answer| {
+            let answer = match answer {
+                Ok(reply) => Answer::Socket(reply),
+                Err(reason) => Answer::Lost(reason),
+            };
+            let checked = answer
+                .into_parts(&method, &path)
+                .and_then(|(status, bytes)| check_status(&method, &path, status, bytes));
+            match checked {
+                Err(error) if !(gone_is_fine && error.status() == Some(StatusCode::NOT_FOUND)) => {
+                    on_error(error);
+                }
+                _ => {}
+            }
+        });
+        let sent = socket.send(SocketRequest {
+            request,
+            waiter: Waiter::Callback(callback),
+        });
+        match sent {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::SendError(unsent)) => {
+                if let Waiter::Callback(callback) = unsent.waiter {
+                    callback.disarm();
+                }
+                Err(unsent.request)
+            }
+        }
+    }
+
+    /// Notes how long a request took to be answered (the socket reports its own).
+    pub(crate) fn note_latency(&self, took: Duration) {
+        let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         let _ =
             self.inner
                 .latency_micros
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
                     Some(moving_average(old, sample))
                 });
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, AriError> {
+        self.run(AriRequest::get(path.to_owned())).await
+    }
+
+    async fn remove(&self, request: AriRequest) -> Result<Gone, AriError> {
+        match self.run(request).await {
+            Ok(_) => Ok(Gone::Removed),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(Gone::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// HTTP, with a slot below Asterisk's session limit; the wait for the slot counts
+    /// in the latency.
+    async fn send_over_http_measured(&self, request: AriRequest) -> Result<Answer, AriError> {
+        let started = Instant::now();
+        let answer = {
+            let _permit = self
+                .inner
+                .in_flight
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            self.send_over_http(request).await
+        };
+        self.note_latency(started.elapsed());
         answer
     }
 
-    async fn send_and_wait(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Result<Value, AriError> {
-        let _permit = self
-            .inner
-            .in_flight
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let on_socket = match self.inner.socket.sender() {
-            // `None` also when the socket went away before it took the request: it
-            // never reached Asterisk, so HTTP may carry it.
-            Some(socket) => self
-                .send_over_socket(&socket, &method, path, query, body.as_ref())
-                .await
-                .ok(),
-            None => None,
-        };
-        let answer = match on_socket {
-            Some(answer) => answer,
-            None => self.send_over_http(&method, path, query, body).await?,
-        };
-        let (status, bytes) = answer.into_parts(&method, path)?;
-        if !status.is_success() {
-            let message = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-            return Err(AriError::Status {
-                method,
-                path: path.to_owned(),
-                status,
-                message,
-            });
-        }
-        if bytes.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes).map_err(|source| AriError::Decode {
-            path: path.to_owned(),
-            source,
-        })
-    }
-
-    async fn send_over_http(
-        &self,
-        method: &Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Result<Answer, AriError> {
-        let url = self.inner.base.join(path)?;
-        let mut request = self
+    async fn send_over_http(&self, request: AriRequest) -> Result<Answer, AriError> {
+        let AriRequest {
+            method,
+            path,
+            query,
+            body,
+            ..
+        } = request;
+        let url = self.inner.base.join(&path)?;
+        let mut http = self
             .inner
             .http
             .request(method.clone(), url)
@@ -545,48 +509,35 @@ impl AriClient {
                 &self.inner.credentials.user,
                 Some(&self.inner.credentials.password),
             )
-            .query(query);
+            .query(&query);
         if let Some(body) = body {
-            request = request.json(&body);
+            http = http.json(&body);
         }
         let transport = |source| AriError::Transport {
             method: method.clone(),
-            path: path.to_owned(),
+            path: path.clone(),
             source,
         };
-        let response = request.send().await.map_err(transport)?;
+        let response = http.send().await.map_err(transport)?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport)?;
         Ok(Answer::Http(status, bytes.to_vec()))
     }
 
-    /// Sends the request as a `RESTRequest` frame on the event socket; `Err` only if
-    /// the socket was gone before it took the request.
+    /// Sends the request as a `RESTRequest` frame on the event socket and waits for
+    /// the answer; gives the request back if the socket was gone before it took it.
     async fn send_over_socket(
         &self,
         socket: &mpsc::UnboundedSender<SocketRequest>,
-        method: &Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Result<Answer, SocketUnavailable> {
-        let mut uri = path.to_owned();
-        if !query.is_empty() {
-            uri.push('?');
-            uri.push_str(
-                &url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(query)
-                    .finish(),
-            );
-        }
+        request: AriRequest,
+    ) -> Result<Answer, AriRequest> {
         let (reply, answer) = oneshot::channel();
-        let request = SocketRequest {
-            method: method.clone(),
-            uri,
-            body: body.map(Value::to_string),
-            reply,
-        };
-        socket.send(request).map_err(|_| SocketUnavailable)?;
+        socket
+            .send(SocketRequest {
+                request,
+                waiter: Waiter::Reply(reply),
+            })
+            .map_err(|unsent| unsent.0.request)?;
         Ok(
             match tokio::time::timeout(self.inner.request_timeout, answer).await {
                 Ok(Ok(reply)) => Answer::Socket(reply),
@@ -595,10 +546,35 @@ impl AriClient {
             },
         )
     }
+
+    /// How long a request on the socket may go unanswered.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.inner.request_timeout
+    }
 }
 
-/// The socket had closed before it could take a request.
-struct SocketUnavailable;
+/// An error status becomes [`AriError::Status`] with Asterisk's message; success
+/// gives the body.
+fn check_status(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    bytes: Vec<u8>,
+) -> Result<Vec<u8>, AriError> {
+    if status.is_success() {
+        return Ok(bytes);
+    }
+    let message = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    Err(AriError::Status {
+        method: method.clone(),
+        path: path.to_owned(),
+        status,
+        message,
+    })
+}
 
 /// What came back for a request, by the way it went.
 enum Answer {

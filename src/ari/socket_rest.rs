@@ -17,23 +17,31 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
+use super::request::AriRequest;
+
 /// One request for the socket task to send.
 #[derive(Debug)]
 pub struct SocketRequest {
-    /// HTTP method.
-    pub method: Method,
-    /// Path below `/ari/`, with its query string.
-    pub uri: String,
-    /// JSON body, if any.
-    pub body: Option<String>,
-    /// Where the answer goes.
-    pub reply: oneshot::Sender<SocketReply>,
+    /// What to send.
+    pub request: AriRequest,
+    /// Who gets the answer.
+    pub waiter: Waiter,
+}
+
+/// Who gets the answer to a [`SocketRequest`].
+#[derive(Debug)]
+pub enum Waiter {
+    /// A requester awaiting it.
+    Reply(oneshot::Sender<SocketReply>),
+    /// Nobody awaits it (a pipelined request): the callback runs on the socket's
+    /// task with the answer, or with why none came.
+    Callback(AnswerCallback),
 }
 
 /// Asterisk's answer to a [`SocketRequest`].
@@ -43,6 +51,69 @@ pub struct SocketReply {
     pub status: u16,
     /// The body (JSON text), empty when there is none.
     pub body: String,
+}
+
+/// Why a request sent on the socket got no answer.
+pub type NoAnswer = &'static str;
+
+/// What a pipelined request's callback is given.
+type AnswerFn = Box<dyn FnOnce(Result<SocketReply, NoAnswer>) + Send>;
+
+/// The callback of a pipelined request. It runs exactly once: with the answer, or
+/// with the reason none came (timeout, or the socket closed, even with the request
+/// still queued: dropping it runs it). [`AnswerCallback::disarm`] takes a request
+/// that never reached the socket back without running it.
+pub struct AnswerCallback(Option<AnswerFn>);
+
+impl AnswerCallback {
+    /// Wraps `callback`.
+    pub fn new(callback: impl FnOnce(Result<SocketReply, NoAnswer>) + Send + 'static) -> Self {
+        Self(Some(Box::new(callback)))
+    }
+
+    /// Runs the callback.
+    pub fn call(mut self, answer: Result<SocketReply, NoAnswer>) {
+        if let Some(callback) = self.0.take() {
+            callback(answer);
+        }
+    }
+
+    /// Drops the callback without running it (the request was never sent).
+    pub fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AnswerCallback {
+    fn drop(&mut self) {
+        if let Some(callback) = self.0.take() {
+            callback(Err("the event socket closed before the answer"));
+        }
+    }
+}
+
+impl std::fmt::Debug for AnswerCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnswerCallback")
+    }
+}
+
+impl Waiter {
+    fn answer(self, answer: Result<SocketReply, NoAnswer>) {
+        match (self, answer) {
+            // The requester may have timed out meanwhile: nothing to do then.
+            (Self::Reply(reply), Ok(answer)) => {
+                let _ = reply.send(answer);
+            }
+            // Dropping the sender tells the requester.
+            (Self::Reply(_), Err(_)) => {}
+            (Self::Callback(callback), answer) => callback.call(answer),
+        }
+    }
+
+    fn is_abandoned(&self) -> bool {
+        matches!(self, Self::Reply(reply) if reply.is_closed())
+    }
 }
 
 /// The client's side of the link: where requests go while a socket is connected.
@@ -75,12 +146,13 @@ impl SocketLink {
 
 /// The requests one connected socket has sent and not yet seen answered.
 ///
-/// Dropping it (the socket closed) drops the waiting replies: their requesters get
-/// an error at once instead of waiting for their timeout.
+/// Dropping it (the socket closed) fails the waiting requests at once: awaiting
+/// requesters get an error instead of waiting for their timeout, and pipelined
+/// requests' callbacks run.
 #[derive(Debug, Default)]
 pub struct AwaitingAnswers {
     next_id: u64,
-    waiting: HashMap<u64, oneshot::Sender<SocketReply>>,
+    waiting: HashMap<u64, (Waiter, Instant)>,
 }
 
 /// The fields of a `RESTResponse` frame we read.
@@ -99,53 +171,66 @@ impl AwaitingAnswers {
     pub fn frame(&mut self, request: SocketRequest) -> String {
         self.next_id += 1;
         let id = self.next_id;
-        self.waiting.retain(|_, reply| !reply.is_closed());
-        self.waiting.insert(id, request.reply);
+        let SocketRequest { request, waiter } = request;
+        self.waiting.insert(id, (waiter, Instant::now()));
         let mut frame = json!({
             "type": "RESTRequest",
             "request_id": id.to_string(),
             "method": request.method.as_str(),
-            "uri": request.uri,
+            "uri": request.uri(),
         });
         if let Some(body) = request.body {
             frame["content_type"] = "application/json".into();
-            frame["message_body"] = body.into();
+            frame["message_body"] = body.to_string().into();
         }
         frame.to_string()
     }
 
-    /// If `text` answers one of our requests, hands the answer over and says true;
-    /// anything else (an event) is left to the caller.
-    pub fn take_answer(&mut self, text: &str) -> bool {
+    /// If `text` answers one of our requests, hands the answer over and gives how
+    /// long it took (`Some(None)` for an answer to no request of ours); `None` for
+    /// anything else (an event), left to the caller.
+    pub fn take_answer(&mut self, text: &str) -> Option<Option<Duration>> {
         // A cheap test first: events are far more frequent than answers.
         if !text.contains("\"RESTResponse\"") {
-            return false;
+            return None;
         }
-        let Ok(response) = serde_json::from_str::<RestResponse<'_>>(text) else {
-            return false;
-        };
+        let response = serde_json::from_str::<RestResponse<'_>>(text).ok()?;
         if response.kind != "RESTResponse" {
-            return false;
+            return None;
         }
-        let reply = response
+        let waiting = response
             .request_id
             .parse::<u64>()
             .ok()
             .and_then(|id| self.waiting.remove(&id));
-        match reply {
-            Some(reply) => {
-                // The requester may have timed out meanwhile: nothing to do then.
-                let _ = reply.send(SocketReply {
-                    status: response.status_code,
-                    body: response.message_body.unwrap_or_default(),
-                });
-            }
-            None => tracing::debug!(
+        let Some((waiter, sent)) = waiting else {
+            tracing::debug!(
                 request_id = response.request_id,
                 "ARI answered a request nobody waits for"
-            ),
+            );
+            return Some(None);
+        };
+        waiter.answer(Ok(SocketReply {
+            status: response.status_code,
+            body: response.message_body.unwrap_or_default(),
+        }));
+        Some(Some(sent.elapsed()))
+    }
+
+    /// Forgets requests whose requester gave up, and fails pipelined requests
+    /// unanswered for longer than `timeout`. Run every second or so.
+    pub fn expire(&mut self, timeout: Duration) {
+        let expired: Vec<u64> = self
+            .waiting
+            .iter()
+            .filter(|(_, (waiter, sent))| waiter.is_abandoned() || sent.elapsed() > timeout)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            if let Some((waiter, _)) = self.waiting.remove(&id) {
+                waiter.answer(Err("no answer in time"));
+            }
         }
-        true
     }
 
     /// Requests sent and not answered yet.
@@ -161,35 +246,47 @@ impl AwaitingAnswers {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
-    fn request(
-        method: Method,
-        uri: &str,
-        body: Option<&str>,
-    ) -> (SocketRequest, oneshot::Receiver<SocketReply>) {
+    fn awaited(request: AriRequest) -> (SocketRequest, oneshot::Receiver<SocketReply>) {
         let (reply, rx) = oneshot::channel();
         let request = SocketRequest {
-            method,
-            uri: uri.to_owned(),
-            body: body.map(str::to_owned),
-            reply,
+            request,
+            waiter: Waiter::Reply(reply),
         };
         (request, rx)
+    }
+
+    /// What a pipelined request's callback got: statuses, or why none came.
+    type Noted = Arc<Mutex<Vec<Result<u16, NoAnswer>>>>;
+
+    /// A pipelined request whose callback notes what it got.
+    fn pipelined(request: AriRequest) -> (SocketRequest, Noted) {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let noted = got.clone();
+        let callback = AnswerCallback::new(move |answer| {
+            noted.lock().unwrap().push(answer.map(|reply| reply.status));
+        });
+        let request = SocketRequest {
+            request,
+            waiter: Waiter::Callback(callback),
+        };
+        (request, got)
     }
 
     #[test]
     fn a_request_becomes_a_frame_and_its_answer_reaches_the_requester() {
         let mut answers = AwaitingAnswers::default();
-        let (post, mut post_rx) = request(Method::POST, "bridges/b1", Some(r#"{"type":"mixing"}"#));
-        let (delete, mut delete_rx) = request(Method::DELETE, "channels/c1?reason=normal", None);
+        let (post, mut post_rx) = awaited(AriRequest::create_bridge("b1", false));
+        let (delete, mut delete_rx) = awaited(AriRequest::hangup("c1", "normal"));
         let post_frame: serde_json::Value = serde_json::from_str(&answers.frame(post)).unwrap();
         let delete_frame: serde_json::Value = serde_json::from_str(&answers.frame(delete)).unwrap();
         assert_eq!(
             post_frame,
             json!({"type": "RESTRequest", "request_id": "1", "method": "POST",
-                   "uri": "bridges/b1", "content_type": "application/json",
-                   "message_body": r#"{"type":"mixing"}"#})
+                   "uri": "bridges/b1?type=mixing"})
         );
         assert_eq!(
             delete_frame,
@@ -203,7 +300,7 @@ mod tests {
             r#"{"type":"RESTResponse","transaction_id":"","request_id":"2","status_code":404,
                 "reason_phrase":"Not Found","uri":"channels/c1","content_type":"application/json",
                 "message_body":"{\"message\":\"Channel not found\"}","application":"hotline"}"#
-        ));
+        ).is_some_and(|took| took.is_some()));
         let reply = delete_rx.try_recv().unwrap();
         assert_eq!(reply.status, 404);
         assert_eq!(reply.body, r#"{"message":"Channel not found"}"#);
@@ -211,39 +308,109 @@ mod tests {
 
         assert!(answers.take_answer(
             r#"{"type":"RESTResponse","request_id":"1","status_code":204,"reason_phrase":"No Content"}"#
-        ));
+        ).is_some());
         let reply = post_rx.try_recv().unwrap();
         assert_eq!((reply.status, reply.body.as_str()), (204, ""));
         assert!(answers.is_empty());
     }
 
     #[test]
+    fn a_body_travels_as_json_text() {
+        let mut answers = AwaitingAnswers::default();
+        let (create, _rx) = awaited(AriRequest::create_channel(
+            "hotline",
+            "c1-leg1",
+            "PJSIP/staff01",
+            None,
+            &[("CONNECTEDLINE(num)", "79990000001")],
+        ));
+        let frame: serde_json::Value = serde_json::from_str(&answers.frame(create)).unwrap();
+        assert_eq!(frame["content_type"], "application/json");
+        let body: serde_json::Value =
+            serde_json::from_str(frame["message_body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({"variables": {"CONNECTEDLINE(num)": "79990000001"}})
+        );
+    }
+
+    #[test]
     fn events_and_strangers_are_not_taken_for_answers() {
         let mut answers = AwaitingAnswers::default();
-        let (get, mut rx) = request(Method::GET, "asterisk/info", None);
+        let (get, mut rx) = awaited(AriRequest::answer("c1"));
         answers.frame(get);
         // An event that merely mentions the word.
-        assert!(!answers.take_answer(
-            r#"{"type":"StasisStart","args":["RESTResponse"],"channel":{"id":"c1"}}"#
-        ));
-        // An answer to a request of another client (or of an earlier socket).
         assert!(
-            answers.take_answer(r#"{"type":"RESTResponse","request_id":"99","status_code":200}"#)
+            answers
+                .take_answer(
+                    r#"{"type":"StasisStart","args":["RESTResponse"],"channel":{"id":"c1"}}"#
+                )
+                .is_none()
+        );
+        // An answer to a request of another client (or of an earlier socket).
+        assert_eq!(
+            answers.take_answer(r#"{"type":"RESTResponse","request_id":"99","status_code":200}"#),
+            Some(None)
         );
         assert!(rx.try_recv().is_err());
         assert_eq!(answers.len(), 1);
     }
 
     #[test]
+    fn a_pipelined_request_calls_back_once_with_its_answer() {
+        let mut answers = AwaitingAnswers::default();
+        let (answer, got) = pipelined(AriRequest::answer("c1"));
+        answers.frame(answer);
+        assert!(got.lock().unwrap().is_empty());
+        answers.take_answer(r#"{"type":"RESTResponse","request_id":"1","status_code":404}"#);
+        assert_eq!(*got.lock().unwrap(), [Ok(404)]);
+        drop(answers);
+        assert_eq!(
+            got.lock().unwrap().len(),
+            1,
+            "not again when the socket closes"
+        );
+    }
+
+    #[test]
+    fn a_pipelined_request_unanswered_in_time_calls_back_with_the_reason() {
+        let mut answers = AwaitingAnswers::default();
+        let (slow, got) = pipelined(AriRequest::ring("c1"));
+        answers.frame(slow);
+        answers.expire(Duration::from_secs(5));
+        assert!(got.lock().unwrap().is_empty(), "not yet");
+        std::thread::sleep(Duration::from_millis(5));
+        answers.expire(Duration::from_millis(1));
+        assert_eq!(*got.lock().unwrap(), [Err("no answer in time")]);
+        assert!(answers.is_empty());
+    }
+
+    #[test]
     fn a_closed_socket_fails_the_waiting_requests_at_once() {
         let mut answers = AwaitingAnswers::default();
-        let (get, mut rx) = request(Method::GET, "asterisk/info", None);
+        let (get, mut rx) = awaited(AriRequest::answer("c1"));
+        let (ring, got) = pipelined(AriRequest::ring("c1"));
         answers.frame(get);
+        answers.frame(ring);
         drop(answers);
         assert!(matches!(
             rx.try_recv(),
             Err(oneshot::error::TryRecvError::Closed)
         ));
+        assert_eq!(
+            *got.lock().unwrap(),
+            [Err("the event socket closed before the answer")]
+        );
+        // Still queued when the socket closed: the same.
+        let (queued, got) = pipelined(AriRequest::ring("c1"));
+        drop(queued);
+        assert_eq!(got.lock().unwrap().len(), 1);
+        // Never sent: taken back without a word.
+        let (unsent, got) = pipelined(AriRequest::ring("c1"));
+        if let Waiter::Callback(callback) = unsent.waiter {
+            callback.disarm();
+        }
+        assert!(got.lock().unwrap().is_empty());
     }
 
     #[test]
@@ -251,9 +418,9 @@ mod tests {
         let link = SocketLink::default();
         assert!(link.sender().is_none());
         let mut rx = link.attach();
-        let (get, _reply) = request(Method::GET, "asterisk/info", None);
+        let (get, _reply) = awaited(AriRequest::answer("c1"));
         link.sender().unwrap().send(get).unwrap();
-        assert_eq!(rx.try_recv().unwrap().uri, "asterisk/info");
+        assert_eq!(rx.try_recv().unwrap().request.uri(), "channels/c1/answer");
         link.detach();
         assert!(link.sender().is_none());
     }

@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use futures_util::{SinkExt, StreamExt};
-use reqwest::Method;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -24,8 +23,9 @@ use tokio_tungstenite::tungstenite::{Message, protocol::WebSocketConfig};
 use tokio_util::sync::CancellationToken;
 
 use super::events::{AriEvent, EVENT_FILTER};
+use super::request::AriRequest;
 use super::rest::AriClient;
-use super::socket_rest::{AwaitingAnswers, SocketRequest};
+use super::socket_rest::{AwaitingAnswers, SocketRequest, Waiter};
 
 /// First pause before reconnecting.
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -157,6 +157,7 @@ async fn connect_and_read(
         None
     };
     let mut ping = tokio::time::interval(PING_EVERY);
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
     let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
@@ -164,7 +165,10 @@ async fn connect_and_read(
                 last_heard = tokio::time::Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
-                        if answers.take_answer(text.as_str()) {
+                        if let Some(took) = answers.take_answer(text.as_str()) {
+                            if let Some(took) = took {
+                                client.note_latency(took);
+                            }
                             continue;
                         }
                         let event = AriEvent::parse(text.as_str());
@@ -211,6 +215,7 @@ async fn connect_and_read(
                     return Ok(Session::Dropped(format!("write failed: {e}")));
                 }
             }
+            _ = sweep.tick() => answers.expire(client.request_timeout()),
             _ = ping.tick() => {
                 if last_heard.elapsed() > DEAD_AFTER {
                     return Ok(Session::Dropped("no answer to pings".to_owned()));
@@ -220,12 +225,39 @@ async fn connect_and_read(
                 }
             }
             () = shutdown.cancelled() => {
+                // Calls handed back at shutdown sent their last requests without
+                // waiting: those go out, and their answers are awaited (briefly),
+                // before the socket closes. Anything later goes over HTTP.
+                client.detach_socket();
+                if let Some(rx) = requests.as_mut() {
+                    rx.close();
+                    while let Ok(request) = rx.try_recv() {
+                        let _ = sink.feed(Message::text(answers.frame(request))).await;
+                    }
+                    let _ = sink.flush().await;
+                }
+                let deadline = tokio::time::Instant::now() + FINISH_WITHIN;
+                while !answers.is_empty() {
+                    match tokio::time::timeout_at(deadline, stream.next()).await {
+                        Ok(Some(Ok(Message::Text(text)))) => {
+                            answers.take_answer(text.as_str());
+                        }
+                        Ok(Some(Ok(_))) => {}
+                        _ => break,
+                    }
+                }
                 let _ = sink.send(Message::Close(None)).await;
                 return Ok(Session::Stopped);
             }
         }
     }
 }
+
+/// How long, at shutdown, the socket waits for the answers to requests sent.
+const FINISH_WITHIN: Duration = Duration::from_secs(3);
+
+/// How often requests unanswered for too long are failed.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// How much the event socket reads at a time.
 const READ_CHUNK: usize = 16 * 1024;
@@ -244,10 +276,8 @@ fn socket_probe(
 ) -> (String, Pin<Box<dyn Future<Output = bool> + Send>>) {
     let (reply, answer) = oneshot::channel();
     let frame = answers.frame(SocketRequest {
-        method: Method::GET,
-        uri: "asterisk/ping".to_owned(),
-        body: None,
-        reply,
+        request: AriRequest::get("asterisk/ping".to_owned()),
+        waiter: Waiter::Reply(reply),
     });
     let answered = Box::pin(async move {
         matches!(

@@ -312,6 +312,12 @@ pub enum Phone {
     AnswersThenRefers(&'static str),
 }
 
+/// The last `n` lines of `text`.
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
 /// A SIPp process: a phone (UAS) or the citizen (UAC).
 pub struct Sipp {
     child: Option<Child>,
@@ -335,15 +341,7 @@ impl Sipp {
         wait_udp_free(port);
         let (port, media_port) = (port.to_string(), media_port.to_string());
         let scenario = scenario_path(scenario);
-        let mut args = vec![
-            "-sf",
-            &scenario,
-            "-p",
-            &port,
-            "-mp",
-            &media_port,
-            "-trace_msg",
-        ];
+        let mut args = vec!["-sf", &scenario, "-p", &port, "-mp", &media_port];
         let keys;
         if let Phone::AnswersThenStarOne = behaviour {
             let dir = work.join(endpoint);
@@ -463,6 +461,10 @@ impl Sipp {
                 "90s",
                 "-timeout_error",
                 "-nostdin",
+                // What it exchanged, for assert_success to show when a call
+                // fails (and for tests that read the messages). Not -trace_err:
+                // every timed-out wait slice of the scenarios is an "error" there.
+                "-trace_msg",
             ])
             .args(args)
             .current_dir(&dir)
@@ -479,35 +481,38 @@ impl Sipp {
     }
 
     /// Waits for SIPp to finish its one call; panics unless it reports success
-    /// (exit code 0: the call went as its scenario says).
+    /// (exit code 0: the call went as its scenario says), showing SIPp's screen and
+    /// the last SIP messages it exchanged.
     pub fn assert_success(mut self) {
         let mut child = self.child.take().expect("running");
         let status = wait_with_timeout(&mut child, Duration::from_secs(100));
+        if status.is_some_and(|s| s.success()) {
+            return;
+        }
         let screen = std::fs::read_to_string(self.dir.join("screen.txt")).unwrap_or_default();
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "SIPp {} ended with {status:?}; its screen:\n{}",
+        let stderr = std::fs::read_to_string(self.dir.join("stderr.txt")).unwrap_or_default();
+        panic!(
+            "SIPp {} ended with {status:?}; its screen:\n{}\n--- stderr:\n{}\n--- last messages:\n{}",
             self.name,
-            screen
-                .lines()
-                .rev()
-                .take(40)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join("\n")
+            last_lines(&screen, 80),
+            last_lines(&stderr, 20),
+            last_lines(&self.messages(), 80),
         );
+    }
+
+    /// The text of this SIPp's log file whose name ends with `suffix`.
+    fn log_ending_with(&self, suffix: &str) -> String {
+        std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .collect()
     }
 
     /// The SIP messages this phone exchanged (`-trace_msg`).
     pub fn messages(&self) -> String {
-        std::fs::read_dir(&self.dir)
-            .unwrap()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().ends_with("_messages.log"))
-            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-            .collect()
+        self.log_ending_with("_messages.log")
     }
 
     /// Asserts that the INVITE this phone got showed it the citizen's number and the
