@@ -13,7 +13,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
@@ -163,16 +162,17 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     };
     let http_task = start_http(&settings, http_state).await?;
 
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    // The socket's task hands each event for a running call straight to that call
+    // (the router); the dispatcher gets the rest.
+    let (app, router) = StasisApp::new(context, control_inbox);
     let socket_stop = CancellationToken::new();
-    let socket_task = tokio::spawn(run_events(ari, events_tx, socket_stop.clone()));
+    let socket_task = tokio::spawn(run_events(ari, router, socket_stop.clone()));
     tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
 
     // The dispatcher runs as a task on the worker threads, beside the socket and call
-    // tasks it hands events between: awaited here, it would run on the main thread
-    // (`block_on`), and every event would cross threads twice, a wake-up each.
-    let app = StasisApp::new(context, control_inbox).run(
-        events_rx,
+    // tasks: awaited here, it would run on the main thread (`block_on`), and its
+    // messages would cross threads, a wake-up each.
+    let app = app.run(
         shutdown,
         Duration::from_secs(settings.shutdown_drain_seconds),
     );

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use hotline::ari::{
-    AriClient, AriClientSettings, AriCredentials, AriError, AriEvent, AriMessage, Gone, run_events,
+    AriClient, AriClientSettings, AriCredentials, AriError, AriEvent, AriMessage, AriRequest, Gone,
+    run_events,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,6 +40,10 @@ enum Script {
     /// 200, `DELETE` with 404 (so the test can tell them from HTTP's 204s), the rest
     /// with 204; a request for `close_on` makes it close the socket unanswered.
     AnswerRest { close_on: &'static str },
+    /// Answer REST requests on the socket and report each one's `METHOD uri`, in
+    /// the order they came: a channel named `fail` gets a 500, one named `silent`
+    /// no answer at all, `DELETE` a 404, `GET` a 200, the rest a 204.
+    AnswerAndReport(mpsc::UnboundedSender<String>),
 }
 
 /// A fake ARI: answers REST calls with 204 and plays one script per WebSocket.
@@ -94,6 +99,7 @@ async fn play(stream: TcpStream, script: Script) {
         Script::SendThenClose(texts) => (texts, true),
         Script::SendThenHold(texts) => (texts, false),
         Script::AnswerRest { close_on } => return answer_on_socket(socket, close_on).await,
+        Script::AnswerAndReport(report) => return answer_and_report(socket, report).await,
     };
     for text in texts {
         socket.send(Message::text(text)).await.unwrap();
@@ -135,6 +141,45 @@ async fn answer_on_socket(
             .send(Message::text(answer.to_string()))
             .await
             .unwrap();
+    }
+}
+
+async fn answer_and_report(
+    mut socket: tokio_tungstenite::WebSocketStream<TcpStream>,
+    report: mpsc::UnboundedSender<String>,
+) {
+    while let Some(Ok(message)) = socket.next().await {
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let request: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+        let (method, uri) = (
+            request["method"].as_str().unwrap(),
+            request["uri"].as_str().unwrap(),
+        );
+        let _ = report.send(format!("{method} {uri}"));
+        let (status, body) = if uri.contains("/silent") {
+            continue;
+        } else if uri.contains("/fail") {
+            (500, r#"{"message":"Internal Server Error"}"#)
+        } else {
+            match method {
+                "GET" => (200, r#"{"ping":"pong"}"#),
+                "DELETE" => (404, r#"{"message":"Channel not found"}"#),
+                _ => (204, ""),
+            }
+        };
+        let answer = serde_json::json!({
+            "type": "RESTResponse", "request_id": request["request_id"],
+            "status_code": status, "message_body": body,
+        });
+        if socket
+            .send(Message::text(answer.to_string()))
+            .await
+            .is_err()
+        {
+            return;
+        }
     }
 }
 
@@ -316,4 +361,116 @@ async fn rest_requests_travel_on_the_event_socket_and_fall_back_to_http_without_
     client.answer("c5").await.expect("204 over HTTP");
 
     stop(shutdown, task).await;
+}
+
+#[tokio::test]
+async fn pipelined_requests_go_out_in_order_and_only_failures_come_back() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (report, mut seen) = mpsc::unbounded_channel();
+    tokio::spawn(fake_ari(listener, vec![Script::AnswerAndReport(report)]));
+    let client = client(port, Duration::from_secs(1), true);
+    // Without a socket, the request comes back to be sent over HTTP.
+    assert!(client.submit(AriRequest::answer("c0"), |_| {}).is_err());
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run_events(client.clone(), tx, shutdown.clone()));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Connected { reconnected: false }
+    ));
+    // Once the socket has answered its first request (the ping), it takes them.
+    let mut attached = false;
+    for _ in 0..50 {
+        if client.submit(AriRequest::ring("probe"), |_| {}).is_ok() {
+            attached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(attached, "the socket never took requests");
+
+    let (failed, mut failures) = mpsc::unbounded_channel::<(&str, AriError)>();
+    let report_as = |name: &'static str| {
+        let failed = failed.clone();
+        move |error| {
+            let _ = failed.send((name, error));
+        }
+    };
+    let sent = [
+        (AriRequest::answer("c1"), "answer"),
+        // A removal's 404 is "already gone": no failure.
+        (AriRequest::hangup("c1", "normal"), "hangup"),
+        (AriRequest::ring("fail"), "ring"),
+        (AriRequest::answer("silent"), "silent"),
+        (AriRequest::create_bridge("b1", false), "bridge"),
+    ];
+    for (request, name) in sent {
+        assert!(client.submit(request, report_as(name)).is_ok());
+    }
+    let mut uris = Vec::new();
+    while uris.len() < 6 {
+        let uri = tokio::time::timeout(Duration::from_secs(5), seen.recv())
+            .await
+            .expect("the requests reach the server")
+            .unwrap();
+        uris.push(uri);
+    }
+    assert_eq!(
+        uris,
+        [
+            "GET asterisk/ping",
+            "POST channels/probe/ring",
+            "POST channels/c1/answer",
+            "DELETE channels/c1?reason=normal",
+            "POST channels/fail/ring",
+            "POST channels/silent/answer",
+        ]
+    );
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), seen.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        "POST bridges/b1?type=mixing"
+    );
+
+    // The refusal comes back at once; the unanswered one after the request timeout.
+    let (name, error) = tokio::time::timeout(Duration::from_secs(1), failures.recv())
+        .await
+        .expect("the 500 is reported")
+        .unwrap();
+    assert_eq!(name, "ring");
+    assert_eq!(
+        error.status(),
+        Some(reqwest::StatusCode::INTERNAL_SERVER_ERROR)
+    );
+    let (name, error) = tokio::time::timeout(Duration::from_secs(4), failures.recv())
+        .await
+        .expect("the unanswered request is reported")
+        .unwrap();
+    assert_eq!(name, "silent");
+    assert!(
+        matches!(error, AriError::Socket { reason, .. } if reason == "no answer in time"),
+        "{error}"
+    );
+
+    // Requests handed over just before shutdown still go out before the socket
+    // closes.
+    assert!(
+        client
+            .submit(AriRequest::hangup("c2", "normal"), report_as("late"))
+            .is_ok()
+    );
+    stop(shutdown, task).await;
+    assert_eq!(
+        seen.try_recv().as_deref(),
+        Ok("DELETE channels/c2?reason=normal")
+    );
+    drop(failed);
+    assert!(
+        failures.recv().await.is_none(),
+        "only the two failures were reported"
+    );
 }

@@ -4,8 +4,10 @@
 //!
 //! - [`translate`]: pure mapping of ARI events to the call they concern.
 //! - `call_task`: one task per call, running its state machine against ARI.
-//! - [`StasisApp::run`]: the dispatcher: starts calls, routes events, resyncs after
-//!   a reconnection, drains calls at shutdown.
+//! - [`EventRouter`]: on the event socket's own task, hands each event for a
+//!   running call straight to that call; the rest goes to the dispatcher.
+//! - [`StasisApp::run`]: the dispatcher: starts calls, handles events for no running
+//!   call, resyncs after a reconnection, drains calls at shutdown.
 
 pub mod admission;
 mod call_task;
@@ -20,7 +22,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::ari::{AriClient, AriMessage};
+use crate::ari::{AriClient, AriMessage, EventSink};
 use crate::call::{
     Call, CallInput, CallSettings, CallStart, ChannelId, TransferRefused, TransferRequest,
 };
@@ -223,11 +225,108 @@ fn hang_up_stray_leg(ari: &AriClient, leg: ChannelId) {
     });
 }
 
+/// The running calls' inboxes by call key, shared by the [`EventRouter`] (which
+/// adds a call when its `StasisStart` comes) and the dispatcher (which starts its
+/// task, and removes it when the task ends).
+type CallInboxes = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<TaskInput>>>>;
+
+/// What the router hands the dispatcher.
+enum Dispatch {
+    /// A citizen's call entered the app; its inbox is already taking its events.
+    NewCall {
+        caller: String,
+        line: String,
+        caller_number: String,
+        inbox: mpsc::UnboundedReceiver<TaskInput>,
+    },
+    /// An event for no running call, or about a bridge.
+    Event(Routed),
+    /// The socket connected or dropped (rare: boxed).
+    Connection(Box<AriMessage>),
+}
+
+/// Routes the event socket's messages on the socket's own task. An event for a
+/// running call goes straight into the call's inbox, in the order Asterisk sent
+/// it, with no hop through the dispatcher; a new call gets its inbox here, before
+/// any of its later events can arrive.
+pub struct EventRouter {
+    calls: CallInboxes,
+    dispatcher: mpsc::UnboundedSender<Dispatch>,
+}
+
+impl EventSink for EventRouter {
+    fn deliver(&mut self, message: AriMessage) -> bool {
+        let event = match message {
+            AriMessage::Event(event) => event,
+            other => return self.dispatch(Dispatch::Connection(Box::new(other))),
+        };
+        let dispatch = match route_event(event) {
+            Routed::ToCall { call_key, input } => {
+                let calls = lock(&self.calls);
+                let Some(task) = calls.get(&call_key) else {
+                    drop(calls);
+                    return self.dispatch(Dispatch::Event(Routed::ToCall { call_key, input }));
+                };
+                match task.send(TaskInput::Call(input)) {
+                    Ok(()) => return true,
+                    // The task has just ended: the dispatcher handles it as for no
+                    // call (a late leg is hung up).
+                    Err(mpsc::error::SendError(TaskInput::Call(input))) => {
+                        Dispatch::Event(Routed::ToCall { call_key, input })
+                    }
+                    Err(_) => return true,
+                }
+            }
+            Routed::NewCall {
+                caller,
+                line,
+                caller_number,
+            } => {
+                let mut calls = lock(&self.calls);
+                if calls.contains_key(&caller) {
+                    return true;
+                }
+                let (tx, inbox) = mpsc::unbounded_channel();
+                calls.insert(caller.clone(), tx);
+                Dispatch::NewCall {
+                    caller,
+                    line,
+                    caller_number,
+                    inbox,
+                }
+            }
+            Routed::Ignore => return true,
+            routed @ Routed::LeftBridge { .. } => Dispatch::Event(routed),
+        };
+        self.dispatch(dispatch)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.dispatcher.is_closed()
+    }
+}
+
+impl EventRouter {
+    fn dispatch(&self, dispatch: Dispatch) -> bool {
+        self.dispatcher.send(dispatch).is_ok()
+    }
+}
+
+fn lock(
+    calls: &CallInboxes,
+) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<TaskInput>>> {
+    calls
+        .lock()
+        .expect("the call inboxes lock is never poisoned")
+}
+
 /// The Stasis app's dispatcher.
 pub struct StasisApp {
     context: Arc<AppContext>,
     control: mpsc::UnboundedReceiver<ControlMessage>,
-    calls: HashMap<String, mpsc::UnboundedSender<TaskInput>>,
+    /// What the router could not hand to a call itself.
+    events: mpsc::UnboundedReceiver<Dispatch>,
+    calls: CallInboxes,
     done_tx: mpsc::UnboundedSender<String>,
     done_rx: mpsc::UnboundedReceiver<String>,
     /// Calls that ended lately, oldest first, with when.
@@ -242,33 +341,37 @@ pub struct StasisApp {
 const RECENTLY_DONE: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl StasisApp {
-    /// A dispatcher over the shared context.
-    pub fn new(context: Arc<AppContext>, control: CallControlInbox) -> Self {
+    /// A dispatcher over the shared context, and the router to give the event
+    /// socket ([`crate::ari::run_events`]).
+    pub fn new(context: Arc<AppContext>, control: CallControlInbox) -> (Self, EventRouter) {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        Self {
+        let (dispatcher, events) = mpsc::unbounded_channel();
+        let calls = CallInboxes::default();
+        let router = EventRouter {
+            calls: calls.clone(),
+            dispatcher,
+        };
+        let app = Self {
             admission: Admission::new(context.shed_above),
             context,
             control: control.0,
-            calls: HashMap::new(),
+            events,
+            calls,
             done_tx,
             done_rx,
             recently_done: VecDeque::new(),
             recently_done_keys: HashSet::new(),
-        }
+        };
+        (app, router)
     }
 
     /// Runs until `shutdown` is cancelled, then stops taking calls (new ones go back to
     /// the dialplan fallback), lets calls in progress finish for up to `drain`, and
     /// hands the rest back to the dialplan.
-    pub async fn run(
-        mut self,
-        mut events: mpsc::UnboundedReceiver<AriMessage>,
-        shutdown: CancellationToken,
-        drain: std::time::Duration,
-    ) {
+    pub async fn run(mut self, shutdown: CancellationToken, drain: std::time::Duration) {
         loop {
             tokio::select! {
-                message = events.recv() => match message {
+                message = self.events.recv() => match message {
                     Some(message) => self.on_message(message, false).await,
                     None => break,
                 },
@@ -277,19 +380,18 @@ impl StasisApp {
                 () = shutdown.cancelled() => break,
             }
         }
-        self.drain(events, drain).await;
+        self.drain(drain).await;
     }
 
-    async fn drain(
-        &mut self,
-        mut events: mpsc::UnboundedReceiver<AriMessage>,
-        drain: std::time::Duration,
-    ) {
-        tracing::info!(calls = self.calls.len(), "shutting down: no new calls");
+    async fn drain(&mut self, drain: std::time::Duration) {
+        tracing::info!(
+            calls = lock(&self.calls).len(),
+            "shutting down: no new calls"
+        );
         let deadline = tokio::time::Instant::now() + drain;
-        while !self.calls.is_empty() {
+        while !lock(&self.calls).is_empty() {
             tokio::select! {
-                message = events.recv() => match message {
+                message = self.events.recv() => match message {
                     Some(message) => self.on_message(message, true).await,
                     None => break,
                 },
@@ -298,8 +400,12 @@ impl StasisApp {
             }
         }
         // Dropping the senders makes each remaining task hand its caller back.
-        let remaining = self.calls.len();
-        self.calls.clear();
+        let remaining = {
+            let mut calls = lock(&self.calls);
+            let remaining = calls.len();
+            calls.clear();
+            remaining
+        };
         let handed_back = async {
             for _ in 0..remaining {
                 if self.done_rx.recv().await.is_none() {
@@ -316,45 +422,55 @@ impl StasisApp {
         tracing::info!(handed_back = remaining, "Stasis app stopped");
     }
 
-    async fn on_message(&mut self, message: AriMessage, closing: bool) {
+    async fn on_message(&mut self, message: Dispatch, closing: bool) {
         match message {
-            AriMessage::Event(event) => match route_event(event) {
-                Routed::NewCall {
-                    caller,
-                    line,
-                    caller_number,
-                } => {
-                    if closing {
+            Dispatch::NewCall {
+                caller,
+                line,
+                caller_number,
+                inbox,
+            } => {
+                if closing {
+                    self.forget(&caller);
+                    self.hand_to_dialplan(caller, line, caller_number);
+                    return;
+                }
+                match self.admission.decide(self.context.ari.recent_latency()) {
+                    Verdict::Shed { latency } => {
+                        tracing::warn!(
+                            call_id = %caller,
+                            latency_ms = latency.as_millis(),
+                            "Asterisk is overloaded: new call handed to the dialplan fallback"
+                        );
+                        self.forget(&caller);
                         self.hand_to_dialplan(caller, line, caller_number);
-                        return;
                     }
-                    match self.admission.decide(self.context.ari.recent_latency()) {
-                        Verdict::Shed { latency } => {
-                            tracing::warn!(
-                                call_id = %caller,
-                                latency_ms = latency.as_millis(),
-                                "Asterisk is overloaded: new call handed to the dialplan fallback"
-                            );
-                            self.hand_to_dialplan(caller, line, caller_number);
-                        }
-                        Verdict::Admit => self.start_call(caller, line, caller_number),
-                    }
+                    Verdict::Admit => self.start_call(caller, line, caller_number, Some(inbox)),
                 }
-                Routed::ToCall { call_key, input } => self.deliver(&call_key, input),
-                Routed::LeftBridge { bridge, remaining } => {
-                    if !self.is_known_call(translate::call_key_of(&bridge)) {
-                        self.clean_up_orphan_bridge(&bridge, &remaining).await;
-                    }
+            }
+            Dispatch::Event(Routed::ToCall { call_key, input }) => self.deliver(&call_key, input),
+            Dispatch::Event(Routed::LeftBridge { bridge, remaining }) => {
+                if !self.is_known_call(translate::call_key_of(&bridge)) {
+                    self.clean_up_orphan_bridge(&bridge, &remaining).await;
                 }
-                Routed::Ignore => {}
-            },
+            }
+            Dispatch::Event(Routed::NewCall { .. } | Routed::Ignore) => {}
             // Also at the first connection: a previous instance may have left callers
             // in Stasis, legs ringing or bridges behind.
-            AriMessage::Connected { .. } => self.resync().await,
-            AriMessage::Disconnected { reason } => {
-                tracing::warn!(%reason, calls = self.calls.len(), "event socket lost; calls continue");
-            }
+            Dispatch::Connection(message) => match *message {
+                AriMessage::Connected { .. } => self.resync().await,
+                AriMessage::Disconnected { reason } => {
+                    let calls = lock(&self.calls).len();
+                    tracing::warn!(%reason, calls, "event socket lost; calls continue");
+                }
+                AriMessage::Event(_) => {}
+            },
         }
+    }
+
+    /// A call that will not run here (shed, or shutting down): its inbox goes.
+    fn forget(&self, caller: &str) {
+        lock(&self.calls).remove(caller);
     }
 
     /// Hands a console request to its call; a call that is not (or no longer)
@@ -366,7 +482,7 @@ impl StasisApp {
             reply,
         } = message;
         let input = TaskInput::Console { action, reply };
-        let undelivered = match self.calls.get(&call) {
+        let undelivered = match lock(&self.calls).get(&call) {
             Some(task) => task.send(input).err().map(|e| e.0),
             None => Some(input),
         };
@@ -378,7 +494,7 @@ impl StasisApp {
     /// A call task ended. Its key is remembered for a while: Asterisk's last events
     /// about its bridge and legs still arrive, and must not look like orphans.
     fn call_done(&mut self, key: String) {
-        self.calls.remove(&key);
+        lock(&self.calls).remove(&key);
         let now = tokio::time::Instant::now();
         while self
             .recently_done
@@ -395,13 +511,13 @@ impl StasisApp {
 
     /// Whether a call with this key is running or ended moments ago.
     fn is_known_call(&self, key: &str) -> bool {
-        self.calls.contains_key(key) || self.recently_done_keys.contains(key)
+        lock(&self.calls).contains_key(key) || self.recently_done_keys.contains(key)
     }
 
     fn deliver(&mut self, key: &str, input: CallInput) {
         // A task that has just ended no longer takes inputs, even before its `done`
         // reaches us: what it would have got is handled here as for no call.
-        let undelivered = match self.calls.get(key) {
+        let undelivered = match lock(&self.calls).get(key) {
             Some(task) => match task.send(TaskInput::Call(input)) {
                 Ok(()) => None,
                 Err(mpsc::error::SendError(TaskInput::Call(input))) => Some(input),
@@ -418,10 +534,33 @@ impl StasisApp {
         }
     }
 
-    fn start_call(&mut self, caller: String, line: String, caller_number: String) {
-        if self.calls.contains_key(&caller) {
-            return;
-        }
+    /// Starts the call's task. `inbox` is the one the router made when the call
+    /// entered; a caller adopted at resync gets a new one.
+    fn start_call(
+        &mut self,
+        caller: String,
+        line: String,
+        caller_number: String,
+        inbox: Option<mpsc::UnboundedReceiver<TaskInput>>,
+    ) {
+        let (sender, inputs) = {
+            let mut calls = lock(&self.calls);
+            match inbox {
+                Some(inputs) => match calls.get(&caller) {
+                    Some(sender) => (sender.downgrade(), inputs),
+                    None => return,
+                },
+                None => {
+                    if calls.contains_key(&caller) {
+                        return;
+                    }
+                    let (tx, inputs) = mpsc::unbounded_channel();
+                    let sender = tx.downgrade();
+                    calls.insert(caller.clone(), tx);
+                    (sender, inputs)
+                }
+            }
+        };
         let snapshot = self.context.directory.current();
         let line = LineNumber(line);
         let (menu_prompt, greeting_prompt, digit_timeout_seconds, menu_attempts) =
@@ -447,13 +586,10 @@ impl StasisApp {
             menu_attempts,
         };
         let call = Call::new(start, self.context.call_settings.clone(), Utc::now());
-        let (tx, rx) = mpsc::unbounded_channel();
-        let inbox = tx.downgrade();
-        self.calls.insert(caller, tx);
         tokio::spawn(run_call(
             call,
-            inbox,
-            rx,
+            sender,
+            inputs,
             self.context.clone(),
             self.done_tx.clone(),
         ));
@@ -506,7 +642,7 @@ impl StasisApp {
                 .map(|c| c.id.clone())
                 .collect::<HashSet<_>>(),
         );
-        for task in self.calls.values() {
+        for task in lock(&self.calls).values() {
             let _ = task.send(TaskInput::Resync(alive.clone()));
         }
         // Callers and callees still talking in a bridge of a previous instance (left
@@ -547,7 +683,7 @@ impl StasisApp {
                 kind: RecordKind::OpenAttemptsCancelled { at: Utc::now() },
             });
             let line = channel.dialplan.exten.clone();
-            self.start_call(channel.id, line, channel.caller.number);
+            self.start_call(channel.id, line, channel.caller.number, None);
         }
         for bridge in bridges {
             let key = translate::call_key_of(&bridge.id);
@@ -578,6 +714,74 @@ mod tests {
     use super::*;
     use crate::routing::tests::{at, directory};
     use crate::routing::{MenuChoice, RouteRequest, decide};
+
+    #[test]
+    fn the_router_hands_a_running_calls_events_straight_to_it_and_the_rest_to_the_dispatcher() {
+        use translate::tests::{channel, event};
+        let (dispatcher, mut dispatched) = mpsc::unbounded_channel();
+        let calls = CallInboxes::default();
+        let mut router = EventRouter {
+            calls: calls.clone(),
+            dispatcher,
+        };
+        let start = |id: &str| {
+            let body = format!(r#""args":["line=122"],"channel":{}"#, channel(id, "Ring"));
+            AriMessage::Event(event("StasisStart", &body))
+        };
+        let digit = |id: &str| {
+            let body = format!(r#""digit":"1","channel":{}"#, channel(id, "Up"));
+            AriMessage::Event(event("ChannelDtmfReceived", &body))
+        };
+
+        // A new call: its inbox exists before the dispatcher hears of it.
+        assert!(router.deliver(start("c1")));
+        let Some(Dispatch::NewCall {
+            caller, mut inbox, ..
+        }) = dispatched.try_recv().ok()
+        else {
+            panic!("the dispatcher starts the call");
+        };
+        assert_eq!(caller, "c1");
+        assert!(calls.lock().unwrap().contains_key("c1"));
+        // Its events go straight to it, in order; the dispatcher sees none.
+        assert!(router.deliver(digit("c1")));
+        assert!(router.deliver(digit("c1")));
+        for _ in 0..2 {
+            assert!(matches!(
+                inbox.try_recv(),
+                Ok(TaskInput::Call(CallInput::Dtmf('1')))
+            ));
+        }
+        assert!(dispatched.try_recv().is_err());
+        // A second StasisStart for the same caller starts nothing.
+        assert!(router.deliver(start("c1")));
+        assert!(dispatched.try_recv().is_err());
+
+        // An event for no running call, or for a call whose task has just ended,
+        // goes to the dispatcher (which hangs up late legs).
+        assert!(router.deliver(digit("c9")));
+        assert!(matches!(
+            dispatched.try_recv(),
+            Ok(Dispatch::Event(Routed::ToCall { call_key, .. })) if call_key == "c9"
+        ));
+        drop(inbox);
+        assert!(router.deliver(digit("c1")));
+        assert!(matches!(
+            dispatched.try_recv(),
+            Ok(Dispatch::Event(Routed::ToCall { call_key, .. })) if call_key == "c1"
+        ));
+        // So does news of the connection.
+        assert!(router.deliver(AriMessage::Connected { reconnected: true }));
+        assert!(matches!(
+            dispatched.try_recv(),
+            Ok(Dispatch::Connection(message))
+                if matches!(*message, AriMessage::Connected { reconnected: true })
+        ));
+        // With the dispatcher gone, the socket is told to stop.
+        drop(dispatched);
+        assert!(router.is_closed());
+        assert!(!router.deliver(digit("c9")));
+    }
 
     #[test]
     fn the_recency_book_hunts_least_recent_by_the_calls_it_notes() {

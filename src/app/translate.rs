@@ -161,11 +161,12 @@ pub fn result_of_cause(cause: i32) -> AttemptResult {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// Shapes as Asterisk 22.10 sends them (trimmed of fields we don't read).
-    fn channel(id: &str, state: &str) -> String {
+    /// A channel's JSON, as events carry it.
+    pub(in crate::app) fn channel(id: &str, state: &str) -> String {
         format!(
             r#"{{"id":"{id}","name":"PJSIP/citizen-00000001","state":"{state}",
                "protocol_id":"abc@127.0.0.1","caller":{{"name":"","number":"79021234567"}},
@@ -176,7 +177,8 @@ mod tests {
         )
     }
 
-    fn event(kind: &str, body: &str) -> AriEvent {
+    /// An event of `kind` with `body`'s fields.
+    pub(in crate::app) fn event(kind: &str, body: &str) -> AriEvent {
         let text = format!(
             r#"{{"type":"{kind}","timestamp":"2026-11-28T19:00:00.100+0000",
                 "application":"hotline","asterisk_id":"02:fc:00:00:00:01",{body}}}"#

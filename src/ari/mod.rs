@@ -12,4 +12,4 @@ pub mod ws;
 pub use events::AriEvent;
 pub use request::AriRequest;
 pub use rest::{AriClient, AriClientSettings, AriCredentials, AriError, Gone};
-pub use ws::{AriMessage, run_events};
+pub use ws::{AriMessage, EventSink, run_events};

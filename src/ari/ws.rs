@@ -58,18 +58,14 @@ pub enum AriMessage {
 
 /// Keeps the event socket connected until `shutdown` is cancelled or the receiver of
 /// `tx` is dropped.
-pub async fn run_events(
-    client: AriClient,
-    tx: mpsc::UnboundedSender<AriMessage>,
-    shutdown: CancellationToken,
-) {
+pub async fn run_events(client: AriClient, mut tx: impl EventSink, shutdown: CancellationToken) {
     let mut backoff = BACKOFF_START;
     let mut connected_before = false;
     loop {
         if shutdown.is_cancelled() || tx.is_closed() {
             return;
         }
-        let reason = match connect_and_read(&client, &tx, connected_before, &shutdown).await {
+        let reason = match connect_and_read(&client, &mut tx, connected_before, &shutdown).await {
             Ok(Session::Stopped) => return,
             Ok(Session::Dropped(reason)) => {
                 // It was up: start the backoff afresh.
@@ -80,7 +76,7 @@ pub async fn run_events(
             Err(reason) => reason,
         };
         tracing::warn!(%reason, retry_in = ?backoff, "ARI event socket down");
-        if tx.send(AriMessage::Disconnected { reason }).is_err() {
+        if !tx.deliver(AriMessage::Disconnected { reason }) {
             return;
         }
         let jitter = backoff.mul_f64(fastrand::f64() * 0.5);
@@ -103,7 +99,7 @@ enum Session {
 /// One connection: `Err` if it never came up.
 async fn connect_and_read(
     client: &AriClient,
-    tx: &mpsc::UnboundedSender<AriMessage>,
+    tx: &mut impl EventSink,
     reconnected: bool,
     shutdown: &CancellationToken,
 ) -> Result<Session, String> {
@@ -136,7 +132,7 @@ async fn connect_and_read(
         tracing::warn!(%error, "could not install the ARI event filter; receiving all events");
     }
     tracing::info!(reconnected, "ARI event socket connected");
-    if tx.send(AriMessage::Connected { reconnected }).is_err() {
+    if !tx.deliver(AriMessage::Connected { reconnected }) {
         return Ok(Session::Stopped);
     }
 
@@ -175,7 +171,8 @@ async fn connect_and_read(
                         if let AriEvent::Unknown { kind, .. } = &event {
                             tracing::debug!(%kind, "ARI event not modelled; skipped");
                         }
-                        if tx.send(AriMessage::Event(event)).is_err() {
+                        if !tx.deliver(AriMessage::Event(event)) {
+                            finish(client, &mut sink, &mut stream, answers, requests).await;
                             return Ok(Session::Stopped);
                         }
                     }
@@ -225,31 +222,65 @@ async fn connect_and_read(
                 }
             }
             () = shutdown.cancelled() => {
-                // Calls handed back at shutdown sent their last requests without
-                // waiting: those go out, and their answers are awaited (briefly),
-                // before the socket closes. Anything later goes over HTTP.
-                client.detach_socket();
-                if let Some(rx) = requests.as_mut() {
-                    rx.close();
-                    while let Ok(request) = rx.try_recv() {
-                        let _ = sink.feed(Message::text(answers.frame(request))).await;
-                    }
-                    let _ = sink.flush().await;
-                }
-                let deadline = tokio::time::Instant::now() + FINISH_WITHIN;
-                while !answers.is_empty() {
-                    match tokio::time::timeout_at(deadline, stream.next()).await {
-                        Ok(Some(Ok(Message::Text(text)))) => {
-                            answers.take_answer(text.as_str());
-                        }
-                        Ok(Some(Ok(_))) => {}
-                        _ => break,
-                    }
-                }
-                let _ = sink.send(Message::Close(None)).await;
+                finish(client, &mut sink, &mut stream, answers, requests).await;
                 return Ok(Session::Stopped);
             }
         }
+    }
+}
+
+/// Ends a session asked to stop. Calls handed back at shutdown sent their last
+/// requests without waiting: those go out, and their answers are awaited (briefly),
+/// before the socket closes. Anything later goes over HTTP.
+async fn finish<S, R>(
+    client: &AriClient,
+    sink: &mut S,
+    stream: &mut R,
+    mut answers: AwaitingAnswers,
+    requests: Option<mpsc::UnboundedReceiver<SocketRequest>>,
+) where
+    S: futures_util::Sink<Message> + Unpin,
+    R: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    client.detach_socket();
+    if let Some(mut rx) = requests {
+        rx.close();
+        while let Ok(request) = rx.try_recv() {
+            let _ = sink.feed(Message::text(answers.frame(request))).await;
+        }
+        let _ = sink.flush().await;
+    }
+    let deadline = tokio::time::Instant::now() + FINISH_WITHIN;
+    while !answers.is_empty() {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                answers.take_answer(text.as_str());
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => break,
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+/// Where the event socket hands what it reads. It runs on the socket's task, so
+/// whatever it does costs no hand-off: the app routes events to its calls here.
+pub trait EventSink: Send + 'static {
+    /// Takes one message; false when nobody listens any more (the socket stops).
+    fn deliver(&mut self, message: AriMessage) -> bool;
+
+    /// True when nobody listens any more.
+    fn is_closed(&self) -> bool;
+}
+
+/// Messages into a channel, for a consumer on another task.
+impl EventSink for mpsc::UnboundedSender<AriMessage> {
+    fn deliver(&mut self, message: AriMessage) -> bool {
+        self.send(message).is_ok()
+    }
+
+    fn is_closed(&self) -> bool {
+        mpsc::UnboundedSender::is_closed(self)
     }
 }
 
