@@ -208,6 +208,24 @@ async fn stop(shutdown: CancellationToken, task: tokio::task::JoinHandle<()>) {
         .unwrap();
 }
 
+/// Starts the event socket of `client` and waits for its first connection.
+async fn connected(
+    client: &AriClient,
+) -> (
+    mpsc::UnboundedReceiver<AriMessage>,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run_events(client.clone(), tx, shutdown.clone()));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Connected { reconnected: false }
+    ));
+    (rx, shutdown, task)
+}
+
 async fn next(rx: &mut mpsc::UnboundedReceiver<AriMessage>) -> AriMessage {
     tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
@@ -309,13 +327,7 @@ async fn rest_requests_travel_on_the_event_socket_and_fall_back_to_http_without_
     ));
     let request_timeout = Duration::from_secs(5);
     let client = client(port, request_timeout, true);
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run_events(client.clone(), tx, shutdown.clone()));
-    assert!(matches!(
-        next(&mut rx).await,
-        AriMessage::Connected { reconnected: false }
-    ));
+    let (mut rx, shutdown, task) = connected(&client).await;
 
     // HTTP answers a hang-up with 204 (removed), the socket with 404 (already gone):
     // once the socket has answered its first request, requests go there.
@@ -373,13 +385,7 @@ async fn pipelined_requests_go_out_in_order_and_only_failures_come_back() {
     // Without a socket, the request comes back to be sent over HTTP.
     assert!(client.submit(AriRequest::answer("c0"), |_| {}).is_err());
 
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let shutdown = CancellationToken::new();
-    let task = tokio::spawn(run_events(client.clone(), tx, shutdown.clone()));
-    assert!(matches!(
-        next(&mut rx).await,
-        AriMessage::Connected { reconnected: false }
-    ));
+    let (_events, shutdown, task) = connected(&client).await;
     // Once the socket has answered its first request (the ping), it takes them.
     let mut attached = false;
     for _ in 0..50 {
