@@ -46,6 +46,11 @@ pub struct Settings {
     /// HTTP; falls back to HTTP by itself when Asterisk does not answer there. It
     /// cost Asterisk and hotline less CPU per call than HTTP (docs/benchmarks.md).
     pub ari_rest_over_websocket: bool,
+    /// Request-only WebSockets beside the event socket (with
+    /// `ari_rest_over_websocket`): Asterisk carries out one socket's requests one
+    /// after another, so under load one socket is a queue every call waits in.
+    /// Each call's requests keep to one socket, in order.
+    pub ari_request_sockets: usize,
     /// Overload protection: while ARI requests take longer than this many
     /// milliseconds on average, new calls go straight to the dialplan fallback
     /// (the specialists) instead of the menu; 0 turns it off.
@@ -99,6 +104,7 @@ impl Default for Settings {
             ari_request_timeout_ms: 5_000,
             ari_max_in_flight: 200,
             ari_rest_over_websocket: true,
+            ari_request_sockets: 4,
             shed_latency_ms: 250,
             clock_start: None,
             journal_spool: PathBuf::from("hotline-journal.spool"),

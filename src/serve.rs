@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
 use crate::app::{AppContext, CallRecencyBook, RoutingClock, StasisApp};
-use crate::ari::{AriClient, AriClientSettings, AriCredentials, run_events};
+use crate::ari::{AriClient, AriClientSettings, AriCredentials, run_events, run_request_socket};
 use crate::call::CallSettings;
 use crate::config::Settings;
 use crate::directory::{CacheOptions, DirectoryCache};
@@ -82,6 +82,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         request_timeout: Duration::from_millis(settings.ari_request_timeout_ms),
         max_in_flight: settings.ari_max_in_flight,
         rest_over_websocket: settings.ari_rest_over_websocket,
+        request_sockets: settings.ari_request_sockets,
     })?;
 
     let clock = match settings.clock_start {
@@ -166,6 +167,9 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     // (the router); the dispatcher gets the rest.
     let (app, router) = StasisApp::new(context, control_inbox);
     let socket_stop = CancellationToken::new();
+    let request_sockets: Vec<_> = (0..ari.request_sockets())
+        .map(|index| tokio::spawn(run_request_socket(ari.clone(), index, socket_stop.clone())))
+        .collect();
     let socket_task = tokio::spawn(run_events(ari, router, socket_stop.clone()));
     tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
 
@@ -182,6 +186,9 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
 
     socket_stop.cancel();
     let _ = socket_task.await;
+    for socket in request_sockets {
+        let _ = socket.await;
+    }
     // The same token stopped the FastAGI listener; its sessions hold journal handles.
     if let Err(error) = agi_task.await {
         tracing::error!(%error, "FastAGI server panicked");

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use hotline::ari::{
     AriClient, AriClientSettings, AriCredentials, AriError, AriEvent, AriMessage, AriRequest, Gone,
-    run_events,
+    SocketRole, run_events, run_request_socket,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -185,6 +185,16 @@ async fn answer_and_report(
 
 /// A client of the fake ARI on `port`, as user `hotline` with password `secret`.
 fn client(port: u16, request_timeout: Duration, rest_over_websocket: bool) -> AriClient {
+    client_with_request_sockets(port, request_timeout, rest_over_websocket, 0)
+}
+
+/// The same, with request-only sockets.
+fn client_with_request_sockets(
+    port: u16,
+    request_timeout: Duration,
+    rest_over_websocket: bool,
+    request_sockets: usize,
+) -> AriClient {
     AriClient::new(AriClientSettings {
         base_url: format!("http://127.0.0.1:{port}").parse().unwrap(),
         credentials: AriCredentials {
@@ -195,6 +205,7 @@ fn client(port: u16, request_timeout: Duration, rest_over_websocket: bool) -> Ar
         request_timeout,
         max_in_flight: 4,
         rest_over_websocket,
+        request_sockets,
     })
     .unwrap()
 }
@@ -383,13 +394,20 @@ async fn pipelined_requests_go_out_in_order_and_only_failures_come_back() {
     tokio::spawn(fake_ari(listener, vec![Script::AnswerAndReport(report)]));
     let client = client(port, Duration::from_secs(1), true);
     // Without a socket, the request comes back to be sent over HTTP.
-    assert!(client.submit(AriRequest::answer("c0"), |_| {}).is_err());
+    assert!(
+        client
+            .submit("c1", AriRequest::answer("c0"), |_| {})
+            .is_err()
+    );
 
     let (_events, shutdown, task) = connected(&client).await;
     // Once the socket has answered its first request (the ping), it takes them.
     let mut attached = false;
     for _ in 0..50 {
-        if client.submit(AriRequest::ring("probe"), |_| {}).is_ok() {
+        if client
+            .submit("c1", AriRequest::ring("probe"), |_| {})
+            .is_ok()
+        {
             attached = true;
             break;
         }
@@ -413,7 +431,7 @@ async fn pipelined_requests_go_out_in_order_and_only_failures_come_back() {
         (AriRequest::create_bridge("b1", false), "bridge"),
     ];
     for (request, name) in sent {
-        assert!(client.submit(request, report_as(name)).is_ok());
+        assert!(client.submit("c1", request, report_as(name)).is_ok());
     }
     let mut uris = Vec::new();
     while uris.len() < 6 {
@@ -466,7 +484,7 @@ async fn pipelined_requests_go_out_in_order_and_only_failures_come_back() {
     // closes.
     assert!(
         client
-            .submit(AriRequest::hangup("c2", "normal"), report_as("late"))
+            .submit("c1", AriRequest::hangup("c2", "normal"), report_as("late"))
             .is_ok()
     );
     stop(shutdown, task).await;
@@ -479,4 +497,69 @@ async fn pipelined_requests_go_out_in_order_and_only_failures_come_back() {
         failures.recv().await.is_none(),
         "only the two failures were reported"
     );
+}
+
+#[tokio::test]
+async fn a_request_only_socket_carries_the_calls_requests_under_an_app_of_its_own() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (report, mut seen) = mpsc::unbounded_channel();
+    tokio::spawn(fake_ari(listener, vec![Script::AnswerAndReport(report)]));
+    let client = client_with_request_sockets(port, Duration::from_secs(1), true, 1);
+    assert_eq!(client.request_sockets(), 1);
+    assert_eq!(
+        client.socket_app(SocketRole::Requests(0)),
+        "hotline-requests-0"
+    );
+    assert!(
+        client
+            .socket_url(&client.socket_app(SocketRole::Requests(0)))
+            .as_str()
+            .ends_with("/ari/events?app=hotline-requests-0&subscribeAll=false")
+    );
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(run_request_socket(client.clone(), 0, shutdown.clone()));
+    let mut attached = false;
+    for _ in 0..50 {
+        if client
+            .submit("c1", AriRequest::ring("probe"), |_| {})
+            .is_ok()
+        {
+            attached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(attached, "the request socket never took requests");
+
+    // A call's request goes there, and its failure comes back from there.
+    let (failed, mut failures) = mpsc::unbounded_channel();
+    let sent = client.submit("c1", AriRequest::ring("fail"), move |error| {
+        let _ = failed.send(error);
+    });
+    assert!(sent.is_ok());
+    let error = tokio::time::timeout(Duration::from_secs(2), failures.recv())
+        .await
+        .expect("the 500 is reported")
+        .unwrap();
+    assert_eq!(
+        error.status(),
+        Some(reqwest::StatusCode::INTERNAL_SERVER_ERROR)
+    );
+    // Requests of no call take the event socket, which is not running here: HTTP
+    // answers them (204: removed; the socket would have said 404).
+    assert_eq!(client.hangup("c9", "normal").await.unwrap(), Gone::Removed);
+
+    stop(shutdown, task).await;
+    let uris: Vec<String> = std::iter::from_fn(|| seen.try_recv().ok()).collect();
+    assert_eq!(
+        uris,
+        [
+            "GET asterisk/ping",
+            "POST channels/probe/ring",
+            "POST channels/fail/ring"
+        ]
+    );
+    // Stopped: the call's requests come back for HTTP.
+    assert!(client.submit("c1", AriRequest::ring("c1"), |_| {}).is_err());
 }

@@ -121,9 +121,14 @@ fn health_in_working_hours_reaches_the_first_responsible_staff_member() {
     }
     let scene = Scene::new("health_first_staff", TUESDAY_MORNING, &[]);
     let (_, log) = health_call_reaches_staff01(scene);
-    // The default: REST requests travel on the event socket.
+    // The default: REST requests travel on the event socket, and the calls' own
+    // on request-only sockets (so this call's went there).
     assert!(
         log.contains("ARI REST requests go over the event socket"),
+        "{log}"
+    );
+    assert!(
+        log.contains("ARI REST requests of calls go over a request socket"),
         "{log}"
     );
 }

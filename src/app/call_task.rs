@@ -237,22 +237,23 @@ impl OnFailure {
             }
             Self::LegFailed(what, leg) => {
                 tracing::warn!(%error, %leg, "{what} failed");
-                send_aside(
-                    ari,
-                    AriRequest::hangup(&leg.0, "normal"),
-                    "hang up a failed leg",
-                );
+                // After the call's create, on the same socket: a create that timed
+                // out here may still happen in Asterisk, and must not come last.
+                let call = super::translate::call_key_of(&leg.0);
+                let hangup = AriRequest::hangup(&leg.0, "normal");
+                send_aside(ari, call, hangup, "hang up a failed leg");
                 Some(CallInput::CommandFailed(leg))
             }
         }
     }
 }
 
-/// Sends `request` for the call. On the event socket it goes without waiting, after
-/// the call's earlier requests, and a failure reaches the call later through
-/// `inbox`; over HTTP it is awaited, and a failure's input is returned.
+/// Sends `request` for `call`. On a socket it goes without waiting, after the
+/// call's earlier requests, and a failure reaches the call later through `inbox`;
+/// over HTTP it is awaited, and a failure's input is returned.
 async fn send_request(
     context: &AppContext,
+    call: &str,
     inbox: &mpsc::WeakUnboundedSender<TaskInput>,
     request: AriRequest,
     on_failure: OnFailure,
@@ -260,7 +261,7 @@ async fn send_request(
     let ari = &context.ari;
     let submitted = {
         let (ari, inbox, on_failure) = (ari.clone(), inbox.clone(), on_failure.clone());
-        context.ari.submit(request, move |error| {
+        context.ari.submit(call, request, move |error| {
             let input = on_failure.input(&error, &ari);
             if let (Some(input), Some(inbox)) = (input, inbox.upgrade()) {
                 let _ = inbox.send(TaskInput::Call(input));
@@ -269,23 +270,23 @@ async fn send_request(
     };
     match submitted {
         Ok(()) => None,
-        Err(request) => match ari.perform(request).await {
+        Err(request) => match ari.perform(call, request).await {
             Ok(()) => None,
             Err(error) => on_failure.input(&error, ari),
         },
     }
 }
 
-/// Sends `request` and forgets it (failures are logged): on the socket if it is up,
-/// else over HTTP in a task of its own.
-fn send_aside(ari: &AriClient, request: AriRequest, what: &'static str) {
+/// Sends `request` for `call` and forgets it (failures are logged): on the call's
+/// socket if it is up, else over HTTP in a task of its own.
+fn send_aside(ari: &AriClient, call: &str, request: AriRequest, what: &'static str) {
     let log = move |error: AriError| tracing::warn!(%error, "{what} failed");
-    if let Err(request) = ari.submit(request, log) {
-        let ari = ari.clone();
+    if let Err(request) = ari.submit(call, request, log) {
+        let (ari, call) = (ari.clone(), call.to_owned());
         // At runtime shutdown there is nobody left to send it.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Err(error) = ari.perform(request).await {
+                if let Err(error) = ari.perform(&call, request).await {
                     log(error);
                 }
             });
@@ -303,7 +304,7 @@ async fn execute(
 ) -> Option<CallInput> {
     let caller_id = call.caller().0.clone();
     let caller = caller_id.as_str();
-    let send = |request, on_failure| send_request(context, inbox, request, on_failure);
+    let send = |request, on_failure| send_request(context, caller, inbox, request, on_failure);
     match command {
         CallCommand::Answer => {
             send(
@@ -376,7 +377,7 @@ async fn execute(
             // next command may send it (Asterisk sends SIP aside from the requests'
             // order), or the phone gets a NOTIFY for a call it already ended.
             let request = AriRequest::transfer_progress(&leg.0, state);
-            let result = context.ari.perform(request).await;
+            let result = context.ari.perform(caller, request).await;
             result
                 .err()
                 .and_then(|error| OnFailure::Log("transfer progress").input(&error, &context.ari))

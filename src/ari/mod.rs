@@ -12,4 +12,5 @@ pub mod ws;
 pub use events::AriEvent;
 pub use request::AriRequest;
 pub use rest::{AriClient, AriClientSettings, AriCredentials, AriError, Gone};
-pub use ws::{AriMessage, EventSink, run_events};
+pub use socket_rest::SocketRole;
+pub use ws::{AriMessage, EventSink, run_events, run_request_socket};

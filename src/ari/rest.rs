@@ -22,7 +22,9 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::models::{Application, Bridge, Channel};
 use super::request::AriRequest;
-use super::socket_rest::{AnswerCallback, SocketLink, SocketReply, SocketRequest, Waiter};
+use super::socket_rest::{
+    AnswerCallback, SocketLink, SocketReply, SocketRequest, SocketRole, Waiter,
+};
 
 /// ARI user and password (`ari.conf`).
 #[derive(Clone)]
@@ -125,6 +127,9 @@ pub struct AriClientSettings {
     pub max_in_flight: usize,
     /// Send requests on the event WebSocket while it is connected (HTTP otherwise).
     pub rest_over_websocket: bool,
+    /// Request-only WebSockets beside the event socket, each call's requests kept
+    /// to one of them ([`SocketRole::Requests`]); 0 for none.
+    pub request_sockets: usize,
 }
 
 /// The typed ARI REST client. Cheap to clone.
@@ -143,6 +148,7 @@ struct Inner {
     request_timeout: Duration,
     rest_over_websocket: bool,
     socket: SocketLink,
+    request_sockets: usize,
     /// Recent round trip of a request (waiting for a permit included), µs, as an
     /// exponentially weighted moving average.
     latency_micros: AtomicU64,
@@ -177,7 +183,12 @@ impl AriClient {
                 in_flight: Semaphore::new(settings.max_in_flight.max(1)),
                 request_timeout: settings.request_timeout,
                 rest_over_websocket: settings.rest_over_websocket,
-                socket: SocketLink::default(),
+                socket: SocketLink::new(if settings.rest_over_websocket {
+                    settings.request_sockets
+                } else {
+                    0
+                }),
+                request_sockets: settings.request_sockets,
                 latency_micros: AtomicU64::new(0),
             }),
         })
@@ -190,20 +201,45 @@ impl AriClient {
 
     /// The WebSocket URL for this app's events (`ws[s]://.../ari/events?app=...`).
     pub fn events_url(&self) -> Url {
+        self.socket_url(&self.inner.app)
+    }
+
+    /// The WebSocket URL of the socket of `app`.
+    pub fn socket_url(&self, app: &str) -> Url {
         let mut url = self.inner.base.join("events").expect("static path");
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme)
             .expect("ws and wss are valid schemes");
         url.query_pairs_mut()
-            .append_pair("app", &self.inner.app)
+            .append_pair("app", app)
             .append_pair("subscribeAll", "false");
         url
     }
 
-    /// Called by the event socket once it is up and has answered a first request:
-    /// requests go to the receiver from now on.
-    pub(crate) fn attach_socket(&self) -> mpsc::UnboundedReceiver<SocketRequest> {
-        self.inner.socket.attach()
+    /// The app name a socket registers: the app's own for the event socket; for a
+    /// request-only socket its own (`hotline-requests-0`, ...), which no channel
+    /// ever enters, so that it gets no events.
+    pub fn socket_app(&self, role: SocketRole) -> String {
+        match role {
+            SocketRole::Events => self.inner.app.clone(),
+            SocketRole::Requests(index) => format!("{}-requests-{index}", self.inner.app),
+        }
+    }
+
+    /// How many request-only sockets the settings ask for (none without
+    /// `rest_over_websocket`).
+    pub fn request_sockets(&self) -> usize {
+        if self.inner.rest_over_websocket {
+            self.inner.request_sockets
+        } else {
+            0
+        }
+    }
+
+    /// Called by a socket once it is up and has answered a first request: requests
+    /// go to the receiver from now on.
+    pub(crate) fn attach_socket(&self, role: SocketRole) -> mpsc::UnboundedReceiver<SocketRequest> {
+        self.inner.socket.attach(role)
     }
 
     /// The recent round trip of a request, from asking to answer (waiting for a
@@ -217,9 +253,9 @@ impl AriClient {
         self.inner.rest_over_websocket
     }
 
-    /// Called by the event socket when it closes: requests go over HTTP again.
-    pub(crate) fn detach_socket(&self) {
-        self.inner.socket.detach();
+    /// Called by a socket when it closes: its requests go elsewhere (HTTP at last).
+    pub(crate) fn detach_socket(&self, role: SocketRole) {
+        self.inner.socket.detach(role);
     }
 
     /// The credentials, for the WebSocket handshake.
@@ -350,9 +386,10 @@ impl AriClient {
         decode(&path, value)
     }
 
-    /// Restricts the events Asterisk sends this app to `allowed` types.
-    pub async fn set_event_filter(&self, allowed: &[&str]) -> Result<(), AriError> {
-        let path = format!("applications/{}/eventFilter", self.inner.app);
+    /// Restricts the events Asterisk sends `app` (this app, or the app of a
+    /// request-only socket) to `allowed` types.
+    pub async fn set_event_filter(&self, app: &str, allowed: &[&str]) -> Result<(), AriError> {
+        let path = format!("applications/{app}/eventFilter");
         let allowed: Vec<Value> = allowed.iter().map(|t| json!({ "type": t })).collect();
         let mut request = AriRequest::get(path);
         request.method = Method::PUT;
@@ -375,8 +412,18 @@ impl AriClient {
     /// Sends `request` and waits for the answer: on the event socket while it carries
     /// requests, over HTTP otherwise.
     pub async fn run(&self, request: AriRequest) -> Result<Value, AriError> {
+        self.run_in_order(None, request).await
+    }
+
+    /// Like [`run`](Self::run), on the socket of `order_key`'s requests (see
+    /// [`submit`](Self::submit)) if it is given.
+    async fn run_in_order(
+        &self,
+        order_key: Option<&str>,
+        request: AriRequest,
+    ) -> Result<Value, AriError> {
         let (method, path) = (request.method.clone(), request.path.clone());
-        let answer = match self.inner.socket.sender() {
+        let answer = match self.inner.socket.sender(order_key) {
             Some(socket) => match self.send_over_socket(&socket, request).await {
                 Ok(answer) => answer,
                 // The socket went away before it took the request: it never reached
@@ -393,28 +440,31 @@ impl AriClient {
         serde_json::from_slice(&bytes).map_err(|source| AriError::Decode { path, source })
     }
 
-    /// Like [`run`](Self::run), for a request whose answer's body is not needed: a
-    /// 404 on a removal counts as done ("already gone").
-    pub async fn perform(&self, request: AriRequest) -> Result<(), AriError> {
+    /// Sends `request` after the requests of `order_key` sent before it (see
+    /// [`submit`](Self::submit)) and waits for the answer, whose body is not needed:
+    /// a 404 on a removal counts as done ("already gone").
+    pub async fn perform(&self, order_key: &str, request: AriRequest) -> Result<(), AriError> {
         let gone_is_fine = request.gone_is_fine;
-        match self.run(request).await {
+        match self.run_in_order(Some(order_key), request).await {
             Err(e) if gone_is_fine && e.status() == Some(StatusCode::NOT_FOUND) => Ok(()),
             answer => answer.map(drop),
         }
     }
 
-    /// Sends `request` on the event socket without waiting for its answer, after
-    /// the requests sent before it (Asterisk carries out one socket's requests in
-    /// order). `on_error` runs, on the socket's task, if Asterisk refuses it (a 404
-    /// on a removal is "already gone", not an error) or no answer comes in time.
+    /// Sends `request` on a socket without waiting for its answer, after the
+    /// requests with the same `order_key` (a call's id) sent before it: they take
+    /// the same socket, and Asterisk carries out one socket's requests in order.
+    /// `on_error` runs, on the socket's task, if Asterisk refuses it (a 404 on a
+    /// removal is "already gone", not an error) or no answer comes in time.
     ///
     /// Without a socket the request comes back, to be [run](Self::run) over HTTP.
     pub fn submit(
         &self,
+        order_key: &str,
         request: AriRequest,
         on_error: impl FnOnce(AriError) + Send + 'static,
     ) -> Result<(), AriRequest> {
-        let Some(socket) = self.inner.socket.sender() else {
+        let Some(socket) = self.inner.socket.sender(Some(order_key)) else {
             return Err(request);
         };
         let (method, path, gone_is_fine) = (

@@ -116,31 +116,93 @@ impl Waiter {
     }
 }
 
-/// The client's side of the link: where requests go while a socket is connected.
+/// Which of the client's sockets: the app's event socket, or the n-th request-only
+/// socket.
+///
+/// Why request-only sockets: Asterisk carries out one socket's requests one after
+/// another on that socket's thread, and each channel operation waits there for the
+/// channel's own thread; under load one socket is a queue every call waits in.
+/// Each request-only socket is a thread of its own in Asterisk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketRole {
+    /// The app's event socket (which can carry requests too).
+    Events,
+    /// The n-th request-only socket (from 0).
+    Requests(usize),
+}
+
+/// A connected socket's request queue.
+type RequestSender = mpsc::UnboundedSender<SocketRequest>;
+
+/// The client's side of the link: where requests go while sockets are connected.
 #[derive(Debug, Default)]
 pub struct SocketLink {
-    sender: Mutex<Option<mpsc::UnboundedSender<SocketRequest>>>,
+    events: Mutex<Option<RequestSender>>,
+    /// One slot per request-only socket, `None` while it is down.
+    requests: Mutex<Vec<Option<RequestSender>>>,
 }
 
 impl SocketLink {
-    /// The connected socket's request queue, if a socket is connected.
-    pub fn sender(&self) -> Option<mpsc::UnboundedSender<SocketRequest>> {
-        self.sender
+    /// A link with room for `request_sockets` request-only sockets.
+    pub fn new(request_sockets: usize) -> Self {
+        Self {
+            events: Mutex::default(),
+            requests: Mutex::new(vec![None; request_sockets]),
+        }
+    }
+
+    /// The queue of the socket for requests keyed `key` (a call's id: a call's
+    /// requests always take the same socket while it is up, so their order holds);
+    /// the event socket for unkeyed requests, or when that socket is down; `None`
+    /// when no socket is connected.
+    pub fn sender(&self, key: Option<&str>) -> Option<RequestSender> {
+        if let Some(key) = key {
+            let slots = self
+                .requests
+                .lock()
+                .expect("the link lock is never poisoned");
+            if !slots.is_empty() {
+                let mut hasher = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(key, &mut hasher);
+                let slot = std::hash::Hasher::finish(&hasher) as usize % slots.len();
+                if let Some(sender) = &slots[slot] {
+                    return Some(sender.clone());
+                }
+            }
+        }
+        self.events
             .lock()
             .expect("the link lock is never poisoned")
             .clone()
     }
 
     /// A socket came up: requests go to it from now on.
-    pub fn attach(&self) -> mpsc::UnboundedReceiver<SocketRequest> {
+    pub fn attach(&self, role: SocketRole) -> mpsc::UnboundedReceiver<SocketRequest> {
         let (tx, rx) = mpsc::unbounded_channel();
-        *self.sender.lock().expect("the link lock is never poisoned") = Some(tx);
+        self.set(role, Some(tx));
         rx
     }
 
-    /// The socket is gone: requests go over HTTP again.
-    pub fn detach(&self) {
-        *self.sender.lock().expect("the link lock is never poisoned") = None;
+    /// The socket is gone: its requests go elsewhere (HTTP at last).
+    pub fn detach(&self, role: SocketRole) {
+        self.set(role, None);
+    }
+
+    fn set(&self, role: SocketRole, sender: Option<RequestSender>) {
+        match role {
+            SocketRole::Events => {
+                *self.events.lock().expect("the link lock is never poisoned") = sender;
+            }
+            SocketRole::Requests(index) => {
+                let mut slots = self
+                    .requests
+                    .lock()
+                    .expect("the link lock is never poisoned");
+                if let Some(slot) = slots.get_mut(index) {
+                    *slot = sender;
+                }
+            }
+        }
     }
 }
 
@@ -415,13 +477,55 @@ mod tests {
 
     #[test]
     fn the_link_hands_requests_to_the_attached_socket_only() {
-        let link = SocketLink::default();
-        assert!(link.sender().is_none());
-        let mut rx = link.attach();
+        let link = SocketLink::new(0);
+        assert!(link.sender(None).is_none());
+        let mut rx = link.attach(SocketRole::Events);
         let (get, _reply) = awaited(AriRequest::answer("c1"));
-        link.sender().unwrap().send(get).unwrap();
+        link.sender(Some("c1")).unwrap().send(get).unwrap();
         assert_eq!(rx.try_recv().unwrap().request.uri(), "channels/c1/answer");
-        link.detach();
-        assert!(link.sender().is_none());
+        link.detach(SocketRole::Events);
+        assert!(link.sender(None).is_none());
+    }
+
+    #[test]
+    fn a_calls_requests_keep_to_one_request_socket_and_fall_back_to_the_event_socket() {
+        let link = SocketLink::new(3);
+        let mut events = link.attach(SocketRole::Events);
+        let mut sockets: Vec<_> = (0..3)
+            .map(|i| link.attach(SocketRole::Requests(i)))
+            .collect();
+        let send = |key: Option<&str>| {
+            let (request, _reply) = awaited(AriRequest::answer(key.unwrap_or("none")));
+            link.sender(key).unwrap().send(request).unwrap();
+        };
+        // Which socket took what: each key always the same one, unkeyed the events.
+        let took = |sockets: &mut Vec<mpsc::UnboundedReceiver<SocketRequest>>| {
+            sockets
+                .iter_mut()
+                .map(|rx| std::iter::from_fn(|| rx.try_recv().ok()).count())
+                .collect::<Vec<_>>()
+        };
+        for key in ["c1", "c2", "c3", "c4", "c5", "c6"] {
+            for _ in 0..4 {
+                send(Some(key));
+            }
+            let counts = took(&mut sockets);
+            assert_eq!(counts.iter().sum::<usize>(), 4, "{counts:?}");
+            assert!(counts.contains(&4), "all on one socket: {counts:?}");
+        }
+        send(None);
+        assert!(events.try_recv().is_ok());
+        // Spread over the sockets: 60 calls do not all land on one.
+        for i in 0..60 {
+            send(Some(&format!("call-{i}")));
+        }
+        let counts = took(&mut sockets);
+        assert!(counts.iter().all(|&n| n > 0), "{counts:?}");
+        // A request socket down: its calls take the event socket meanwhile.
+        for i in 0..3 {
+            link.detach(SocketRole::Requests(i));
+        }
+        send(Some("c1"));
+        assert!(events.try_recv().is_ok());
     }
 }

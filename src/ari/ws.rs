@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::events::{AriEvent, EVENT_FILTER};
 use super::request::AriRequest;
 use super::rest::AriClient;
-use super::socket_rest::{AwaitingAnswers, SocketRequest, Waiter};
+use super::socket_rest::{AwaitingAnswers, SocketRequest, SocketRole, Waiter};
 
 /// First pause before reconnecting.
 const BACKOFF_START: Duration = Duration::from_millis(100);
@@ -56,16 +56,47 @@ pub enum AriMessage {
     },
 }
 
-/// Keeps the event socket connected until `shutdown` is cancelled or the receiver of
-/// `tx` is dropped.
-pub async fn run_events(client: AriClient, mut tx: impl EventSink, shutdown: CancellationToken) {
+/// Keeps the event socket connected until `shutdown` is cancelled or `tx` stops
+/// listening.
+pub async fn run_events(client: AriClient, tx: impl EventSink, shutdown: CancellationToken) {
+    keep_connected(client, SocketRole::Events, tx, shutdown).await;
+}
+
+/// Keeps the n-th request-only socket connected until `shutdown` is cancelled (see
+/// [`SocketRole::Requests`]). It registers an app of its own that no channel
+/// enters, filtered to `RESTResponse`, so it carries nothing but requests and
+/// their answers.
+pub async fn run_request_socket(client: AriClient, index: usize, shutdown: CancellationToken) {
+    keep_connected(client, SocketRole::Requests(index), NoEvents, shutdown).await;
+}
+
+/// What a request-only socket does with events: nothing (it gets none).
+struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn deliver(&mut self, _message: AriMessage) -> bool {
+        true
+    }
+
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+async fn keep_connected(
+    client: AriClient,
+    role: SocketRole,
+    mut tx: impl EventSink,
+    shutdown: CancellationToken,
+) {
     let mut backoff = BACKOFF_START;
     let mut connected_before = false;
     loop {
         if shutdown.is_cancelled() || tx.is_closed() {
             return;
         }
-        let reason = match connect_and_read(&client, &mut tx, connected_before, &shutdown).await {
+        let session = connect_and_read(&client, role, &mut tx, connected_before, &shutdown);
+        let reason = match session.await {
             Ok(Session::Stopped) => return,
             Ok(Session::Dropped(reason)) => {
                 // It was up: start the backoff afresh.
@@ -75,7 +106,7 @@ pub async fn run_events(client: AriClient, mut tx: impl EventSink, shutdown: Can
             }
             Err(reason) => reason,
         };
-        tracing::warn!(%reason, retry_in = ?backoff, "ARI event socket down");
+        tracing::warn!(%reason, retry_in = ?backoff, ?role, "ARI socket down");
         if !tx.deliver(AriMessage::Disconnected { reason }) {
             return;
         }
@@ -99,12 +130,14 @@ enum Session {
 /// One connection: `Err` if it never came up.
 async fn connect_and_read(
     client: &AriClient,
+    role: SocketRole,
     tx: &mut impl EventSink,
     reconnected: bool,
     shutdown: &CancellationToken,
 ) -> Result<Session, String> {
+    let app = client.socket_app(role);
     let mut request = client
-        .events_url()
+        .socket_url(&app)
         .as_str()
         .into_client_request()
         .map_err(|e| format!("bad events URL: {e}"))?;
@@ -128,10 +161,19 @@ async fn connect_and_read(
     .map_err(|e| format!("connect failed: {e}"))?;
 
     // Only now, with the app registered by the socket, can the filter be set.
-    if let Err(error) = client.set_event_filter(EVENT_FILTER).await {
-        tracing::warn!(%error, "could not install the ARI event filter; receiving all events");
+    let filter = match role {
+        SocketRole::Events => EVENT_FILTER,
+        SocketRole::Requests(_) => &["RESTResponse"],
+    };
+    if let Err(error) = client.set_event_filter(&app, filter).await {
+        tracing::warn!(%error, %app, "could not install the ARI event filter; receiving all events");
     }
-    tracing::info!(reconnected, "ARI event socket connected");
+    match role {
+        SocketRole::Events => tracing::info!(reconnected, "ARI event socket connected"),
+        SocketRole::Requests(index) => {
+            tracing::info!(reconnected, index, "ARI request socket connected");
+        }
+    }
     if !tx.deliver(AriMessage::Connected { reconnected }) {
         return Ok(Session::Stopped);
     }
@@ -142,7 +184,7 @@ async fn connect_and_read(
     // the guard sends them back to HTTP however this function returns.
     let mut answers = AwaitingAnswers::default();
     let mut requests = None;
-    let _detach = DetachOnDrop(client);
+    let _detach = DetachOnDrop(client, role);
     let mut probe = if client.rest_over_websocket() {
         let (frame, answered) = socket_probe(&mut answers);
         if let Err(e) = sink.send(Message::text(frame)).await {
@@ -167,12 +209,15 @@ async fn connect_and_read(
                             }
                             continue;
                         }
+                        if role != SocketRole::Events {
+                            continue;
+                        }
                         let event = AriEvent::parse(text.as_str());
                         if let AriEvent::Unknown { kind, .. } = &event {
                             tracing::debug!(%kind, "ARI event not modelled; skipped");
                         }
                         if !tx.deliver(AriMessage::Event(event)) {
-                            finish(client, &mut sink, &mut stream, answers, requests).await;
+                            finish(client, role, &mut sink, &mut stream, answers, requests).await;
                             return Ok(Session::Stopped);
                         }
                     }
@@ -187,8 +232,11 @@ async fn connect_and_read(
             works = async { probe.as_mut().expect("guarded by the condition").await }, if probe.is_some() => {
                 probe = None;
                 if works {
-                    requests = Some(client.attach_socket());
-                    tracing::info!("ARI REST requests go over the event socket");
+                    requests = Some(client.attach_socket(role));
+                    match role {
+                        SocketRole::Events => tracing::info!("ARI REST requests go over the event socket"),
+                        SocketRole::Requests(index) => tracing::info!(index, "ARI REST requests of calls go over a request socket"),
+                    }
                 } else {
                     tracing::warn!("Asterisk did not answer a REST request on the event socket (older than 22.4?): REST stays on HTTP");
                 }
@@ -222,7 +270,7 @@ async fn connect_and_read(
                 }
             }
             () = shutdown.cancelled() => {
-                finish(client, &mut sink, &mut stream, answers, requests).await;
+                finish(client, role, &mut sink, &mut stream, answers, requests).await;
                 return Ok(Session::Stopped);
             }
         }
@@ -234,6 +282,7 @@ async fn connect_and_read(
 /// before the socket closes. Anything later goes over HTTP.
 async fn finish<S, R>(
     client: &AriClient,
+    role: SocketRole,
     sink: &mut S,
     stream: &mut R,
     mut answers: AwaitingAnswers,
@@ -242,7 +291,7 @@ async fn finish<S, R>(
     S: futures_util::Sink<Message> + Unpin,
     R: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {
-    client.detach_socket();
+    client.detach_socket(role);
     if let Some(mut rx) = requests {
         rx.close();
         while let Ok(request) = rx.try_recv() {
@@ -329,11 +378,11 @@ async fn next_request(
     }
 }
 
-/// Sends the client's REST requests back to HTTP when the socket session ends.
-struct DetachOnDrop<'a>(&'a AriClient);
+/// Sends the socket's REST requests elsewhere (HTTP at last) when its session ends.
+struct DetachOnDrop<'a>(&'a AriClient, SocketRole);
 
 impl Drop for DetachOnDrop<'_> {
     fn drop(&mut self) {
-        self.0.detach_socket();
+        self.0.detach_socket(self.1);
     }
 }
