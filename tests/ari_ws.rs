@@ -237,6 +237,21 @@ async fn connected(
     (rx, shutdown, task)
 }
 
+/// Waits until a socket of `client` takes call `c1`'s requests (once it has
+/// answered its first one, the ping); its first is `POST channels/probe/ring`.
+async fn wait_until_a_socket_takes_requests(client: &AriClient) {
+    for _ in 0..50 {
+        if client
+            .submit("c1", AriRequest::ring("probe"), |_| {})
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no socket ever took requests");
+}
+
 async fn next(rx: &mut mpsc::UnboundedReceiver<AriMessage>) -> AriMessage {
     tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
@@ -402,18 +417,7 @@ async fn pipelined_requests_go_out_in_order_and_only_failures_come_back() {
 
     let (_events, shutdown, task) = connected(&client).await;
     // Once the socket has answered its first request (the ping), it takes them.
-    let mut attached = false;
-    for _ in 0..50 {
-        if client
-            .submit("c1", AriRequest::ring("probe"), |_| {})
-            .is_ok()
-        {
-            attached = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(attached, "the socket never took requests");
+    wait_until_a_socket_takes_requests(&client).await;
 
     let (failed, mut failures) = mpsc::unbounded_channel::<(&str, AriError)>();
     let report_as = |name: &'static str| {
@@ -519,18 +523,7 @@ async fn a_request_only_socket_carries_the_calls_requests_under_an_app_of_its_ow
     );
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(run_request_socket(client.clone(), 0, shutdown.clone()));
-    let mut attached = false;
-    for _ in 0..50 {
-        if client
-            .submit("c1", AriRequest::ring("probe"), |_| {})
-            .is_ok()
-        {
-            attached = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(attached, "the request socket never took requests");
+    wait_until_a_socket_takes_requests(&client).await;
 
     // A call's request goes there, and its failure comes back from there.
     let (failed, mut failures) = mpsc::unbounded_channel();
