@@ -221,7 +221,7 @@ impl OnFailure {
                 None
             }
             Self::CallerGoneOn404(what) => {
-                if error.status() == Some(reqwest::StatusCode::NOT_FOUND) {
+                if error.is_not_found() {
                     return Some(CallInput::CallerHungUp);
                 }
                 tracing::warn!(%error, "{what} failed");
@@ -437,15 +437,10 @@ async fn execute(
             send(request, OnFailure::Log("hang up leg")).await
         }
         CallCommand::ContinueInDialplan => {
-            // Marked so that the dialplan goes on to the specialists' fallback.
-            let mark = AriRequest::set_variable(caller, "HOTLINE_FALLBACK", "1");
-            send(mark, OnFailure::Log("marking the caller for the fallback")).await;
-            let request = AriRequest::continue_in_dialplan(caller);
-            send(
-                request,
-                OnFailure::Log("handing the caller to the dialplan"),
-            )
-            .await
+            for (request, what) in super::fallback_requests(caller) {
+                send(request, OnFailure::Log(what)).await;
+            }
+            None
         }
         CallCommand::HangupCaller => {
             let request = AriRequest::hangup(caller, "normal");

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::ari::{AriClient, AriMessage, EventSink};
+use crate::ari::{AriClient, AriMessage, AriRequest, EventSink};
 use crate::call::{
     Call, CallInput, CallSettings, CallStart, ChannelId, TransferRefused, TransferRequest,
 };
@@ -202,14 +202,28 @@ impl CallControl {
     }
 }
 
-/// Sends the caller back to the dialplan after `Stasis()`, marked so that it goes on
-/// to the specialists' fallback (`HOTLINE_FALLBACK=1`, see `extensions.conf`).
+/// The requests that send the caller back to the dialplan after `Stasis()`, marked so
+/// that it goes on to the specialists' fallback (`HOTLINE_FALLBACK=1`, see
+/// `extensions.conf`), each with what it does, for logs.
+fn fallback_requests(caller: &str) -> [(AriRequest, &'static str); 2] {
+    [
+        (
+            AriRequest::set_variable(caller, "HOTLINE_FALLBACK", "1"),
+            "marking the caller for the dialplan fallback",
+        ),
+        (
+            AriRequest::continue_in_dialplan(caller),
+            "handing the caller to the dialplan",
+        ),
+    ]
+}
+
+/// Sends the caller to the dialplan fallback and waits until Asterisk has it.
 async fn hand_to_fallback(ari: &AriClient, caller: &str) {
-    if let Err(error) = ari.set_variable(caller, "HOTLINE_FALLBACK", "1").await {
-        tracing::warn!(%error, call_id = %caller, "could not mark the caller for the dialplan fallback");
-    }
-    if let Err(error) = ari.continue_in_dialplan(caller).await {
-        tracing::warn!(%error, call_id = %caller, "could not hand the caller to the dialplan");
+    for (request, what) in fallback_requests(caller) {
+        if let Err(error) = ari.perform(caller, request).await {
+            tracing::warn!(%error, call_id = %caller, "{what} failed");
+        }
     }
 }
 
@@ -261,20 +275,12 @@ impl EventSink for EventRouter {
             other => return self.dispatch(Dispatch::Connection(Box::new(other))),
         };
         let dispatch = match route_event(event) {
+            // No such call running (or its task has just ended): the dispatcher
+            // handles it (a late leg is hung up).
             Routed::ToCall { call_key, input } => {
-                let calls = lock(&self.calls);
-                let Some(task) = calls.get(&call_key) else {
-                    drop(calls);
-                    return self.dispatch(Dispatch::Event(Routed::ToCall { call_key, input }));
-                };
-                match task.send(TaskInput::Call(input)) {
-                    Ok(()) => return true,
-                    // The task has just ended: the dispatcher handles it as for no
-                    // call (a late leg is hung up).
-                    Err(mpsc::error::SendError(TaskInput::Call(input))) => {
-                        Dispatch::Event(Routed::ToCall { call_key, input })
-                    }
-                    Err(_) => return true,
+                match try_deliver(&self.calls, &call_key, input) {
+                    None => return true,
+                    Some(input) => Dispatch::Event(Routed::ToCall { call_key, input }),
                 }
             }
             Routed::NewCall {
@@ -282,12 +288,9 @@ impl EventSink for EventRouter {
                 line,
                 caller_number,
             } => {
-                let mut calls = lock(&self.calls);
-                if calls.contains_key(&caller) {
+                let Some(inbox) = open_inbox(&mut lock(&self.calls), &caller) else {
                     return true;
-                }
-                let (tx, inbox) = mpsc::unbounded_channel();
-                calls.insert(caller.clone(), tx);
+                };
                 Dispatch::NewCall {
                     caller,
                     line,
@@ -310,6 +313,33 @@ impl EventRouter {
     fn dispatch(&self, dispatch: Dispatch) -> bool {
         self.dispatcher.send(dispatch).is_ok()
     }
+}
+
+/// Puts `input` into the inbox of call `key`; gives it back when no such call runs
+/// (or its task has just ended and takes no more inputs).
+fn try_deliver(calls: &CallInboxes, key: &str, input: CallInput) -> Option<CallInput> {
+    let calls = lock(calls);
+    let Some(task) = calls.get(key) else {
+        return Some(input);
+    };
+    match task.send(TaskInput::Call(input)) {
+        Ok(()) => None,
+        Err(mpsc::error::SendError(TaskInput::Call(input))) => Some(input),
+        Err(_) => None,
+    }
+}
+
+/// Opens the inbox of call `caller`; `None` when it has one already.
+fn open_inbox(
+    calls: &mut HashMap<String, mpsc::UnboundedSender<TaskInput>>,
+    caller: &str,
+) -> Option<mpsc::UnboundedReceiver<TaskInput>> {
+    if calls.contains_key(caller) {
+        return None;
+    }
+    let (tx, inbox) = mpsc::unbounded_channel();
+    calls.insert(caller.to_owned(), tx);
+    Some(inbox)
 }
 
 fn lock(
@@ -517,15 +547,7 @@ impl StasisApp {
     fn deliver(&mut self, key: &str, input: CallInput) {
         // A task that has just ended no longer takes inputs, even before its `done`
         // reaches us: what it would have got is handled here as for no call.
-        let undelivered = match lock(&self.calls).get(key) {
-            Some(task) => match task.send(TaskInput::Call(input)) {
-                Ok(()) => None,
-                Err(mpsc::error::SendError(TaskInput::Call(input))) => Some(input),
-                Err(_) => None,
-            },
-            None => Some(input),
-        };
-        match undelivered {
+        match try_deliver(&self.calls, key, input) {
             // A leg created late for a call that is over (its create timed out on
             // our side): nobody will ever dial or hang it up but us.
             Some(CallInput::LegReady(leg)) => hang_up_stray_leg(&self.context.ari, leg),
@@ -545,21 +567,13 @@ impl StasisApp {
     ) {
         let (sender, inputs) = {
             let mut calls = lock(&self.calls);
-            match inbox {
-                Some(inputs) => match calls.get(&caller) {
-                    Some(sender) => (sender.downgrade(), inputs),
-                    None => return,
-                },
-                None => {
-                    if calls.contains_key(&caller) {
-                        return;
-                    }
-                    let (tx, inputs) = mpsc::unbounded_channel();
-                    let sender = tx.downgrade();
-                    calls.insert(caller.clone(), tx);
-                    (sender, inputs)
-                }
-            }
+            let Some(inputs) = inbox.or_else(|| open_inbox(&mut calls, &caller)) else {
+                return;
+            };
+            let Some(sender) = calls.get(&caller) else {
+                return;
+            };
+            (sender.downgrade(), inputs)
         };
         let snapshot = self.context.directory.current();
         let line = LineNumber(line);

@@ -101,6 +101,12 @@ impl AriError {
             _ => None,
         }
     }
+
+    /// Asterisk answered 404: the channel, bridge or playback is not (or no
+    /// longer) there.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
 }
 
 /// Result of a removal: gone now, or was already gone (404).
@@ -148,7 +154,6 @@ struct Inner {
     request_timeout: Duration,
     rest_over_websocket: bool,
     socket: SocketLink,
-    request_sockets: usize,
     /// Recent round trip of a request (waiting for a permit included), µs, as an
     /// exponentially weighted moving average.
     latency_micros: AtomicU64,
@@ -188,7 +193,6 @@ impl AriClient {
                 } else {
                     0
                 }),
-                request_sockets: settings.request_sockets,
                 latency_micros: AtomicU64::new(0),
             }),
         })
@@ -229,11 +233,7 @@ impl AriClient {
     /// How many request-only sockets the settings ask for (none without
     /// `rest_over_websocket`).
     pub fn request_sockets(&self) -> usize {
-        if self.inner.rest_over_websocket {
-            self.inner.request_sockets
-        } else {
-            0
-        }
+        self.inner.socket.request_sockets()
     }
 
     /// Called by a socket once it is up and has answered a first request: requests
@@ -432,8 +432,7 @@ impl AriClient {
             },
             None => self.send_over_http_measured(request).await?,
         };
-        let (status, bytes) = answer.into_parts(&method, &path)?;
-        let bytes = check_status(&method, &path, status, bytes)?;
+        let bytes = answer.body(&method, &path)?;
         if bytes.is_empty() {
             return Ok(Value::Null);
         }
@@ -446,7 +445,7 @@ impl AriClient {
     pub async fn perform(&self, order_key: &str, request: AriRequest) -> Result<(), AriError> {
         let gone_is_fine = request.gone_is_fine;
         match self.run_in_order(Some(order_key), request).await {
-            Err(e) if gone_is_fine && e.status() == Some(StatusCode::NOT_FOUND) => Ok(()),
+            Err(e) if gone_is_fine && e.is_not_found() => Ok(()),
             answer => answer.map(drop),
         }
     }
@@ -477,14 +476,10 @@ impl AriClient {
                 Ok(reply) => Answer::Socket(reply),
                 Err(reason) => Answer::Lost(reason),
             };
-            let checked = answer
-                .into_parts(&method, &path)
-                .and_then(|(status, bytes)| check_status(&method, &path, status, bytes));
-            match checked {
-                Err(error) if !(gone_is_fine && error.status() == Some(StatusCode::NOT_FOUND)) => {
-                    on_error(error);
-                }
-                _ => {}
+            if let Err(error) = answer.body(&method, &path)
+                && !(gone_is_fine && error.is_not_found())
+            {
+                on_error(error);
             }
         });
         let sent = socket.send(SocketRequest {
@@ -520,7 +515,7 @@ impl AriClient {
     async fn remove(&self, request: AriRequest) -> Result<Gone, AriError> {
         match self.run(request).await {
             Ok(_) => Ok(Gone::Removed),
-            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(Gone::AlreadyGone),
+            Err(e) if e.is_not_found() => Ok(Gone::AlreadyGone),
             Err(e) => Err(e),
         }
     }
@@ -603,29 +598,6 @@ impl AriClient {
     }
 }
 
-/// An error status becomes [`AriError::Status`] with Asterisk's message; success
-/// gives the body.
-fn check_status(
-    method: &Method,
-    path: &str,
-    status: StatusCode,
-    bytes: Vec<u8>,
-) -> Result<Vec<u8>, AriError> {
-    if status.is_success() {
-        return Ok(bytes);
-    }
-    let message = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-    Err(AriError::Status {
-        method: method.clone(),
-        path: path.to_owned(),
-        status,
-        message,
-    })
-}
-
 /// What came back for a request, by the way it went.
 enum Answer {
     Http(StatusCode, Vec<u8>),
@@ -634,24 +606,40 @@ enum Answer {
 }
 
 impl Answer {
-    /// Status and body, whichever way they came.
-    fn into_parts(self, method: &Method, path: &str) -> Result<(StatusCode, Vec<u8>), AriError> {
-        match self {
-            Self::Http(status, bytes) => Ok((status, bytes)),
+    /// The body of a successful answer, whichever way it came; an error status
+    /// becomes [`AriError::Status`] with Asterisk's message.
+    fn body(self, method: &Method, path: &str) -> Result<Vec<u8>, AriError> {
+        let (status, bytes) = match self {
+            Self::Http(status, bytes) => (status, bytes),
             Self::Socket(reply) => {
                 let status = StatusCode::from_u16(reply.status).map_err(|_| AriError::Socket {
                     method: method.clone(),
                     path: path.to_owned(),
                     reason: "an invalid status code",
                 })?;
-                Ok((status, reply.body.into_bytes()))
+                (status, reply.body.into_bytes())
             }
-            Self::Lost(reason) => Err(AriError::Socket {
-                method: method.clone(),
-                path: path.to_owned(),
-                reason,
-            }),
+            Self::Lost(reason) => {
+                return Err(AriError::Socket {
+                    method: method.clone(),
+                    path: path.to_owned(),
+                    reason,
+                });
+            }
+        };
+        if status.is_success() {
+            return Ok(bytes);
         }
+        let message = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+        Err(AriError::Status {
+            method: method.clone(),
+            path: path.to_owned(),
+            status,
+            message,
+        })
     }
 }
 

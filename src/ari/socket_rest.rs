@@ -151,6 +151,14 @@ impl SocketLink {
         }
     }
 
+    /// How many request-only sockets it has room for.
+    pub fn request_sockets(&self) -> usize {
+        self.requests
+            .lock()
+            .expect("the link lock is never poisoned")
+            .len()
+    }
+
     /// The queue of the socket for requests keyed `key` (a call's id: a call's
     /// requests always take the same socket while it is up, so their order holds);
     /// the event socket for unkeyed requests, or when that socket is down; `None`

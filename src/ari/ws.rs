@@ -238,7 +238,7 @@ async fn connect_and_read(
                         SocketRole::Requests(index) => tracing::info!(index, "ARI REST requests of calls go over a request socket"),
                     }
                 } else {
-                    tracing::warn!("Asterisk did not answer a REST request on the event socket (older than 22.4?): REST stays on HTTP");
+                    tracing::warn!(?role, "Asterisk did not answer a REST request on this socket (older than 22.4?): its requests go elsewhere (HTTP at last)");
                 }
             }
             Some(request) = next_request(&mut requests) => {
