@@ -186,6 +186,252 @@ async fn a_fact_postgres_refuses_is_set_aside_and_the_others_are_kept(pool: PgPo
     assert_eq!(rejected.lines().count(), 1);
 }
 
+/// Every kind of fact lands in its columns: the writer sends a batch as JSON to
+/// `journal_apply`, so a field name the SQL misspells would be a NULL, not an error.
+#[sqlx::test(migrations = "./migrations")]
+async fn every_kind_of_fact_fills_its_columns(pool: PgPool) {
+    // An appeal names a topic and an organisation of the directory.
+    sqlx::raw_sql(
+        "INSERT INTO organisation (code, name, kind) VALUES ('minzdrav', 'Минздрав', 'regional_agency');
+         INSERT INTO topic (code, name_ru, name_en, agency, transfer_mode, strategy, attempt_timeout_seconds)
+         VALUES ('health', 'Здравоохранение', 'Healthcare', 'minzdrav', 'automatic', 'sequential', 20);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let spool = tempdir().join("journal.spool");
+    let record = |kind| JournalRecord {
+        call_key: "c9".into(),
+        kind,
+    };
+    let specialist_leg = |leg: &str, second| {
+        record(RecordKind::AttemptStarted {
+            leg: leg.into(),
+            target: "PJSIP/operator01".into(),
+            callee_kind: CalleeKind::Specialist,
+            staff_id: None,
+            callee_name: "Оператор 1".into(),
+            at: at(second),
+        })
+    };
+    let records = vec![
+        record(RecordKind::Started {
+            via: Via::Agi,
+            line: "117".into(),
+            caller_number: "+7 (999) 000-00-09".into(),
+            at: at(0),
+        }),
+        record(RecordKind::Routed {
+            topic: Some("health".into()),
+            mode: "manual".into(),
+            reason: "вручную / manual".into(),
+            at: at(1),
+        }),
+        record(RecordKind::Queued { at: at(2) }),
+        record(RecordKind::CallbackRequested {
+            line: "117".into(),
+            caller_number: "+7 (999) 000-00-09".into(),
+            topic: Some("health".into()),
+            organisation: None,
+            at: at(3),
+        }),
+        specialist_leg("c9-leg1", 4),
+        record(RecordKind::AttemptEnded {
+            leg: "c9-leg1".into(),
+            result: "answered".into(),
+            at: at(5),
+        }),
+        record(RecordKind::Answered {
+            leg: "c9-leg1".into(),
+            at: at(5),
+        }),
+        record(RecordKind::TransferStarted {
+            number: 1,
+            origin: "console".into(),
+            topic: "health".into(),
+            from_target: Some("PJSIP/operator01".into()),
+            console_user: Some(42),
+            at: at(6),
+        }),
+        record(RecordKind::TransferEnded {
+            number: 1,
+            result: "failed".into(),
+            answered_target: None,
+            at: at(7),
+        }),
+        specialist_leg("c9-leg2", 8),
+        record(RecordKind::OpenAttemptsCancelled { at: at(9) }),
+        record(RecordKind::Ended {
+            outcome: "answered_by_specialist".into(),
+            at: at(10),
+        }),
+    ];
+    write(pool.clone(), &spool, records).await;
+    assert!(!spool.with_extension("rejected").exists());
+
+    type CallRow = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Vec<Option<DateTime<Utc>>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let call: CallRow = sqlx::query_as(
+        "SELECT via, line, caller_number, topic, decision_mode, decision_reason,
+                ARRAY[entered_at, routed_at, queued_at, answered_at, ended_at],
+                answered_target, answered_name, outcome::text
+           FROM call_record WHERE call_key = 'c9'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        call,
+        (
+            "agi".into(),
+            "117".into(),
+            "+7 (999) 000-00-09".into(),
+            Some("health".into()),
+            Some("manual".into()),
+            Some("вручную / manual".into()),
+            vec![
+                Some(at(0)),
+                Some(at(1)),
+                Some(at(2)),
+                Some(at(5)),
+                Some(at(10))
+            ],
+            Some("PJSIP/operator01".into()),
+            Some("Оператор 1".into()),
+            Some("answered_by_specialist".into()),
+        )
+    );
+
+    type AttemptRow = (
+        String,
+        String,
+        Option<i64>,
+        DateTime<Utc>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+    );
+    let attempts: Vec<AttemptRow> = sqlx::query_as(
+        "SELECT leg, callee_kind, staff_id, started_at, result::text, ended_at
+               FROM dial_attempt ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        attempts,
+        vec![
+            (
+                "c9-leg1".into(),
+                "specialist".into(),
+                None,
+                at(4),
+                Some("answered".into()),
+                Some(at(5))
+            ),
+            (
+                "c9-leg2".into(),
+                "specialist".into(),
+                None,
+                at(8),
+                Some("cancelled".into()),
+                Some(at(9))
+            ),
+        ]
+    );
+
+    type TransferRow = (
+        i32,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        DateTime<Utc>,
+        Option<String>,
+        Option<DateTime<Utc>>,
+    );
+    let transfer: TransferRow = sqlx::query_as(
+        "SELECT number, origin, topic, from_target, console_user, started_at, result, ended_at
+               FROM call_transfer WHERE call_key = 'c9'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        transfer,
+        (
+            1,
+            "console".into(),
+            "health".into(),
+            Some("PJSIP/operator01".into()),
+            Some(42),
+            at(6),
+            Some("failed".into()),
+            Some(at(7))
+        )
+    );
+
+    let appeal: (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        bool,
+        DateTime<Utc>,
+    ) = sqlx::query_as(
+        "SELECT line, topic, organisation, caller_number, callback_requested, created_at
+           FROM appeal WHERE call_key = 'c9'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        appeal,
+        (
+            "117".into(),
+            Some("health".into()),
+            Some("minzdrav".into()),
+            Some("+79990000009".into()),
+            true,
+            at(3)
+        )
+    );
+}
+
+/// A fact this version does not know (a spool written by a newer one) is refused by
+/// `journal_apply` with 22023, a data error: the writer sets it aside and keeps the rest.
+#[sqlx::test(migrations = "./migrations")]
+async fn journal_apply_refuses_an_unknown_fact_and_writes_nothing_of_its_batch(pool: PgPool) {
+    let batch = serde_json::json!([
+        {"call_key": "c10", "kind": {"fact": "started", "via": "ari", "line": "122",
+                                     "caller_number": "1", "at": "2026-06-16T02:00:00Z"}},
+        {"call_key": "c10", "kind": {"fact": "teleported", "at": "2026-06-16T02:00:01Z"}},
+    ]);
+    let error = sqlx::query("SELECT journal_apply($1)")
+        .bind(batch)
+        .execute(&pool)
+        .await
+        .expect_err("an unknown fact is refused");
+    let code = error
+        .as_database_error()
+        .and_then(|e| e.code().map(|c| c.into_owned()));
+    assert_eq!(code.as_deref(), Some("22023"), "{error}");
+    assert!(error.to_string().contains("teleported"), "{error}");
+    assert!(
+        call_rows(&pool).await.is_empty(),
+        "the batch is all or nothing"
+    );
+}
+
 /// A fresh folder for spool files.
 fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};

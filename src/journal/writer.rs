@@ -7,9 +7,9 @@ use sqlx::PgPool;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use super::record::{JournalRecord, RecordKind};
+use super::record::JournalRecord;
 
-/// Most facts applied in one transaction.
+/// Most facts applied in one statement (one transaction).
 const BATCH: usize = 256;
 /// How long the writer lets facts gather before a transaction, so a busy minute
 /// costs a few commits a second instead of one per fact (each commit is an fsync).
@@ -166,154 +166,15 @@ fn is_permanent(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("23") || c.starts_with("22")))
 }
 
+/// Applies a batch in one round trip: `journal_apply` (migration
+/// 20261129000001) takes the records as a JSON array in their spool form and applies
+/// each fact in order, all or nothing.
 async fn apply_batch(pool: &PgPool, batch: &[JournalRecord]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for record in batch {
-        apply(&mut tx, record).await?;
-    }
-    tx.commit().await
-}
-
-async fn apply(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    record: &JournalRecord,
-) -> Result<(), sqlx::Error> {
-    let key = record.call_key.as_str();
-    let query = match &record.kind {
-        RecordKind::Started {
-            via,
-            line,
-            caller_number,
-            at,
-        } => sqlx::query(
-            "INSERT INTO call_record (call_key, via, line, caller_number, entered_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (call_key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(via.as_str())
-        .bind(line)
-        .bind(caller_number)
-        .bind(at),
-        RecordKind::Routed {
-            topic,
-            mode,
-            reason,
-            at,
-        } => sqlx::query(
-            "UPDATE call_record SET topic = $2, decision_mode = $3, decision_reason = $4,
-                    routed_at = $5 WHERE call_key = $1",
-        )
-        .bind(key)
-        .bind(topic)
-        .bind(mode)
-        .bind(reason)
-        .bind(at),
-        RecordKind::AttemptStarted {
-            leg,
-            target,
-            callee_kind,
-            staff_id,
-            callee_name,
-            at,
-        } => sqlx::query(
-            "INSERT INTO dial_attempt (call_key, leg, target, callee_kind, staff_id, callee_name, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (leg) DO NOTHING",
-        )
-        .bind(key)
-        .bind(leg)
-        .bind(target)
-        .bind(callee_kind.as_str())
-        .bind(staff_id)
-        .bind(callee_name)
-        .bind(at),
-        RecordKind::AttemptEnded { leg, result, at } => sqlx::query(
-            "UPDATE dial_attempt SET ended_at = $3, result = $2::attempt_result
-             WHERE leg = $1 AND ended_at IS NULL",
-        )
-        .bind(leg)
-        .bind(result)
-        .bind(at),
-        RecordKind::Answered { leg, at } => sqlx::query(
-            "UPDATE call_record c SET answered_at = $3, answered_target = a.target,
-                    answered_staff = a.staff_id, answered_name = a.callee_name
-             FROM dial_attempt a WHERE c.call_key = $1 AND a.leg = $2",
-        )
-        .bind(key)
-        .bind(leg)
-        .bind(at),
-        RecordKind::Queued { at } => {
-            sqlx::query("UPDATE call_record SET queued_at = $2 WHERE call_key = $1 AND queued_at IS NULL")
-                .bind(key)
-                .bind(at)
-        }
-        // The appeal's number is unique per call: a record replayed from the spool
-        // does not register the request twice.
-        RecordKind::CallbackRequested {
-            line,
-            caller_number,
-            topic,
-            organisation,
-            at,
-        } => sqlx::query(
-            "INSERT INTO appeal (call_key, line, topic, organisation, caller_number, note,
-                                 callback_requested, created_at)
-             SELECT $1, $2, $3, $4, NULLIF(regexp_replace($5, '[^0-9+]', '', 'g'), ''),
-                    'Просьба перезвонить, оставленная в очереди', true, $6
-             WHERE NOT EXISTS (SELECT 1 FROM appeal WHERE call_key = $1 AND callback_requested)",
-        )
-        .bind(key)
-        .bind(line)
-        .bind(topic)
-        .bind(organisation)
-        .bind(caller_number)
-        .bind(at),
-        RecordKind::TransferStarted {
-            number,
-            origin,
-            topic,
-            from_target,
-            console_user,
-            at,
-        } => sqlx::query(
-            "INSERT INTO call_transfer (call_key, number, origin, topic, from_target, console_user, started_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_key, number) DO NOTHING",
-        )
-        .bind(key)
-        .bind(i32::try_from(*number).unwrap_or(i32::MAX))
-        .bind(origin)
-        .bind(topic)
-        .bind(from_target)
-        .bind(console_user)
-        .bind(at),
-        RecordKind::TransferEnded {
-            number,
-            result,
-            answered_target,
-            at,
-        } => sqlx::query(
-            "UPDATE call_transfer SET result = $3, answered_target = $4, ended_at = $5
-             WHERE call_key = $1 AND number = $2 AND ended_at IS NULL",
-        )
-        .bind(key)
-        .bind(i32::try_from(*number).unwrap_or(i32::MAX))
-        .bind(result)
-        .bind(answered_target)
-        .bind(at),
-        RecordKind::OpenAttemptsCancelled { at } => sqlx::query(
-            "UPDATE dial_attempt SET ended_at = $2, result = 'cancelled'
-             WHERE call_key = $1 AND ended_at IS NULL",
-        )
-        .bind(key)
-        .bind(at),
-        RecordKind::Ended { outcome, at } => sqlx::query(
-            "UPDATE call_record SET ended_at = $3, outcome = $2::call_outcome
-             WHERE call_key = $1 AND ended_at IS NULL",
-        )
-        .bind(key)
-        .bind(outcome)
-        .bind(at),
-    };
-    query.execute(&mut **tx).await.map(drop)
+    sqlx::query("SELECT journal_apply($1)")
+        .bind(sqlx::types::Json(batch))
+        .execute(pool)
+        .await
+        .map(drop)
 }
 
 async fn read_spool(path: &Path) -> Result<Vec<JournalRecord>, JournalError> {
