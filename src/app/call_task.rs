@@ -111,6 +111,7 @@ pub(super) async fn run_call(
                 super::hang_up_stray_leg(&context.ari, leg);
             }
         }
+        context.ari.release_order_key(&key);
         tracing::debug!("call task over");
     }
     .instrument(span)

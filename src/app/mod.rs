@@ -225,6 +225,7 @@ async fn hand_to_fallback(ari: &AriClient, caller: &str) {
             tracing::warn!(%error, call_id = %caller, "{what} failed");
         }
     }
+    ari.release_order_key(caller);
 }
 
 /// Hangs up, aside, a leg that entered Stasis for a call that is over: otherwise it

@@ -258,6 +258,13 @@ impl AriClient {
         self.inner.socket.detach(role);
     }
 
+    /// The requests ordered by `order_key` (a call's id) are over: the call ended.
+    /// A call whose request socket went down keeps to the event socket until then
+    /// (see [`SocketLink::sender`]); this forgets it.
+    pub fn release_order_key(&self, order_key: &str) {
+        self.inner.socket.release(order_key);
+    }
+
     /// The credentials, for the WebSocket handshake.
     pub fn credentials(&self) -> &AriCredentials {
         &self.inner.credentials

@@ -15,7 +15,7 @@
 //! ← {"type":"RESTResponse","request_id":"7","status_code":204,"reason_phrase":"No Content",...}
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -138,8 +138,20 @@ type RequestSender = mpsc::UnboundedSender<SocketRequest>;
 #[derive(Debug, Default)]
 pub struct SocketLink {
     events: Mutex<Option<RequestSender>>,
+    /// The request-only sockets, and the calls that left theirs.
+    requests: Mutex<RequestSockets>,
+}
+
+/// The request-only sockets' side of the link.
+#[derive(Debug, Default)]
+struct RequestSockets {
     /// One slot per request-only socket, `None` while it is down.
-    requests: Mutex<Vec<Option<RequestSender>>>,
+    slots: Vec<Option<RequestSender>>,
+    /// Calls whose socket was down when they sent: they keep to the event socket
+    /// until they end ([`SocketLink::release`]). Were a call to go back to its
+    /// socket once it is up again, its next request could overtake those still
+    /// queued on the event socket.
+    moved_to_events: HashSet<String>,
 }
 
 impl SocketLink {
@@ -147,41 +159,51 @@ impl SocketLink {
     pub fn new(request_sockets: usize) -> Self {
         Self {
             events: Mutex::default(),
-            requests: Mutex::new(vec![None; request_sockets]),
+            requests: Mutex::new(RequestSockets {
+                slots: vec![None; request_sockets],
+                moved_to_events: HashSet::new(),
+            }),
         }
     }
 
     /// How many request-only sockets it has room for.
     pub fn request_sockets(&self) -> usize {
-        self.requests
-            .lock()
-            .expect("the link lock is never poisoned")
-            .len()
+        self.lock_requests().slots.len()
     }
 
-    /// The queue of the socket for requests keyed `key` (a call's id: a call's
-    /// requests always take the same socket while it is up, so their order holds);
-    /// the event socket for unkeyed requests, or when that socket is down; `None`
-    /// when no socket is connected.
+    /// The queue of the socket for requests keyed `key` (a call's id): a call's
+    /// requests take one request-only socket, chosen by the key, so their order
+    /// holds. Unkeyed requests take the event socket; so does a call whose socket
+    /// was down when it sent, for the rest of the call. `None` when no socket is
+    /// connected (the requests then go over HTTP, each awaited).
     pub fn sender(&self, key: Option<&str>) -> Option<RequestSender> {
         if let Some(key) = key {
-            let slots = self
-                .requests
-                .lock()
-                .expect("the link lock is never poisoned");
-            if !slots.is_empty() {
+            let mut requests = self.lock_requests();
+            if !requests.slots.is_empty() && !requests.moved_to_events.contains(key) {
                 let mut hasher = std::hash::DefaultHasher::new();
                 std::hash::Hash::hash(key, &mut hasher);
-                let slot = std::hash::Hasher::finish(&hasher) as usize % slots.len();
-                if let Some(sender) = &slots[slot] {
+                let slot = std::hash::Hasher::finish(&hasher) as usize % requests.slots.len();
+                if let Some(sender) = &requests.slots[slot] {
                     return Some(sender.clone());
                 }
+                requests.moved_to_events.insert(key.to_owned());
             }
         }
         self.events
             .lock()
             .expect("the link lock is never poisoned")
             .clone()
+    }
+
+    /// The call keyed `key` ended: forget that it left its request socket.
+    pub fn release(&self, key: &str) {
+        self.lock_requests().moved_to_events.remove(key);
+    }
+
+    fn lock_requests(&self) -> std::sync::MutexGuard<'_, RequestSockets> {
+        self.requests
+            .lock()
+            .expect("the link lock is never poisoned")
     }
 
     /// A socket came up: requests go to it from now on.
@@ -202,11 +224,7 @@ impl SocketLink {
                 *self.events.lock().expect("the link lock is never poisoned") = sender;
             }
             SocketRole::Requests(index) => {
-                let mut slots = self
-                    .requests
-                    .lock()
-                    .expect("the link lock is never poisoned");
-                if let Some(slot) = slots.get_mut(index) {
+                if let Some(slot) = self.lock_requests().slots.get_mut(index) {
                     *slot = sender;
                 }
             }
@@ -535,5 +553,35 @@ mod tests {
         }
         send(Some("c1"));
         assert!(events.try_recv().is_ok());
+    }
+
+    #[test]
+    fn a_call_that_left_its_request_socket_keeps_to_the_event_socket_until_it_ends() {
+        let link = SocketLink::new(1);
+        let mut events = link.attach(SocketRole::Events);
+        let mut socket = link.attach(SocketRole::Requests(0));
+        let send = |key: &str| {
+            let (request, _reply) = awaited(AriRequest::answer(key));
+            link.sender(Some(key)).unwrap().send(request).unwrap();
+        };
+        send("c1");
+        assert!(socket.try_recv().is_ok());
+        // Down while c1 sends: c1 moves to the event socket.
+        link.detach(SocketRole::Requests(0));
+        send("c1");
+        assert!(events.try_recv().is_ok());
+        // Up again: c1 stays where its earlier requests may still be queued; a
+        // call that never left takes the socket.
+        let mut socket = link.attach(SocketRole::Requests(0));
+        send("c1");
+        assert!(events.try_recv().is_ok(), "c1 stays on the event socket");
+        assert!(socket.try_recv().is_err());
+        send("c2");
+        assert!(socket.try_recv().is_ok(), "c2 takes the request socket");
+        // c1 ended: the key is forgotten, a new call with it takes the socket.
+        link.release("c1");
+        send("c1");
+        assert!(socket.try_recv().is_ok());
+        assert!(events.try_recv().is_err());
     }
 }
