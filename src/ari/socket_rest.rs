@@ -177,18 +177,26 @@ impl SocketLink {
     /// was down when it sent, for the rest of the call. `None` when no socket is
     /// connected (the requests then go over HTTP, each awaited).
     pub fn sender(&self, key: Option<&str>) -> Option<RequestSender> {
-        if let Some(key) = key {
-            let mut requests = self.lock_requests();
-            if !requests.slots.is_empty() && !requests.moved_to_events.contains(key) {
-                let mut hasher = std::hash::DefaultHasher::new();
-                std::hash::Hash::hash(key, &mut hasher);
-                let slot = std::hash::Hasher::finish(&hasher) as usize % requests.slots.len();
-                if let Some(sender) = &requests.slots[slot] {
-                    return Some(sender.clone());
-                }
-                requests.moved_to_events.insert(key.to_owned());
-            }
+        let Some(key) = key else {
+            return self.events_sender();
+        };
+        let mut requests = self.lock_requests();
+        if requests.slots.is_empty() || requests.moved_to_events.contains(key) {
+            return self.events_sender();
         }
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(key, &mut hasher);
+        let slot = std::hash::Hasher::finish(&hasher) as usize % requests.slots.len();
+        if let Some(sender) = &requests.slots[slot] {
+            return Some(sender.clone());
+        }
+        // Over HTTP (no socket at all) each request is awaited: no order to keep.
+        let events = self.events_sender()?;
+        requests.moved_to_events.insert(key.to_owned());
+        Some(events)
+    }
+
+    fn events_sender(&self) -> Option<RequestSender> {
         self.events
             .lock()
             .expect("the link lock is never poisoned")
@@ -581,6 +589,16 @@ mod tests {
         // c1 ended: the key is forgotten, a new call with it takes the socket.
         link.release("c1");
         send("c1");
+        assert!(socket.try_recv().is_ok());
+        assert!(events.try_recv().is_err());
+        // With no socket at all a call's requests go over HTTP, each awaited: the
+        // call is not held to the event socket afterwards.
+        link.detach(SocketRole::Events);
+        link.detach(SocketRole::Requests(0));
+        assert!(link.sender(Some("c3")).is_none());
+        let mut events = link.attach(SocketRole::Events);
+        let mut socket = link.attach(SocketRole::Requests(0));
+        send("c3");
         assert!(socket.try_recv().is_ok());
         assert!(events.try_recv().is_err());
     }
