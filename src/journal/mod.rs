@@ -2,7 +2,9 @@
 //!
 //! Calls hand facts to a [`Journal`] handle, which never blocks and never fails: facts
 //! go into an unbounded queue drained by one [`JournalWriter`] task. The writer
-//! applies them in order, in batches of one transaction each. When Postgres is away it
+//! applies them in order, in batches of one statement each: the SQL function
+//! `journal_apply` (migration 20261129000001) takes a batch as JSON, in the same form
+//! as the spool file, and applies its facts in order. When Postgres is away it
 //! keeps the batch and retries with backoff; at shutdown, whatever it could not write
 //! is appended to a spool file (JSON lines) that the next start replays first. A fact
 //! Postgres refuses for good (a constraint) is set aside in a `.rejected` file next to
