@@ -1,6 +1,7 @@
 //! The journal writer against a real Postgres: a call's facts become its rows; with
 //! Postgres away the facts are spooled to a file and replayed at the next start; a
-//! fact Postgres refuses is set aside without holding up the others.
+//! fact Postgres refuses, or a spool line that is not a fact, is set aside without
+//! holding up the others.
 //!
 //! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/hotline_test`);
 //! `#[sqlx::test]` makes a fresh database per test.
@@ -157,6 +158,40 @@ async fn with_postgres_away_the_facts_are_spooled_and_replayed_at_the_next_start
     assert_eq!(call_rows(&pool).await.len(), 1);
     assert_eq!(attempt_rows(&pool).await.len(), 2);
     assert!(!spool.exists(), "a replayed spool is removed");
+}
+
+/// A spool line that is not a record (garbage, or the last line torn by a crash)
+/// is set aside; the good lines are replayed and the journal goes on for the new
+/// run's calls.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_unreadable_spool_line_is_set_aside_and_the_journal_goes_on(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    let good: Vec<String> = answered_call("c4")
+        .iter()
+        .map(|record| serde_json::to_string(record).unwrap())
+        .collect();
+    let torn = &good[1][..good[1].len() / 2];
+    let text = format!(
+        "{}\nnot a record\n{}\n\n{torn}",
+        good[0],
+        good[2..].join("\n")
+    );
+    std::fs::write(&spool, text).unwrap();
+
+    // This run's own facts are written too.
+    write(pool.clone(), &spool, answered_call("c5")).await;
+    let keys: Vec<String> = call_rows(&pool)
+        .await
+        .into_iter()
+        .map(|row| row.0)
+        .collect();
+    assert_eq!(keys, ["c4", "c5"]);
+    // c4's `routed` fact was the torn line: its row has no topic.
+    assert_eq!(call_rows(&pool).await[0].1, None);
+    assert_eq!(attempt_rows(&pool).await.len(), 4);
+    assert!(!spool.exists(), "the replayed spool is removed");
+    let rejected = std::fs::read_to_string(spool.with_extension("rejected")).unwrap();
+    assert_eq!(rejected, format!("not a record\n{torn}\n"));
 }
 
 #[sqlx::test(migrations = "./migrations")]

@@ -28,16 +28,6 @@ pub enum JournalError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A line of the spool file is not a journal record.
-    #[error("journal spool {path} line {line}: {source}")]
-    SpoolLine {
-        /// The spool file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// Why it did not parse.
-        source: serde_json::Error,
-    },
 }
 
 /// A cheap, cloneable handle calls use to record facts. Never blocks, never fails:
@@ -75,13 +65,14 @@ impl JournalWriter {
     /// Writes facts until every [`Journal`] handle is dropped and the queue is empty.
     /// Replays the spool first. If Postgres stays away after the last handle is
     /// dropped, the rest goes to the spool file after `give_up_after`.
+    ///
+    /// A spool it cannot replay never stops the journal: a line that is not a
+    /// record (say, torn by a crash while it was written) is set aside in the
+    /// `.rejected` file beside the spool, and a spool it cannot read or remove is
+    /// left for an admin, with an error in the log. The calls of this run are
+    /// journaled either way.
     pub async fn run(mut self, give_up_after: Duration) -> Result<(), JournalError> {
-        let spooled = read_spool(&self.spool).await?;
-        if !spooled.is_empty() {
-            tracing::info!(count = spooled.len(), "replaying journal spool");
-            self.write_with_retry(spooled, None).await;
-            remove_spool(&self.spool).await?;
-        }
+        self.replay_spool().await;
         let mut batch = Vec::with_capacity(BATCH);
         loop {
             if self.rx.recv_many(&mut batch, BATCH).await == 0 {
@@ -108,9 +99,46 @@ impl JournalWriter {
                 }
                 tracing::error!(count = rest.len(), path = %self.spool.display(),
                     "Postgres unreachable at shutdown; journal spooled to file");
-                append_spool(&self.spool, &rest).await?;
+                if let Err(error) = append_spool(&self.spool, &rest).await {
+                    // The last place left for them is the log.
+                    for record in &rest {
+                        tracing::error!(?record, "journal record neither written nor spooled");
+                    }
+                    return Err(error);
+                }
                 return Ok(());
             }
+        }
+    }
+
+    /// Writes what the previous run spooled, then removes the spool.
+    async fn replay_spool(&mut self) {
+        let (spooled, unreadable) = match read_spool(&self.spool).await {
+            Ok(read) => read,
+            Err(error) => {
+                tracing::error!(%error, "journal spool unreadable; left in place, not replayed");
+                return;
+            }
+        };
+        if !unreadable.is_empty() {
+            let rejected = self.spool.with_extension("rejected");
+            for (line, text, error) in &unreadable {
+                tracing::error!(path = %self.spool.display(), line, %error, rejected = %rejected.display(),
+                    "journal spool line is not a record; set aside");
+                if let Err(io) = append_lines(&rejected, std::iter::once(text.as_str())).await {
+                    tracing::error!(%io, text, "could not set aside an unreadable spool line");
+                }
+            }
+        }
+        if spooled.is_empty() && unreadable.is_empty() {
+            return;
+        }
+        tracing::info!(count = spooled.len(), "replaying journal spool");
+        self.write_with_retry(spooled, None).await;
+        if let Err(error) = remove_spool(&self.spool).await {
+            // Replaying again at the next start changes nothing: every fact is
+            // written only once (see journal_apply).
+            tracing::error!(%error, "replayed journal spool could not be removed");
         }
     }
 
@@ -177,10 +205,16 @@ async fn apply_batch(pool: &PgPool, batch: &[JournalRecord]) -> Result<(), sqlx:
         .map(drop)
 }
 
-async fn read_spool(path: &Path) -> Result<Vec<JournalRecord>, JournalError> {
+/// A spool line that is not a record: its 1-based number, its text, why.
+type UnreadableLine = (usize, String, serde_json::Error);
+
+/// The spool's records, and its lines that are not records.
+async fn read_spool(
+    path: &Path,
+) -> Result<(Vec<JournalRecord>, Vec<UnreadableLine>), JournalError> {
     let text = match tokio::fs::read_to_string(path).await {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(source) => {
             return Err(JournalError::Spool {
                 path: path.to_owned(),
@@ -188,27 +222,40 @@ async fn read_spool(path: &Path) -> Result<Vec<JournalRecord>, JournalError> {
             });
         }
     };
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| {
-            serde_json::from_str(line).map_err(|source| JournalError::SpoolLine {
-                path: path.to_owned(),
-                line: index + 1,
-                source,
-            })
-        })
-        .collect()
+    let mut records = Vec::new();
+    let mut unreadable = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(record) => records.push(record),
+            Err(error) => unreadable.push((index + 1, line.to_owned(), error)),
+        }
+    }
+    Ok((records, unreadable))
 }
 
 async fn append_spool(path: &Path, records: &[JournalRecord]) -> Result<(), JournalError> {
+    let lines: Vec<String> = records
+        .iter()
+        .map(|record| serde_json::to_string(record).expect("journal records serialise"))
+        .collect();
+    append_lines(path, lines.iter().map(String::as_str)).await
+}
+
+/// Appends lines to a file and syncs it.
+async fn append_lines<'a>(
+    path: &Path,
+    lines: impl Iterator<Item = &'a str>,
+) -> Result<(), JournalError> {
     let spool_error = |source| JournalError::Spool {
         path: path.to_owned(),
         source,
     };
     let mut text = String::new();
-    for record in records {
-        text.push_str(&serde_json::to_string(record).expect("journal records serialise"));
+    for line in lines {
+        text.push_str(line);
         text.push('\n');
     }
     let mut file = tokio::fs::OpenOptions::new()
