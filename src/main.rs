@@ -7,8 +7,8 @@ use clap::Parser as _;
 use hotline::cli::{self, Cli};
 
 /// mimalloc instead of glibc's malloc: the service allocates and frees many small
-/// buffers per ARI frame from several threads, and glibc spent a seventh of
-/// hotline's CPU under load in `malloc`/`free` (its fastbin consolidation
+/// buffers per ARI frame from several threads, and glibc spent about a fifth
+/// of hotline's CPU under load in `malloc`/`free` (its fastbin consolidation
 /// included); see docs/benchmarks.md.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

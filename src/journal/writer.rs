@@ -120,26 +120,38 @@ impl JournalWriter {
                 return;
             }
         };
-        if !unreadable.is_empty() {
-            let rejected = self.spool.with_extension("rejected");
-            for (line, text, error) in &unreadable {
-                tracing::error!(path = %self.spool.display(), line, %error, rejected = %rejected.display(),
-                    "journal spool line is not a record; set aside");
-                if let Err(io) = append_lines(&rejected, std::iter::once(text.as_str())).await {
-                    tracing::error!(%io, text, "could not set aside an unreadable spool line");
-                }
-            }
-        }
         if spooled.is_empty() && unreadable.is_empty() {
             return;
         }
-        tracing::info!(count = spooled.len(), "replaying journal spool");
-        self.write_with_retry(spooled, None).await;
+        if !unreadable.is_empty() {
+            let rejected = self.rejected_path();
+            for (line, _, error) in &unreadable {
+                tracing::error!(path = %self.spool.display(), line, %error, rejected = %rejected.display(),
+                    "journal spool line is not a record; set aside");
+            }
+            let texts: Vec<&str> = unreadable
+                .iter()
+                .map(|(_, text, _)| text.as_str())
+                .collect();
+            if let Err(io) = append_lines(&rejected, texts.iter().copied()).await {
+                tracing::error!(%io, ?texts, "could not set aside the unreadable spool lines");
+            }
+        }
+        if !spooled.is_empty() {
+            tracing::info!(count = spooled.len(), "replaying journal spool");
+            self.write_with_retry(spooled, None).await;
+        }
         if let Err(error) = remove_spool(&self.spool).await {
-            // Replaying again at the next start changes nothing: every fact is
-            // written only once (see journal_apply).
+            // Left in place, it is replayed again at the next start: applying a fact
+            // a second time changes nothing (see journal_apply).
             tracing::error!(%error, "replayed journal spool could not be removed");
         }
+    }
+
+    /// Where facts Postgres refuses for good, and spool lines that are not facts,
+    /// are set aside.
+    fn rejected_path(&self) -> PathBuf {
+        self.spool.with_extension("rejected")
     }
 
     /// Applies a batch, retrying while Postgres is unreachable; returns what could
@@ -178,7 +190,7 @@ impl JournalWriter {
         for record in batch {
             let one = std::slice::from_ref(&record);
             if let Err(error) = apply_batch(&self.pool, one).await {
-                let rejected = self.spool.with_extension("rejected");
+                let rejected = self.rejected_path();
                 tracing::error!(%error, ?record, path = %rejected.display(),
                     "journal record refused by Postgres; set aside");
                 if let Err(io) = append_spool(&rejected, one).await {
