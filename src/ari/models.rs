@@ -106,3 +106,52 @@ pub struct Application {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_keeps_the_fields_it_does_not_type_and_needs_its_id() {
+        let text = r#"{"id":"c1","name":"PJSIP/citizen-1","caller":{"name":"","number":"79990000001"},"creationtime":"2026-11-28T19:00:00.000+0000","channelvars":{"A":"1"},"la\u006eguage":"ru"}"#;
+        let channel: Channel = serde_json::from_str(text).unwrap();
+        assert_eq!(channel.id, "c1");
+        assert_eq!(channel.name, "PJSIP/citizen-1");
+        assert_eq!(channel.caller.number, "79990000001");
+        assert_eq!(channel.state, "", "a field not sent takes its default");
+        assert_eq!(
+            channel.extra["creationtime"],
+            "2026-11-28T19:00:00.000+0000"
+        );
+        assert_eq!(channel.extra["channelvars"]["A"], "1");
+        assert_eq!(channel.extra["language"], "ru", "a key with an escape");
+        // Written and read again (keys no longer borrowed), it is the same.
+        let again: Channel =
+            serde_json::from_value(serde_json::to_value(&channel).unwrap()).unwrap();
+        assert_eq!(again, channel);
+
+        let playback: Playback =
+            serde_json::from_str(r#"{"id":"p1","state":"done","media_uri":"sound:x"}"#).unwrap();
+        assert_eq!(
+            (playback.state.as_str(), &playback.extra["media_uri"]),
+            ("done", &Value::from("sound:x"))
+        );
+        let bridge: Bridge = serde_json::from_str(r#"{"channels":["c1"],"id":"b1"}"#).unwrap();
+        assert_eq!(
+            (bridge.id.as_str(), bridge.channels),
+            ("b1", vec!["c1".to_owned()])
+        );
+
+        for bad in [
+            r#"{"name":"PJSIP/x-1"}"#,
+            r#"{"id":7}"#,
+            r#"{"id":"c1","caller":3}"#,
+            "[1]",
+            r#"{"id":"c1""#,
+        ] {
+            assert!(serde_json::from_str::<Channel>(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<Bridge>(r#"{"channels":[]}"#).is_err());
+        assert!(serde_json::from_str::<Playback>(r#"{"state":"done"}"#).is_err());
+    }
+}

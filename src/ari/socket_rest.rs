@@ -19,8 +19,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::request::AriRequest;
@@ -251,6 +251,27 @@ pub struct AwaitingAnswers {
     waiting: HashMap<u64, (Waiter, Instant)>,
 }
 
+/// A `RESTRequest` frame, written straight from its fields (no JSON tree built).
+#[derive(Serialize)]
+struct RestRequest<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// A string on the wire; Asterisk echoes it in the answer.
+    #[serde(serialize_with = "serialize_display")]
+    request_id: u64,
+    method: &'a str,
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'static str>,
+    /// The JSON body as a JSON string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_body: Option<String>,
+}
+
+fn serialize_display<S: serde::Serializer>(id: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(id)
+}
+
 /// The fields of a `RESTResponse` frame we read.
 #[derive(Deserialize)]
 struct RestResponse<'a> {
@@ -269,25 +290,28 @@ impl AwaitingAnswers {
         let id = self.next_id;
         let SocketRequest { request, waiter } = request;
         self.waiting.insert(id, (waiter, Instant::now()));
-        let mut frame = json!({
-            "type": "RESTRequest",
-            "request_id": id.to_string(),
-            "method": request.method.as_str(),
-            "uri": request.uri(),
-        });
-        if let Some(body) = request.body {
-            frame["content_type"] = "application/json".into();
-            frame["message_body"] = body.to_string().into();
-        }
-        frame.to_string()
+        let frame = RestRequest {
+            kind: "RESTRequest",
+            request_id: id,
+            method: request.method.as_str(),
+            uri: request.uri(),
+            content_type: request.body.as_ref().map(|_| "application/json"),
+            message_body: request.body.as_ref().map(Value::to_string),
+        };
+        serde_json::to_string(&frame).expect("a string-keyed struct always serializes")
     }
 
     /// If `text` answers one of our requests, hands the answer over and gives how
     /// long it took (`Some(None)` for an answer to no request of ours); `None` for
     /// anything else (an event), left to the caller.
     pub fn take_answer(&mut self, text: &str) -> Option<Option<Duration>> {
-        // A cheap test first: events are far more frequent than answers.
-        if !text.contains("\"RESTResponse\"") {
+        // A cheap test first: events are far more frequent than answers. Asterisk
+        // writes the type first; only a message laid out otherwise is searched.
+        let maybe_answer = match text.strip_prefix(r#"{"type":""#) {
+            Some(rest) => rest.starts_with("RESTResponse\""),
+            None => text.contains("\"RESTResponse\""),
+        };
+        if !maybe_answer {
             return None;
         }
         let response = serde_json::from_str::<RestResponse<'_>>(text).ok()?;
@@ -342,6 +366,7 @@ impl AwaitingAnswers {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
     use std::sync::Arc;
 
     use super::*;

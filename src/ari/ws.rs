@@ -148,9 +148,11 @@ async fn connect_and_read(
         .map_err(|e| format!("bad credentials: {e}"))?;
     request.headers_mut().insert("Authorization", header);
 
-    // Events are under a kilobyte and answers a few: reading in 16 KiB chunks (not
-    // the default 128 KiB, which tungstenite zeroes before every read) saves a
-    // large memset per frame. Longer messages still arrive whole.
+    // Events are under a kilobyte and answers a few: reading in 4 KiB chunks (not
+    // the default 128 KiB) keeps small the memset tungstenite does before every
+    // read. At 16 KiB that memset was still a fifth of the service's instructions
+    // (callgrind, docs/benchmarks.md). Longer messages still arrive whole, over
+    // several reads.
     let config = WebSocketConfig::default().read_buffer_size(READ_CHUNK);
     let (socket, _) = tokio::time::timeout(
         Duration::from_secs(10),
@@ -340,7 +342,7 @@ const FINISH_WITHIN: Duration = Duration::from_secs(3);
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// How much the event socket reads at a time.
-const READ_CHUNK: usize = 16 * 1024;
+const READ_CHUNK: usize = 4 * 1024;
 
 /// Most queued REST requests written to the socket in one go, so a burst of
 /// requests never keeps events waiting.
