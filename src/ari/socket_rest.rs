@@ -256,9 +256,8 @@ pub struct AwaitingAnswers {
 struct RestRequest<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    /// A string on the wire; Asterisk echoes it in the answer.
-    #[serde(serialize_with = "serialize_display")]
-    request_id: u64,
+    /// Asterisk echoes it in the answer.
+    request_id: String,
     method: &'a str,
     uri: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -266,10 +265,6 @@ struct RestRequest<'a> {
     /// The JSON body as a JSON string.
     #[serde(skip_serializing_if = "Option::is_none")]
     message_body: Option<String>,
-}
-
-fn serialize_display<S: serde::Serializer>(id: &u64, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(id)
 }
 
 /// The fields of a `RESTResponse` frame we read.
@@ -292,7 +287,7 @@ impl AwaitingAnswers {
         self.waiting.insert(id, (waiter, Instant::now()));
         let frame = RestRequest {
             kind: "RESTRequest",
-            request_id: id,
+            request_id: id.to_string(),
             method: request.method.as_str(),
             uri: request.uri(),
             content_type: request.body.as_ref().map(|_| "application/json"),

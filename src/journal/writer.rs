@@ -136,7 +136,7 @@ impl JournalWriter {
                 .iter()
                 .map(|(_, text, _)| text.as_str())
                 .collect();
-            if let Err(io) = append_lines(&rejected, texts.iter().copied()).await {
+            if let Err(io) = append_lines(&rejected, &texts).await {
                 tracing::error!(%io, ?texts, "could not set aside the unreadable spool lines");
             }
         }
@@ -252,17 +252,16 @@ async fn read_spool(
 }
 
 async fn append_spool(path: &Path, records: &[JournalRecord]) -> Result<(), JournalError> {
-    let lines: Vec<String> = records
+    let lines = records
         .iter()
-        .map(|record| serde_json::to_string(record).expect("journal records serialise"))
-        .collect();
-    append_lines(path, lines.iter().map(String::as_str)).await
+        .map(|record| serde_json::to_string(record).expect("journal records serialise"));
+    append_lines(path, lines).await
 }
 
 /// Appends lines to a file and syncs it.
-async fn append_lines<'a>(
+async fn append_lines(
     path: &Path,
-    lines: impl Iterator<Item = &'a str>,
+    lines: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Result<(), JournalError> {
     let spool_error = |source| JournalError::Spool {
         path: path.to_owned(),
@@ -270,7 +269,7 @@ async fn append_lines<'a>(
     };
     let mut text = String::new();
     for line in lines {
-        text.push_str(line);
+        text.push_str(line.as_ref());
         text.push('\n');
     }
     let mut file = tokio::fs::OpenOptions::new()
