@@ -77,37 +77,11 @@ fn date(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).expect("valid date")
 }
 
+/// The 2026 calendar as the service has it: the statutory rule and the shipped decree.
 fn calendar_2026() -> ProductionCalendar {
-    let mut days = BTreeMap::new();
-    let holidays = [
-        (1, 1),
-        (1, 2),
-        (1, 3),
-        (1, 4),
-        (1, 5),
-        (1, 6),
-        (1, 7),
-        (1, 8),
-        (1, 9),
-        (2, 23),
-        (3, 8),
-        (3, 9),
-        (5, 1),
-        (5, 9),
-        (5, 11),
-        (6, 12),
-        (11, 4),
-        (12, 31),
-    ];
-    for (month, day) in holidays {
-        let note = "Праздник".to_owned();
-        days.insert(date(2026, month, day), CalendarDay::Holiday { note });
-    }
-    for (month, day) in [(4, 30), (5, 8), (6, 11), (11, 3)] {
-        let note = "Предпраздничный день".to_owned();
-        days.insert(date(2026, month, day), CalendarDay::Shortened { note });
-    }
-    ProductionCalendar { days }
+    let file = hotline::directory::calendar::parse_calendar(include_str!("../calendar/2026.txt"))
+        .expect("the shipped 2026 decree parses");
+    file.calendar()
 }
 
 fn code(prefix: &str, index: usize) -> OrganisationCode {

@@ -115,7 +115,10 @@ const CASES: &[Case] = &[
         mode: "after_hours",
         topic: Some("health"),
         candidates: &[],
-        reason_en: &["public holiday", "Specialists take the call"],
+        reason_en: &[
+            "day off («Перенос выходного дня с 9 мая»)",
+            "Specialists take the call",
+        ],
     },
     Case {
         what: "health on the shortened 8 May at 17:30: the ministry closed, the hospital open until 19:00",
@@ -387,38 +390,116 @@ fn calendar_import_replaces_years_and_reports_bad_lines() {
     let db = demo_database("calendar");
     let run =
         hotline(&db, &["calendar", "import", "calendar/example.txt"]).expect_code(0, "import");
-    assert_eq!(run.stdout.trim(), "2099: 24 days imported (0 replaced)");
+    let loaded = "2099: decree loaded (Постановление Правительства РФ от 01.09.2098 № 0000 \
+                  «О переносе выходных дней в 2099 году» (пример)), 3 transfer(s), 1 day(s) as listed";
+    assert_eq!(run.stdout.trim(), format!("{loaded} (0 replaced)"));
     let run =
         hotline(&db, &["calendar", "import", "calendar/example.txt"]).expect_code(0, "re-import");
-    assert_eq!(run.stdout.trim(), "2099: 24 days imported (24 replaced)");
+    assert_eq!(run.stdout.trim(), format!("{loaded} (1 replaced)"));
 
     let bad = std::env::temp_dir().join(format!("hotline-bad-calendar-{}.txt", std::process::id()));
     std::fs::write(
         &bad,
-        "2099-01-01 holiday\n# fine\n2099-01-07 holyday Рождество\n2099-02-30 holiday\n",
+        "decree 2099 Пример\n2099-01-01 holiday\n2099-01-07 holyday Рождество\n2099-02-30 holiday\n\
+         2098-05-05 holiday\n",
     )
     .unwrap();
     let run = hotline(&db, &["calendar", "import", bad.to_str().unwrap()]);
     std::fs::remove_file(&bad).unwrap();
     let run = run.expect_code(2, "bad file");
-    assert!(
-        run.stderr.contains("line 3: unknown kind `holyday`"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("line 4: invalid date `2099-02-30`"),
-        "{}",
-        run.stderr
-    );
+    for expected in [
+        "line 3: unknown kind `holyday`",
+        "line 4: invalid date `2099-02-30`",
+        "line 5: 2098 has days but no `decree 2098 …` line",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
     // Nothing of the bad file was imported: the year still has the example's days.
-    let days: i64 = db.with_pool(async |pool| {
-        sqlx::query_scalar("SELECT count(*) FROM production_calendar WHERE day >= '2099-01-01'")
-            .fetch_one(pool)
-            .await
-            .unwrap()
+    let (days, transfers): (i64, i64) = db.with_pool(async |pool| {
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM production_calendar WHERE day >= '2099-01-01'), \
+                    (SELECT count(*) FROM calendar_transfer WHERE year = 2099)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
     });
-    assert_eq!(days, 24);
+    assert_eq!((days, transfers), (1, 3));
+}
+
+#[test]
+fn next_years_holidays_are_known_and_an_unconfirmed_year_is_flagged() {
+    // `migrate` loads the decrees the binary ships for the years the database lacks.
+    let db = ScratchDatabase::create("next-year");
+    let run = hotline(&db, &["migrate"]).expect_code(0, "migrate");
+    assert!(
+        run.stdout
+            .contains("production calendar 2025: bundled decree loaded, 5 transfer(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("production calendar 2027: bundled decree loaded, 3 transfer(s) (Постановление Правительства РФ от 17.09.2026 № 1187"),
+        "{}",
+        run.stdout
+    );
+    let run = hotline(&db, &["migrate"]).expect_code(0, "migrate again");
+    assert!(!run.stdout.contains("bundled"), "{}", run.stdout);
+    hotline(&db, &["seed-demo"]).expect_code(0, "seed-demo");
+
+    // The issue's days: holidays of 2027, not office hours.
+    for at in [
+        "2027-01-04T11:00:00+08:00",
+        "2027-01-07T11:00:00+08:00",
+        "2027-02-23T11:00:00+08:00",
+    ] {
+        let decision = route_json(&db, "122", "1", at);
+        assert_eq!(decision["mode"], "after_hours", "{at}: {decision}");
+        let reason = decision["reason"]["ru"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("нерабочий праздничный день"),
+            "{at}: {reason}"
+        );
+        assert!(!reason.contains("не загружено"), "{at}: {reason}");
+    }
+    // 31 December 2026: the next opening is not New Year's Day.
+    let decision = route_json(&db, "122", "1", "2026-12-31T11:00:00+08:00");
+    let reason = decision["reason"]["ru"].as_str().unwrap_or_default();
+    assert!(!reason.contains("01.01"), "{reason}");
+    assert!(reason.contains("сб 09.01 в 08:00"), "{reason}");
+
+    // The 2027 decree taken away: the same day reads by rule, and says so; the
+    // check warns from 1 October 2026 on, with its own exit code.
+    db.with_pool(async |pool| {
+        sqlx::query("DELETE FROM calendar_decree WHERE year = 2027")
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let decision = route_json(&db, "122", "1", "2027-01-04T11:00:00+08:00");
+    assert_eq!(decision["mode"], "after_hours", "{decision}");
+    let reason = decision["reason"]["ru"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("«Новогодние каникулы» по производственному календарю (правило ТК РФ, постановление на 2027 год не загружено)"),
+        "{reason}"
+    );
+    let run = hotline(
+        &db,
+        &["directory", "check", "--from", "2026-10-01", "--days", "1"],
+    )
+    .expect_code(3, "check with an unconfirmed year");
+    assert!(
+        run.stdout
+            .contains("warning: production calendar 2027 is unconfirmed"),
+        "{}",
+        run.stdout
+    );
+    let run = hotline(
+        &db,
+        &["directory", "check", "--from", "2026-09-29", "--days", "1"],
+    )
+    .expect_code(0, "check before October");
+    assert!(!run.stdout.contains("warning"), "{}", run.stdout);
 }
 
 #[test]

@@ -9,9 +9,10 @@ use chrono::{NaiveDate, NaiveTime};
 use hotline::directory::constraints::{explained_constraints, refusal_message};
 use hotline::directory::demo::seed_demo;
 use hotline::directory::{DirectoryError, EditRefusal, constraint_message, load_snapshot};
+use hotline::routing::calendar::DayKind;
 use hotline::routing::{
-    CalendarDay, HuntStrategy, Interval, LineNumber, OrganisationCode, OrganisationKind,
-    ScheduleOverride, TopicCode, TransferMode,
+    HuntStrategy, Interval, LineNumber, OrganisationCode, OrganisationKind, ScheduleOverride,
+    TopicCode, TransferMode,
 };
 use sqlx::PgPool;
 
@@ -93,14 +94,12 @@ async fn loads_the_demo_directory(pool: PgPool) {
         matches!(&kcson.overrides[&date("2026-05-29")], ScheduleOverride::Closed { note } if note == "Санитарный день")
     );
 
-    assert!(matches!(
-        &snapshot.calendar.days[&date("2026-05-11")],
-        CalendarDay::Holiday { .. }
-    ));
-    assert!(matches!(
-        &snapshot.calendar.days[&date("2026-05-08")],
-        CalendarDay::Shortened { .. }
-    ));
+    // The calendar: the 2026 decree as data, the rest by rule.
+    assert!(snapshot.calendar.is_confirmed(2026));
+    let day = |text: &str| snapshot.calendar.day(date(text)).map(|entry| entry.kind);
+    assert_eq!(day("2026-05-11"), Some(DayKind::DayOff));
+    assert_eq!(day("2026-05-08"), Some(DayKind::Shortened));
+    assert_eq!(day("2026-12-31"), Some(DayKind::DayOff));
 
     let health = &snapshot.topics[&TopicCode("health".into())];
     assert_eq!(health.agency, Some(OrganisationCode("minzdrav".into())));

@@ -8,6 +8,9 @@
 //!   rule) or gaps in the roster.
 //! - `2`: the command could not do its job: bad arguments, database unreachable, a
 //!   refused edit, an unreadable file (the message says which).
+//! - `3`: `directory check` found only warnings: the directory routes correctly now,
+//!   but something will go wrong unless an admin acts (a production calendar year due
+//!   soon whose decree is not loaded).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -32,7 +35,8 @@ use crate::routing::{LineNumber, MenuChoice, RouteRequest, TopicCode, decide, li
     version,
     about = "Call router of the 122/117 unified contact center",
     after_help = "Exit codes: 0 done (directory check: clean); 1 directory check found bad rows \
-                  or gaps; 2 the command failed (arguments, database, refused edit, file)."
+                  or gaps; 2 the command failed (arguments, database, refused edit, file); \
+                  3 directory check found only warnings (an unconfirmed calendar year due)."
 )]
 pub struct Cli {
     /// Postgres URL of the directory, e.g. postgres://postgres@127.0.0.1:5432/hotline.
@@ -55,7 +59,7 @@ enum Command {
     /// Operator console accounts; passwords are read from stdin, never from arguments.
     #[command(subcommand)]
     User(UserCommand),
-    /// Production calendars of later years.
+    /// Production calendar decrees (the statutory rule needs no data).
     #[command(subcommand)]
     Calendar(CalendarCommand),
     /// Inspect the directory.
@@ -79,7 +83,7 @@ struct ServeArgs {
 /// `hotline calendar …`
 #[derive(Debug, Subcommand)]
 enum CalendarCommand {
-    /// Import a calendar file (format: docs/calendar-format.md), replacing every year it lists.
+    /// Import a decree file (format: docs/calendar-format.md), replacing every year it names.
     Import {
         /// The file, e.g. calendar/2027.txt.
         file: PathBuf,
@@ -122,7 +126,8 @@ struct UserAddArgs {
 /// `hotline directory …`
 #[derive(Debug, Subcommand)]
 enum DirectoryCommand {
-    /// Load and lint the directory; exit 1 if it has bad rows or gaps, 0 if clean.
+    /// Load and lint the directory; exit 1 if it has bad rows or gaps, 3 if only
+    /// warnings (unconfirmed calendar years), 0 if clean.
     Check(CheckArgs),
 }
 
@@ -277,6 +282,15 @@ async fn migrate(pool: &PgPool) -> anyhow::Result<ExitCode> {
     emit(format_args!(
         "database migrated (latest migration {latest})"
     ))?;
+    let bundled = directory::calendar::import_bundled_decrees(pool)
+        .await
+        .map_err(explain)?;
+    for year in bundled {
+        emit(format_args!(
+            "production calendar {}: bundled decree loaded, {} transfer(s) ({})",
+            year.year, year.transfers, year.source
+        ))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -397,14 +411,14 @@ async fn import_calendar(pool: &PgPool, path: &std::path::Path) -> anyhow::Resul
         .map_err(explain)?;
     if years.is_empty() {
         emit(format_args!(
-            "{}: no days listed, nothing imported",
+            "{}: names no decree, nothing imported",
             path.display()
         ))?;
     }
     for year in years {
         emit(format_args!(
-            "{}: {} days imported ({} replaced)",
-            year.year, year.imported, year.replaced
+            "{}: decree loaded ({}), {} transfer(s), {} day(s) as listed ({} replaced)",
+            year.year, year.source, year.transfers, year.imported, year.replaced
         ))?;
     }
     Ok(ExitCode::SUCCESS)
@@ -426,19 +440,30 @@ async fn check(pool: &PgPool, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     for gap in &gaps {
         emit(gap)?;
     }
-    if gaps.is_empty() {
-        emit(format_args!(
-            "directory OK: no gaps in {} days from {from}",
-            args.days
-        ))?;
-        Ok(ExitCode::SUCCESS)
-    } else {
+    let unconfirmed = (snapshot.calendar).unconfirmed_years_due_within(from, args.days);
+    for year in &unconfirmed {
+        emit(lint::UnconfirmedYear(*year))?;
+    }
+    if !gaps.is_empty() {
         emit(format_args!(
             "{} gap(s) in {} days from {from}",
             gaps.len(),
             args.days
         ))?;
         Ok(ExitCode::FAILURE)
+    } else if !unconfirmed.is_empty() {
+        emit(format_args!(
+            "directory routes, with {} warning(s): no gaps in {} days from {from}",
+            unconfirmed.len(),
+            args.days
+        ))?;
+        Ok(ExitCode::from(3))
+    } else {
+        emit(format_args!(
+            "directory OK: no gaps in {} days from {from}",
+            args.days
+        ))?;
+        Ok(ExitCode::SUCCESS)
     }
 }
 

@@ -1,40 +1,50 @@
-//! Production calendars of later years: a plain text format and its import.
+//! Production calendar files: the government's annual decree on transferring days off
+//! as data, and its import.
 //!
-//! The government publishes each year's calendar (holidays, days off moved by
-//! transfer, shortened pre-holiday days) in the autumn before; an administrator types
-//! it into a file and runs `hotline calendar import FILE`. The 2026 calendar ships as a
-//! migration; every later year is data in this format.
+//! The statutory calendar (holidays, their moves off weekends, shortened pre-holiday
+//! days) is computed for every year by [`crate::routing::calendar`]; what the rule
+//! cannot know is the decree the government publishes each autumn for the next year.
+//! An administrator (or the binary itself, for the decrees it ships, see
+//! [`BUNDLED_DECREES`]) imports it with `hotline calendar import calendar/YYYY.txt`;
+//! until then the year is *unconfirmed* and runs on the rule alone.
 //!
 //! # Format
 //!
-//! UTF-8 text, one day per line:
+//! UTF-8 text, one statement per line; blank lines and lines starting with `#` are
+//! ignored:
 //!
 //! ```text
-//! # comment lines start with '#'; blank lines are ignored
-//! YYYY-MM-DD KIND [hours=N] [note …]
+//! decree YYYY SOURCE…                     the decree of year YYYY: number and date
+//! transfer YYYY-MM-DD YYYY-MM-DD [note…]  its transfers: a weekend day off moves to a weekday
+//! YYYY-MM-DD KIND [hours=N] [note…]       a day as it is, overriding decree and rule
 //! ```
 //!
-//! - `KIND` is `holiday` (a non-working day: public holiday or a day off by transfer),
-//!   `working` (a weekend day that is worked by transfer) or `shortened` (a
-//!   pre-holiday working day, one hour shorter).
-//! - `hours=N`, only after `working`, names the ISO weekday (1 = Monday … 7 = Sunday)
-//!   whose hours apply that day; without it Monday's hours apply.
-//! - The note (optional, the rest of the line) is the holiday's name or the reason,
-//!   shown in routing reasons: `2027-01-07 holiday Рождество Христово`.
-//! - Only days that differ from the ordinary week are listed; each date at most once.
+//! - Every year the file speaks of needs its `decree` line, once: a year is confirmed
+//!   by a named source, never by a bare list of days.
+//! - `transfer FROM TO`: FROM is a Saturday or Sunday, TO a weekday of the same year
+//!   ("с субботы 1 ноября на понедельник 3 ноября"). Without a note the decree's usual
+//!   wording is written: `Перенос выходного дня с субботы 1 ноября на понедельник 3 ноября`.
+//! - `KIND` is `holiday` (a non-working day), `working` (a weekend day that is
+//!   worked) or `shortened` (a working day one hour shorter); `hours=N`, only after
+//!   `working`, names the ISO weekday (1 = Monday … 7 = Sunday) whose hours apply
+//!   (Monday's without it). A decree needs none of these: list a day only to correct
+//!   what the rule and the transfers give.
+//! - Each date at most once among transfers and days.
 //!
 //! Parsing is pure and reports every bad line ("line 7: unknown kind `holyday`").
-//! Importing replaces *all* rows of every year present in the file in one
-//! transaction, so re-importing a corrected file is safe and idempotent; years not in
-//! the file are left alone. `docs/calendar-format.md` says the same for administrators.
+//! Importing replaces the decree, the transfers and *all* day rows of every year in
+//! the file in one transaction, so re-importing a corrected file is safe and
+//! idempotent; years not in the file are left alone. `docs/calendar-format.md` says
+//! the same for administrators.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, Weekday};
 use sqlx::PgPool;
 
 use crate::directory::error::DirectoryError;
+use crate::routing::calendar::{CalendarDay, DayOffTransfer, Decree, ProductionCalendar};
 
 /// How a listed day differs from the ordinary week (the `calendar_day_kind` enum).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,17 +91,82 @@ pub struct CalendarEntry {
     pub note: String,
 }
 
-/// A parsed calendar file: its days in date order.
+impl CalendarEntry {
+    /// The day as the routing model keeps it.
+    pub fn calendar_day(&self) -> CalendarDay {
+        let note = self.note.clone();
+        match self.kind {
+            CalendarDayKind::Holiday => CalendarDay::Holiday { note },
+            CalendarDayKind::Working => CalendarDay::Working {
+                hours_of_weekday: self.hours_of_weekday.unwrap_or(1),
+                note,
+            },
+            CalendarDayKind::Shortened => CalendarDay::Shortened { note },
+        }
+    }
+}
+
+/// A parsed calendar file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CalendarFile {
+    /// The decrees by year: their source as the file names it.
+    pub decrees: BTreeMap<i32, String>,
+    /// The decrees' transfers, by date of the day off that moves.
+    pub transfers: Vec<DayOffTransfer>,
     /// Listed days, sorted by date, each date once.
     pub entries: Vec<CalendarEntry>,
 }
 
 impl CalendarFile {
-    /// The years the file lists days of; import replaces exactly these years.
+    /// The years the file speaks of (each has its decree); import replaces exactly
+    /// these years.
     pub fn years(&self) -> BTreeSet<i32> {
-        self.entries.iter().map(|entry| entry.day.year()).collect()
+        self.decrees.keys().copied().collect()
+    }
+
+    /// The calendar the file gives once imported, on top of the statutory rule: what a
+    /// snapshot loaded after the import holds (tests, benches, `hotline route` dry runs).
+    pub fn calendar(&self) -> ProductionCalendar {
+        let mut decrees: BTreeMap<i32, Decree> = (self.decrees.iter())
+            .map(|(year, source)| {
+                let decree = Decree {
+                    source: source.clone(),
+                    transfers: Vec::new(),
+                };
+                (*year, decree)
+            })
+            .collect();
+        for transfer in &self.transfers {
+            if let Some(decree) = decrees.get_mut(&transfer.from.year()) {
+                decree.transfers.push(transfer.clone());
+            }
+        }
+        let days = (self.entries.iter())
+            .map(|entry| (entry.day, entry.calendar_day()))
+            .collect();
+        ProductionCalendar {
+            days,
+            decrees,
+            regional: BTreeMap::new(),
+        }
+    }
+
+    /// The same file limited to some of its years.
+    pub fn only_years(&self, years: &BTreeSet<i32>) -> Self {
+        Self {
+            decrees: (self.decrees.iter())
+                .filter(|(year, _)| years.contains(year))
+                .map(|(year, source)| (*year, source.clone()))
+                .collect(),
+            transfers: (self.transfers.iter())
+                .filter(|t| years.contains(&t.from.year()))
+                .cloned()
+                .collect(),
+            entries: (self.entries.iter())
+                .filter(|entry| years.contains(&entry.day.year()))
+                .cloned()
+                .collect(),
+        }
     }
 }
 
@@ -127,34 +202,108 @@ impl fmt::Display for CalendarParseError {
     }
 }
 
+/// One statement of a calendar file.
+enum Statement {
+    Decree { year: i32, source: String },
+    Transfer(DayOffTransfer),
+    Day(CalendarEntry),
+}
+
+/// What the parser has read so far, with the line each date or year came from.
+#[derive(Default)]
+struct Reading {
+    errors: Vec<CalendarLineError>,
+    decrees: BTreeMap<i32, (usize, String)>,
+    /// Every date used by a transfer or a day, with its line: each at most once.
+    dates: BTreeMap<NaiveDate, usize>,
+    /// Every year a transfer or day needs a decree for, with the first line.
+    years_needed: BTreeMap<i32, usize>,
+    transfers: Vec<DayOffTransfer>,
+    days: Vec<CalendarEntry>,
+}
+
+impl Reading {
+    fn error(&mut self, line: usize, message: String) {
+        self.errors.push(CalendarLineError { line, message });
+    }
+
+    /// Claims a date for a line; false (and an error) if another line has it.
+    fn claim(&mut self, line: usize, date: NaiveDate) -> bool {
+        if let Some(first) = self.dates.get(&date) {
+            let message = format!("{date} is listed twice (first on line {first})");
+            self.error(line, message);
+            return false;
+        }
+        self.dates.insert(date, line);
+        self.years_needed.entry(date.year()).or_insert(line);
+        true
+    }
+
+    fn take(&mut self, line: usize, statement: Statement) {
+        match statement {
+            Statement::Decree { year, source } => {
+                if let Some((first, _)) = self.decrees.get(&year) {
+                    let message =
+                        format!("the decree of {year} is named twice (first on line {first})");
+                    self.error(line, message);
+                } else {
+                    self.decrees.insert(year, (line, source));
+                }
+            }
+            Statement::Transfer(transfer) => {
+                let (from, to) = (transfer.from, transfer.to);
+                if self.claim(line, from) && self.claim(line, to) {
+                    self.transfers.push(transfer);
+                }
+            }
+            Statement::Day(entry) => {
+                if self.claim(line, entry.day) {
+                    self.days.push(entry);
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<CalendarFile, CalendarParseError> {
+        for (year, line) in std::mem::take(&mut self.years_needed) {
+            if !self.decrees.contains_key(&year) {
+                let message = format!(
+                    "{year} has days but no `decree {year} …` line naming its decree (number and date)"
+                );
+                self.error(line, message);
+            }
+        }
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|error| error.line);
+            return Err(CalendarParseError { lines: self.errors });
+        }
+        self.transfers.sort_by_key(|t| t.from);
+        self.days.sort_by_key(|entry| entry.day);
+        Ok(CalendarFile {
+            decrees: (self.decrees.into_iter())
+                .map(|(year, (_, source))| (year, source))
+                .collect(),
+            transfers: self.transfers,
+            entries: self.days,
+        })
+    }
+}
+
 /// Parses a calendar file, reporting every bad line.
 pub fn parse_calendar(text: &str) -> Result<CalendarFile, CalendarParseError> {
-    let mut errors = Vec::new();
-    let mut days: BTreeMap<NaiveDate, (usize, CalendarEntry)> = BTreeMap::new();
+    let mut reading = Reading::default();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let content = raw.trim();
         if content.is_empty() || content.starts_with('#') {
             continue;
         }
-        match parse_line(content) {
-            Ok(entry) => {
-                if let Some((first, _)) = days.get(&entry.day) {
-                    let message = format!("{} is listed twice (first on line {first})", entry.day);
-                    errors.push(CalendarLineError { line, message });
-                } else {
-                    days.insert(entry.day, (line, entry));
-                }
-            }
-            Err(message) => errors.push(CalendarLineError { line, message }),
+        match parse_statement(content) {
+            Ok(statement) => reading.take(line, statement),
+            Err(message) => reading.error(line, message),
         }
     }
-    if errors.is_empty() {
-        let entries = days.into_values().map(|(_, entry)| entry).collect();
-        Ok(CalendarFile { entries })
-    } else {
-        Err(CalendarParseError { lines: errors })
-    }
+    reading.finish()
 }
 
 /// Splits off the first whitespace-separated word; the rest is trimmed.
@@ -165,13 +314,135 @@ fn split_word(text: &str) -> (&str, &str) {
     }
 }
 
-/// Parses one non-comment line: `YYYY-MM-DD KIND [hours=N] [note …]`.
-fn parse_line(content: &str) -> Result<CalendarEntry, String> {
-    let (date_word, rest) = split_word(content);
-    let day = NaiveDate::parse_from_str(date_word, "%Y-%m-%d")
+/// Reads a zero-padded `YYYY-MM-DD`.
+fn parse_date(word: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(word, "%Y-%m-%d")
         .ok()
-        .filter(|_| date_word.len() == 10)
-        .ok_or_else(|| format!("invalid date `{date_word}` (expected YYYY-MM-DD)"))?;
+        .filter(|_| word.len() == 10)
+        .ok_or_else(|| format!("invalid date `{word}` (expected YYYY-MM-DD)"))
+}
+
+/// Parses one non-comment line.
+fn parse_statement(content: &str) -> Result<Statement, String> {
+    let (first, rest) = split_word(content);
+    match first {
+        "decree" => parse_decree(rest),
+        "transfer" => parse_transfer(rest).map(Statement::Transfer),
+        _ => parse_day(first, rest).map(Statement::Day),
+    }
+}
+
+/// `decree YYYY SOURCE…`
+fn parse_decree(rest: &str) -> Result<Statement, String> {
+    let (year_word, source) = split_word(rest);
+    let year = (year_word.len() == 4)
+        .then(|| year_word.parse::<i32>().ok())
+        .flatten()
+        .filter(|year| (1992..=2200).contains(year))
+        .ok_or_else(|| {
+            format!(
+                "invalid decree year `{year_word}` (expected e.g. `decree 2027 Постановление …`)"
+            )
+        })?;
+    let source = source.trim_end();
+    if source.is_empty() {
+        return Err(format!(
+            "the decree of {year} needs its source: number and date (`decree {year} Постановление Правительства РФ от … № …`)"
+        ));
+    }
+    Ok(Statement::Decree {
+        year,
+        source: source.to_owned(),
+    })
+}
+
+/// `transfer FROM TO [note…]`
+fn parse_transfer(rest: &str) -> Result<DayOffTransfer, String> {
+    let (from_word, rest) = split_word(rest);
+    let (to_word, note) = split_word(rest);
+    if to_word.is_empty() {
+        return Err(
+            "a transfer needs two dates: `transfer FROM TO` (a weekend day off moves to a weekday)"
+                .to_owned(),
+        );
+    }
+    let from = parse_date(from_word)?;
+    let to = parse_date(to_word)?;
+    if !matches!(from.weekday(), Weekday::Sat | Weekday::Sun) {
+        return Err(format!(
+            "transfer from {from}: that is a {}, not a Saturday or Sunday",
+            from.weekday()
+        ));
+    }
+    if matches!(to.weekday(), Weekday::Sat | Weekday::Sun) {
+        return Err(format!(
+            "transfer to {to}: that is a {}, not a weekday",
+            to.weekday()
+        ));
+    }
+    if from.year() != to.year() {
+        return Err(format!(
+            "transfer from {from} to {to}: a decree moves days off within its own year"
+        ));
+    }
+    let note = match note.trim_end() {
+        "" => transfer_note(from, to),
+        note => note.to_owned(),
+    };
+    Ok(DayOffTransfer { from, to, note })
+}
+
+/// The decree's usual wording: "Перенос выходного дня с субботы 1 ноября на
+/// понедельник 3 ноября".
+pub fn transfer_note(from: NaiveDate, to: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ];
+    // After «с» (genitive) and «на» (accusative).
+    const FROM_DAYS: [&str; 7] = [
+        "понедельника",
+        "вторника",
+        "среды",
+        "четверга",
+        "пятницы",
+        "субботы",
+        "воскресенья",
+    ];
+    const TO_DAYS: [&str; 7] = [
+        "понедельник",
+        "вторник",
+        "среду",
+        "четверг",
+        "пятницу",
+        "субботу",
+        "воскресенье",
+    ];
+    let day = |date: NaiveDate, names: &[&str; 7]| {
+        let weekday = names[date.weekday().num_days_from_monday() as usize];
+        let month = MONTHS[date.month0() as usize];
+        format!("{weekday} {} {month}", date.day())
+    };
+    format!(
+        "Перенос выходного дня с {} на {}",
+        day(from, &FROM_DAYS),
+        day(to, &TO_DAYS)
+    )
+}
+
+/// `YYYY-MM-DD KIND [hours=N] [note…]`
+fn parse_day(date_word: &str, rest: &str) -> Result<CalendarEntry, String> {
+    let day = parse_date(date_word)?;
     let (kind_word, rest) = split_word(rest);
     if kind_word.is_empty() {
         return Err(format!(
@@ -215,31 +486,61 @@ fn parse_hours(kind: CalendarDayKind, rest: &str) -> Result<(Option<u8>, &str), 
 pub struct YearImport {
     /// The calendar year.
     pub year: i32,
-    /// Rows of that year there were before.
+    /// The decree now loaded for it.
+    pub source: String,
+    /// Its transfers.
+    pub transfers: u64,
+    /// Day rows of that year there were before.
     pub replaced: u64,
-    /// Rows of that year there are now.
+    /// Day rows of that year there are now.
     pub imported: u64,
 }
 
-/// Replaces every year present in `file` with its days, in one transaction.
+/// Replaces every year present in `file` (decree, transfers, day rows) in one
+/// transaction.
 pub async fn import_calendar(
     pool: &PgPool,
     file: &CalendarFile,
 ) -> Result<Vec<YearImport>, DirectoryError> {
     const DOING: &str = "importing the production calendar";
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(DirectoryError::database(DOING))?;
+    let database = DirectoryError::database(DOING);
+    let mut tx = pool.begin().await.map_err(database)?;
     let mut summary = Vec::new();
-    for year in file.years() {
+    for (&year, source) in &file.decrees {
+        let database = DirectoryError::database(DOING);
         let deleted = sqlx::query(
             "DELETE FROM production_calendar WHERE day >= make_date($1, 1, 1) AND day < make_date($1 + 1, 1, 1)",
         )
         .bind(year)
         .execute(&mut *tx)
         .await
-        .map_err(DirectoryError::database(DOING))?;
+        .map_err(database)?;
+        // The decree's transfers go with it (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM calendar_decree WHERE year = $1")
+            .bind(year)
+            .execute(&mut *tx)
+            .await
+            .map_err(DirectoryError::database(DOING))?;
+        sqlx::query("INSERT INTO calendar_decree (year, source) VALUES ($1, $2)")
+            .bind(year)
+            .bind(source)
+            .execute(&mut *tx)
+            .await
+            .map_err(DirectoryError::database(DOING))?;
+        let mut transfers = 0;
+        for transfer in file.transfers.iter().filter(|t| t.from.year() == year) {
+            sqlx::query(
+                "INSERT INTO calendar_transfer (from_day, to_day, year, note) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(transfer.from)
+            .bind(transfer.to)
+            .bind(year)
+            .bind(&transfer.note)
+            .execute(&mut *tx)
+            .await
+            .map_err(DirectoryError::database(DOING))?;
+            transfers += 1;
+        }
         let mut imported = 0;
         for entry in file.entries.iter().filter(|entry| entry.day.year() == year) {
             sqlx::query(
@@ -257,12 +558,45 @@ pub async fn import_calendar(
         }
         summary.push(YearImport {
             year,
+            source: source.clone(),
+            transfers,
             replaced: deleted.rows_affected(),
             imported,
         });
     }
     tx.commit().await.map_err(DirectoryError::database(DOING))?;
     Ok(summary)
+}
+
+/// The decrees this binary ships (`calendar/YYYY.txt`): `hotline migrate` loads each
+/// year of them the database has no decree for, so an upgraded service knows next
+/// year's calendar without anyone typing it in. A decree already in the database (an
+/// administrator's import) is never replaced.
+pub const BUNDLED_DECREES: &[(&str, &str)] = &[
+    ("calendar/2025.txt", include_str!("../../calendar/2025.txt")),
+    ("calendar/2026.txt", include_str!("../../calendar/2026.txt")),
+    ("calendar/2027.txt", include_str!("../../calendar/2027.txt")),
+];
+
+/// Imports the bundled decrees of the years the database has no decree for; returns
+/// what it imported (nothing when every year is there already).
+pub async fn import_bundled_decrees(pool: &PgPool) -> Result<Vec<YearImport>, DirectoryError> {
+    const DOING: &str = "reading the loaded decrees";
+    let loaded: Vec<(i32,)> = sqlx::query_as("SELECT year FROM calendar_decree")
+        .fetch_all(pool)
+        .await
+        .map_err(DirectoryError::database(DOING))?;
+    let loaded: BTreeSet<i32> = loaded.into_iter().map(|(year,)| year).collect();
+    let mut imported = Vec::new();
+    for (name, text) in BUNDLED_DECREES {
+        let file = parse_calendar(text)
+            .map_err(|error| DirectoryError::BundledCalendar { file: name, error })?;
+        let missing: BTreeSet<i32> = file.years().difference(&loaded).copied().collect();
+        if !missing.is_empty() {
+            imported.extend(import_calendar(pool, &file.only_years(&missing)).await?);
+        }
+    }
+    Ok(imported)
 }
 
 #[cfg(test)]
@@ -273,12 +607,32 @@ mod tests {
         text.parse().unwrap()
     }
 
+    const DECREE_2099: &str = "decree 2099 Постановление № 1 от 01.09.2098\n";
+
     #[test]
-    fn parses_days_notes_comments_and_hours() {
-        let text = "# 2099, an example\n\n2099-01-02 holiday Новогодние каникулы\n\
-                    2099-01-01  holiday\tНовый год  \n2099-01-10 working hours=5 Перенос с 3 января\n\
-                    2099-02-20 shortened\n  # indented comment\n";
-        let file = parse_calendar(text).unwrap();
+    fn parses_decree_transfers_days_notes_comments_and_hours() {
+        let text = format!(
+            "# 2099, an example\n\n{DECREE_2099}transfer 2099-01-03 2099-01-09\n\
+             transfer  2099-10-31\t2099-11-03   Своя формулировка  \n\
+             2099-01-02 holiday Новогодние каникулы\n\
+             2099-01-01  holiday\tНовый год  \n2099-01-10 working hours=5 Перенос с 3 января\n\
+             2099-02-20 shortened\n  # indented comment\n"
+        );
+        let file = parse_calendar(&text).unwrap();
+        assert_eq!(
+            file.decrees,
+            BTreeMap::from([(2099, "Постановление № 1 от 01.09.2098".to_owned())])
+        );
+        assert_eq!(file.transfers.len(), 2);
+        assert_eq!(
+            (file.transfers[0].from, file.transfers[0].to),
+            (date("2099-01-03"), date("2099-01-09"))
+        );
+        assert_eq!(
+            file.transfers[0].note,
+            "Перенос выходного дня с субботы 3 января на пятницу 9 января"
+        );
+        assert_eq!(file.transfers[1].note, "Своя формулировка");
         assert_eq!(file.entries.len(), 4);
         assert_eq!(file.entries[0].day, date("2099-01-01"), "sorted by date");
         assert_eq!(file.entries[0].note, "Новый год");
@@ -291,34 +645,100 @@ mod tests {
 
     #[test]
     fn working_day_without_hours_keeps_the_note_whole() {
-        let file = parse_calendar("2099-01-10 working Рабочая суббота").unwrap();
+        let text = format!("{DECREE_2099}2099-01-10 working Рабочая суббота");
+        let file = parse_calendar(&text).unwrap();
         assert_eq!(file.entries[0].hours_of_weekday, None);
         assert_eq!(file.entries[0].note, "Рабочая суббота");
     }
 
     #[test]
+    fn the_decrees_usual_wording_declines_weekdays_and_months() {
+        let cases = [
+            (
+                "2025-01-05",
+                "2025-12-31",
+                "с воскресенья 5 января на среду 31 декабря",
+            ),
+            (
+                "2025-03-08",
+                "2025-06-13",
+                "с субботы 8 марта на пятницу 13 июня",
+            ),
+            (
+                "2027-02-20",
+                "2027-02-22",
+                "с субботы 20 февраля на понедельник 22 февраля",
+            ),
+            (
+                "2099-10-31",
+                "2099-11-03",
+                "с субботы 31 октября на вторник 3 ноября",
+            ),
+            (
+                "2025-11-01",
+                "2025-11-06",
+                "с субботы 1 ноября на четверг 6 ноября",
+            ),
+        ];
+        for (from, to, words) in cases {
+            let note = transfer_note(date(from), date(to));
+            assert_eq!(note, format!("Перенос выходного дня {words}"));
+        }
+    }
+
+    #[test]
     fn reports_every_bad_line_with_its_number() {
-        let text = "2099-01-01 holiday\n2099-02-30 holiday\n\n2099-03-08 holyday\n2099-01-01 holiday again\n\
-                    2099-05-08\n2099-05-09 holiday hours=1\n2099-06-06 working hours=8\n1.1.2099 holiday\n";
-        let error = parse_calendar(text).unwrap_err();
+        let text = format!(
+            "{DECREE_2099}2099-02-30 holiday\n\n2099-03-08 holyday\n2099-01-01 holiday\n2099-01-01 holiday again\n\
+             2099-05-08\n2099-05-09 holiday hours=1\n2099-06-06 working hours=8\n1.1.2099 holiday\n\
+             transfer 2099-03-02 2099-03-03\ntransfer 2099-03-07 2099-03-14\ntransfer 2099-12-26 2100-01-04\n\
+             transfer 2099-05-02\ntransfer 2099-01-03 2099-01-01\ndecree 2099 again\ndecree 99 Постановление\n\
+             decree 2098\n2030-05-05 holiday\n"
+        );
+        let error = parse_calendar(&text).unwrap_err();
         let lines: Vec<String> = error.lines.iter().map(ToString::to_string).collect();
         assert_eq!(
             lines,
             [
                 "line 2: invalid date `2099-02-30` (expected YYYY-MM-DD)",
                 "line 4: unknown kind `holyday` (expected holiday, working or shortened)",
-                "line 5: 2099-01-01 is listed twice (first on line 1)",
-                "line 6: missing kind after 2099-05-08 (holiday, working or shortened)",
-                "line 7: hours=1 is only allowed on a working day, not holiday",
-                "line 8: hours=8 is not an ISO weekday (1 = Monday … 7 = Sunday)",
-                "line 9: invalid date `1.1.2099` (expected YYYY-MM-DD)",
+                "line 6: 2099-01-01 is listed twice (first on line 5)",
+                "line 7: missing kind after 2099-05-08 (holiday, working or shortened)",
+                "line 8: hours=1 is only allowed on a working day, not holiday",
+                "line 9: hours=8 is not an ISO weekday (1 = Monday … 7 = Sunday)",
+                "line 10: invalid date `1.1.2099` (expected YYYY-MM-DD)",
+                "line 11: transfer from 2099-03-02: that is a Mon, not a Saturday or Sunday",
+                "line 12: transfer to 2099-03-14: that is a Sat, not a weekday",
+                "line 13: transfer from 2099-12-26 to 2100-01-04: a decree moves days off within its own year",
+                "line 14: a transfer needs two dates: `transfer FROM TO` (a weekend day off moves to a weekday)",
+                "line 15: 2099-01-01 is listed twice (first on line 5)",
+                "line 16: the decree of 2099 is named twice (first on line 1)",
+                "line 17: invalid decree year `99` (expected e.g. `decree 2027 Постановление …`)",
+                "line 18: the decree of 2098 needs its source: number and date (`decree 2098 Постановление Правительства РФ от … № …`)",
+                "line 19: 2030 has days but no `decree 2030 …` line naming its decree (number and date)",
             ]
         );
         assert!(
             error
                 .to_string()
-                .starts_with("the calendar file has 7 bad line(s):")
+                .starts_with("the calendar file has 16 bad line(s):")
         );
+    }
+
+    #[test]
+    fn every_bundled_decree_parses_and_names_its_year_once() {
+        let mut years = BTreeSet::new();
+        for (name, text) in BUNDLED_DECREES {
+            let file = parse_calendar(text).unwrap_or_else(|error| panic!("{name}: {error}"));
+            let year: i32 = name[9..13].parse().unwrap();
+            assert_eq!(file.years(), BTreeSet::from([year]), "{name}");
+            assert!(file.decrees[&year].contains("Постановление Правительства РФ от"));
+            assert!(
+                file.entries.is_empty(),
+                "{name}: a decree lists transfers only"
+            );
+            assert!(years.insert(year));
+        }
     }
 
     #[test]

@@ -105,6 +105,55 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "production_calendar_hours_only_for_working_days",
         "hours_of_weekday applies only to a transferred working day (kind working) / hours_of_weekday указывается только для перенесённого рабочего дня (kind = working)",
     ),
+    // calendar_decree, calendar_transfer, regional_day_off
+    (
+        "calendar_decree_pkey",
+        "each year has one decree / у каждого года одно постановление о переносе выходных",
+    ),
+    (
+        "calendar_decree_year_in_range",
+        "a decree's year is 1992 to 2200 / год постановления — от 1992 до 2200",
+    ),
+    (
+        "calendar_decree_source_not_blank",
+        "a decree needs its source: number and date / у постановления должен быть указан источник: номер и дата",
+    ),
+    (
+        "calendar_transfer_pkey",
+        "a weekend day's day off moves once / выходной день переносится только один раз",
+    ),
+    (
+        "calendar_transfer_to_day_once",
+        "two days off cannot move to the same day / два выходных нельзя перенести на один день",
+    ),
+    (
+        "calendar_transfer_year_fkey",
+        "a transfer belongs to a loaded decree of its year / перенос относится к загруженному постановлению своего года",
+    ),
+    (
+        "calendar_transfer_within_its_year",
+        "a transfer moves a day off within its decree's year / перенос выходного — в пределах года постановления",
+    ),
+    (
+        "calendar_transfer_from_a_weekend",
+        "a transfer moves the day off of a Saturday or Sunday / переносится выходной день субботы или воскресенья",
+    ),
+    (
+        "calendar_transfer_to_a_weekday",
+        "a day off moves to a weekday, Monday to Friday / выходной переносится на будний день, с понедельника по пятницу",
+    ),
+    (
+        "regional_day_off_pkey",
+        "each date appears once among the regional days off / каждая дата встречается среди региональных выходных один раз",
+    ),
+    (
+        "regional_day_off_note_not_blank",
+        "a regional day off needs its name / у регионального выходного должно быть название",
+    ),
+    (
+        "regional_day_off_act_not_blank",
+        "a regional day off names the regional act that declares it / у регионального выходного указывается региональный акт, который его устанавливает",
+    ),
     // schedule_override
     (
         "schedule_override_pkey",

@@ -75,6 +75,15 @@ pub enum DirectoryError {
     /// A production calendar file did not parse; nothing was imported.
     #[error("{0}")]
     CalendarFile(#[from] CalendarParseError),
+    /// A decree shipped inside the binary did not parse: a build that should never
+    /// have passed its tests.
+    #[error("the bundled {file} does not parse: {error}")]
+    BundledCalendar {
+        /// Its path in the source tree.
+        file: &'static str,
+        /// Its bad lines.
+        error: CalendarParseError,
+    },
 }
 
 impl DirectoryError {

@@ -19,6 +19,7 @@ use chrono_tz::Tz;
 use sqlx::{FromRow, PgPool, Postgres, Transaction};
 
 use crate::directory::error::{BadRows, DirectoryError, RowProblem};
+use crate::routing::calendar::{DayOffTransfer, Decree, RegionalDayOff};
 use crate::routing::{
     Absence, CalendarDay, DialTarget, DirectorySnapshot, HuntStrategy, Interval, Line, LineNumber,
     MenuItem, Organisation, OrganisationCode, OrganisationKind, ProductionCalendar,
@@ -51,6 +52,12 @@ pub struct DirectoryRows {
     pub overrides: Vec<OverrideRow>,
     /// `production_calendar` rows.
     pub calendar: Vec<CalendarRow>,
+    /// `calendar_decree` rows.
+    pub decrees: Vec<DecreeRow>,
+    /// `calendar_transfer` rows.
+    pub transfers: Vec<TransferRow>,
+    /// `regional_day_off` rows.
+    pub regional_days_off: Vec<RegionalDayOffRow>,
     /// `topic` rows.
     pub topics: Vec<TopicRow>,
     /// `topic_organisation` rows.
@@ -157,6 +164,39 @@ pub struct CalendarRow {
     pub note: String,
     /// For transferred working days: whose weekday's hours apply.
     pub hours_of_weekday: Option<i16>,
+}
+
+/// A `calendar_decree` row: a year whose decree is loaded.
+#[derive(Debug, Clone, FromRow)]
+pub struct DecreeRow {
+    /// The year.
+    pub year: i32,
+    /// The decree's number and date.
+    pub source: String,
+}
+
+/// A `calendar_transfer` row: a decree moves a weekend day off to a weekday.
+#[derive(Debug, Clone, FromRow)]
+pub struct TransferRow {
+    /// The weekend day whose day off moves.
+    pub from_day: NaiveDate,
+    /// The weekday that becomes a day off.
+    pub to_day: NaiveDate,
+    /// The decree's year.
+    pub year: i32,
+    /// The decree's wording.
+    pub note: String,
+}
+
+/// A `regional_day_off` row.
+#[derive(Debug, Clone, FromRow)]
+pub struct RegionalDayOffRow {
+    /// The date.
+    pub day: NaiveDate,
+    /// What the day is.
+    pub note: String,
+    /// The regional act that declares it.
+    pub act: String,
 }
 
 /// A `topic` row, enums read as text.
@@ -283,7 +323,7 @@ where
         .map_err(DirectoryError::database(doing))
 }
 
-/// The twelve `SELECT`s, in a stable order so snapshots compare equal across loads.
+/// The fifteen `SELECT`s, in a stable order so snapshots compare equal across loads.
 async fn fetch_all_tables(
     tx: &mut Transaction<'static, Postgres>,
 ) -> Result<DirectoryRows, DirectoryError> {
@@ -294,6 +334,9 @@ async fn fetch_all_tables(
         working_hours: select(tx, "loading working_hours", "SELECT organisation, weekday, opens, NULLIF(closes, time '24:00') AS closes FROM working_hours ORDER BY organisation, weekday, opens").await?,
         overrides: select(tx, "loading schedule_override", "SELECT id, organisation, day, closed, opens, NULLIF(closes, time '24:00') AS closes, closes IS NULL AS closes_missing, note FROM schedule_override ORDER BY organisation, day, opens NULLS FIRST, id").await?,
         calendar: select(tx, "loading production_calendar", "SELECT day, kind::text AS kind, note, hours_of_weekday FROM production_calendar ORDER BY day").await?,
+        decrees: select(tx, "loading calendar_decree", "SELECT year, source FROM calendar_decree ORDER BY year").await?,
+        transfers: select(tx, "loading calendar_transfer", "SELECT from_day, to_day, year, note FROM calendar_transfer ORDER BY from_day").await?,
+        regional_days_off: select(tx, "loading regional_day_off", "SELECT day, note, act FROM regional_day_off ORDER BY day").await?,
         topics: select(tx, "loading topic", "SELECT code, name_ru, name_en, agency, transfer_mode::text AS transfer_mode, strategy::text AS strategy, attempt_timeout_seconds FROM topic ORDER BY code").await?,
         topic_organisations: select(tx, "loading topic_organisation", "SELECT topic, organisation, priority, transfer_mode::text AS transfer_mode, strategy::text AS strategy, attempt_timeout_seconds FROM topic_organisation ORDER BY topic, priority, organisation").await?,
         staff: select(tx, "loading staff", "SELECT id, full_name, position, organisation, endpoint, priority, active FROM staff ORDER BY id").await?,
@@ -308,7 +351,7 @@ async fn fetch_all_tables(
 pub fn assemble(rows: DirectoryRows) -> Result<DirectorySnapshot, Vec<RowProblem>> {
     let mut problems = Vec::new();
     let organisations = organisations(&rows, &mut problems);
-    let calendar = calendar(&rows.calendar, &mut problems);
+    let calendar = calendar(&rows, &mut problems);
     let topics = topics(&rows, &mut problems);
     let lines = lines(&rows, &mut problems);
     let staff = staff(&rows, &mut problems);
@@ -505,13 +548,48 @@ fn joined_notes(group: &[&OverrideRow]) -> String {
     notes.join("; ")
 }
 
-/// The shared production calendar.
-fn calendar(rows: &[CalendarRow], problems: &mut Vec<RowProblem>) -> ProductionCalendar {
-    let days = rows
-        .iter()
+/// The shared production calendar: typed-in days, decrees with their transfers,
+/// regional days off. A transfer whose year has no decree row cannot exist (foreign
+/// key); one that names another year than its dates is refused by a check.
+fn calendar(rows: &DirectoryRows, problems: &mut Vec<RowProblem>) -> ProductionCalendar {
+    let days = (rows.calendar.iter())
         .filter_map(|row| calendar_day(row, problems).map(|day| (row.day, day)))
         .collect();
-    ProductionCalendar { days }
+    let mut decrees: BTreeMap<i32, Decree> = (rows.decrees.iter())
+        .map(|row| {
+            let decree = Decree {
+                source: row.source.clone(),
+                transfers: Vec::new(),
+            };
+            (row.year, decree)
+        })
+        .collect();
+    for row in &rows.transfers {
+        let Some(decree) = decrees.get_mut(&row.year) else {
+            let rule = format!("the transfer's decree of {} is not loaded", row.year);
+            problems.push(RowProblem::new("calendar_transfer", row.from_day, rule));
+            continue;
+        };
+        decree.transfers.push(DayOffTransfer {
+            from: row.from_day,
+            to: row.to_day,
+            note: row.note.clone(),
+        });
+    }
+    let regional = (rows.regional_days_off.iter())
+        .map(|row| {
+            let day = RegionalDayOff {
+                note: row.note.clone(),
+                act: row.act.clone(),
+            };
+            (row.day, day)
+        })
+        .collect();
+    ProductionCalendar {
+        days,
+        decrees,
+        regional,
+    }
 }
 
 /// One calendar row; a transferred working day without `hours_of_weekday` works

@@ -355,9 +355,17 @@ fn organisation_status(
             OpenState::Closed {
                 why: ClosedWhy::DayOff,
             },
-            DayRule::OverrideClosed { note },
+            DayRule::OverrideClosed { note } | DayRule::DayOff { note },
         ) => {
             format!("не работает: {note}")
+        }
+        (
+            OpenState::Closed {
+                why: ClosedWhy::DayOff,
+            },
+            DayRule::RegionalDayOff { note, act },
+        ) => {
+            format!("региональный нерабочий день: {note} ({act})")
         }
         (
             OpenState::Closed {

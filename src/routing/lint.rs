@@ -81,6 +81,25 @@ pub enum Gap {
     NoActiveSpecialists,
 }
 
+/// A warning of `hotline directory check`: a production calendar year due soon (this
+/// year, or from 1 October the next) runs on the statutory rule alone because its
+/// decree is not loaded. Days the decree will move would be wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnconfirmedYear(pub i32);
+
+impl fmt::Display for UnconfirmedYear {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let year = self.0;
+        write!(
+            f,
+            "warning: production calendar {year} is unconfirmed: no decree loaded, days off follow \
+             the Labour Code rule only; import it: hotline calendar import calendar/{year}.txt \
+             (производственный календарь на {year} год не подтверждён: постановление о переносе \
+             выходных не загружено)"
+        )
+    }
+}
+
 /// A staff member who cannot take calls on a day, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unreachable {

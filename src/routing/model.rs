@@ -14,6 +14,8 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+pub use super::calendar::{CalendarDay, ProductionCalendar, RegionalDayOff};
+
 /// A short number citizens call ("122", "117"). Kept as text: it is a dialled string.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LineNumber(pub String);
@@ -244,35 +246,6 @@ mod time_zone_name {
         let name = String::deserialize(deserializer)?;
         name.parse().map_err(D::Error::custom)
     }
-}
-
-/// How a date of the shared production calendar differs from an ordinary week.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CalendarDay {
-    /// Non-working day (public holiday or day off by transfer).
-    Holiday {
-        /// Name of the holiday, for reasons.
-        note: String,
-    },
-    /// Working day on a weekend; the hours of `hours_of_weekday` (ISO 1..=7) apply.
-    Working {
-        /// ISO weekday whose hours apply (1 = Monday).
-        hours_of_weekday: u8,
-        /// Why, for reasons.
-        note: String,
-    },
-    /// Pre-holiday day: the day's last interval closes one hour earlier.
-    Shortened {
-        /// Why, for reasons.
-        note: String,
-    },
-}
-
-/// The shared production calendar, by date.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProductionCalendar {
-    /// Only the days that differ from the ordinary week.
-    pub days: BTreeMap<NaiveDate, CalendarDay>,
 }
 
 /// Settings of a topic for one organisation (or the topic's defaults).

@@ -228,15 +228,22 @@ impl Reason {
                         listed,
                     } => {
                         let status = &statuses[first_organisation];
-                        explain::to_staff(roster, first_organisation, status, routing, listed)
+                        let hours = explain::Hours { roster, calendar };
+                        explain::to_staff(hours, first_organisation, status, routing, listed)
                     }
                     HoursOutcome::AfterHours => {
                         let opening = earliest_opening(calendar, roster, *at);
-                        explain::after_hours(roster, &statuses, opening)
+                        explain::after_hours(
+                            explain::Hours { roster, calendar },
+                            &statuses,
+                            opening,
+                        )
                     }
-                    HoursOutcome::NobodyReachable { open } => {
-                        explain::nobody_reachable(roster, &statuses, open)
-                    }
+                    HoursOutcome::NobodyReachable { open } => explain::nobody_reachable(
+                        explain::Hours { roster, calendar },
+                        &statuses,
+                        open,
+                    ),
                 }
             }
         };
@@ -1202,9 +1209,23 @@ mod explain {
         }
     }
 
+    /// The topic's roster and the calendar its hours were read with: what a reason
+    /// about hours is written from.
+    #[derive(Clone, Copy)]
+    pub(super) struct Hours<'a> {
+        pub(super) roster: &'a TopicRoster,
+        pub(super) calendar: &'a ProductionCalendar,
+    }
+
     /// "Министерство здравоохранения работает (пн 09:00–13:00)" or "… не работает:
-    /// перерыв до 14:00", with the day's rule when it is not the ordinary week.
-    fn organisation_status(out: &mut ReasonText, org: &Organisation, status: &ScheduleStatus<'_>) {
+    /// перерыв до 14:00", with the day's rule when it is not the ordinary week, and
+    /// the calendar's basis when the year's decree is not loaded.
+    fn organisation_status(
+        out: &mut ReasonText,
+        calendar: &ProductionCalendar,
+        org: &Organisation,
+        status: &ScheduleStatus<'_>,
+    ) {
         let weekday = status.local.date().weekday();
         let (ru, en) = (&mut out.ru, &mut out.en);
         match status.state {
@@ -1222,6 +1243,11 @@ mod explain {
                     en_weekday(weekday)
                 );
                 day_rule(out, status.rule);
+                if let Some(year) = unconfirmed_basis(calendar, org, status) {
+                    out.ru.push_str("; ");
+                    out.en.push_str("; ");
+                    by_rule(out, year);
+                }
                 out.ru.push(')');
                 out.en.push(')');
             }
@@ -1229,8 +1255,45 @@ mod explain {
                 let _ = write!(ru, "{} не работает: ", org.name);
                 let _ = write!(en, "{} is closed: ", org.name);
                 closed_why(out, why, status.rule, weekday);
+                if let Some(year) = unconfirmed_basis(calendar, org, status) {
+                    out.ru.push(' ');
+                    out.en.push(' ');
+                    by_rule(out, year);
+                }
             }
         }
+    }
+
+    /// The year whose decree is missing, when the status of the day comes from the
+    /// statutory rule alone: the organisation follows the calendar, no override or
+    /// regional act decides the day, and the local date's year has no decree loaded.
+    fn unconfirmed_basis(
+        calendar: &ProductionCalendar,
+        org: &Organisation,
+        status: &ScheduleStatus<'_>,
+    ) -> Option<i32> {
+        let decided_locally = matches!(
+            status.rule,
+            DayRule::OverrideClosed { .. }
+                | DayRule::OverrideHours { .. }
+                | DayRule::RegionalDayOff { .. }
+        );
+        let year = status.local.date().year();
+        (org.follows_production_calendar && !decided_locally && !calendar.is_confirmed(year))
+            .then_some(year)
+    }
+
+    /// "по производственному календарю (правило ТК РФ, постановление на 2027 год не
+    /// загружено)".
+    fn by_rule(out: &mut ReasonText, year: i32) {
+        let _ = write!(
+            out.ru,
+            "по производственному календарю (правило ТК РФ, постановление на {year} год не загружено)"
+        );
+        let _ = write!(
+            out.en,
+            "by the production calendar (Labour Code rule, the {year} decree is not loaded)"
+        );
     }
 
     fn closed_why(out: &mut ReasonText, why: ClosedWhy, rule: DayRule<'_>, weekday: Weekday) {
@@ -1244,6 +1307,16 @@ mod explain {
             (ClosedWhy::DayOff, DayRule::Holiday { note }) => {
                 let _ = write!(ru, "нерабочий праздничный день «{note}»");
                 let _ = write!(en, "public holiday «{note}»");
+                return;
+            }
+            (ClosedWhy::DayOff, DayRule::DayOff { note }) => {
+                let _ = write!(ru, "нерабочий день («{note}»)");
+                let _ = write!(en, "day off («{note}»)");
+                return;
+            }
+            (ClosedWhy::DayOff, DayRule::RegionalDayOff { note, act }) => {
+                let _ = write!(ru, "региональный нерабочий день «{note}» ({act})");
+                let _ = write!(en, "regional day off «{note}» ({act})");
                 return;
             }
             (ClosedWhy::DayOff, DayRule::OverrideClosed { note }) => {
@@ -1275,8 +1348,16 @@ mod explain {
     fn day_rule(out: &mut ReasonText, rule: DayRule<'_>) {
         let (ru, en) = (&mut out.ru, &mut out.en);
         match rule {
-            DayRule::WeeklyHours | DayRule::Holiday { .. } | DayRule::OverrideClosed { .. } => {}
-            DayRule::TransferredWorkingDay { hours_of, .. } => {
+            DayRule::WeeklyHours
+            | DayRule::Holiday { .. }
+            | DayRule::DayOff { .. }
+            | DayRule::RegionalDayOff { .. }
+            | DayRule::OverrideClosed { .. } => {}
+            DayRule::TransferredWorkingDay {
+                hours_of,
+                shortened,
+                ..
+            } => {
                 let _ = write!(
                     ru,
                     "; перенесённый рабочий день, часы как в {}",
@@ -1287,6 +1368,10 @@ mod explain {
                     "; transferred working day with {} hours",
                     en_weekday(hours_of)
                 );
+                if shortened {
+                    ru.push_str(", предпраздничный, на час короче");
+                    en.push_str(", pre-holiday, one hour shorter");
+                }
             }
             DayRule::ShortenedDay { .. } => {
                 ru.push_str("; предпраздничный день, на час короче");
@@ -1306,7 +1391,7 @@ mod explain {
 
     /// Automatic or manual transfer to `count` candidates.
     pub(super) fn to_staff(
-        roster: &TopicRoster,
+        Hours { roster, calendar }: Hours<'_>,
         first_organisation: usize,
         status: &ScheduleStatus<'_>,
         routing: TopicRouting,
@@ -1315,7 +1400,7 @@ mod explain {
         let mut out = reason();
         topic_prefix(&mut out, &roster.topic);
         let org = &roster.organisations[first_organisation].organisation;
-        organisation_status(&mut out, org, status);
+        organisation_status(&mut out, calendar, org, status);
         let count = listed.count;
         let staff_ru = ru_plural(count, ["сотрудник", "сотрудника", "сотрудников"]);
         let timeout = routing.attempt_timeout_seconds;
@@ -1358,7 +1443,7 @@ mod explain {
 
     /// Nobody covering the topic is open; when the first of them opens again.
     pub(super) fn after_hours(
-        roster: &TopicRoster,
+        Hours { roster, calendar }: Hours<'_>,
         statuses: &[ScheduleStatus<'_>],
         opening: Option<(&Organisation, Opening<'_>)>,
     ) -> ReasonText {
@@ -1377,7 +1462,7 @@ mod explain {
                 out.ru.push_str("; ");
                 out.en.push_str("; ");
             }
-            organisation_status(&mut out, &org.organisation, status);
+            organisation_status(&mut out, calendar, &org.organisation, status);
         }
         out.ru.push('.');
         out.en.push('.');
@@ -1402,6 +1487,11 @@ mod explain {
                     let _ = write!(out.ru, " ({})", org.time_zone.name());
                     let _ = write!(out.en, " ({})", org.time_zone.name());
                 }
+                if org.follows_production_calendar && !calendar.is_confirmed(date.year()) {
+                    out.ru.push_str(", ");
+                    out.en.push_str(", ");
+                    by_rule(&mut out, date.year());
+                }
                 out.ru.push('.');
                 out.en.push('.');
             }
@@ -1423,7 +1513,7 @@ mod explain {
 
     /// An organisation is open, but its staff on the topic are all absent or inactive.
     pub(super) fn nobody_reachable(
-        roster: &TopicRoster,
+        Hours { roster, calendar }: Hours<'_>,
         statuses: &[ScheduleStatus<'_>],
         open: usize,
     ) -> ReasonText {
@@ -1431,6 +1521,7 @@ mod explain {
         topic_prefix(&mut out, &roster.topic);
         organisation_status(
             &mut out,
+            calendar,
             &roster.organisations[open].organisation,
             &statuses[open],
         );

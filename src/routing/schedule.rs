@@ -7,10 +7,12 @@
 //!
 //! 1. a per-organisation [`ScheduleOverride`] for the date replaces everything
 //!    (closed all day, or special duty hours);
-//! 2. if the organisation follows the production calendar:
-//!    - a `Holiday` closes it all day,
-//!    - a transferred `Working` day takes the hours of the weekday it names,
-//!    - a `Shortened` pre-holiday day takes the usual hours with the day's *last*
+//! 2. if the organisation follows the production calendar, the calendar's entry for
+//!    the date ([`ProductionCalendar::day`]: a regional day off, the decree's row, or
+//!    the statutory rule, for any year):
+//!    - a holiday or day off closes it all day,
+//!    - a transferred working day takes the hours of the weekday it names,
+//!    - a shortened pre-holiday day takes the usual hours with the day's *last*
 //!      interval closing one hour earlier (an interval that this empties is dropped);
 //! 3. otherwise the regular weekly hours of the weekday.
 //!
@@ -36,7 +38,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-use super::model::{CalendarDay, Interval, Organisation, ProductionCalendar, ScheduleOverride};
+use super::calendar::{CalendarSource, DayKind, ProductionCalendar};
+use super::model::{Interval, Organisation, ScheduleOverride};
 
 /// Which rule chose the hours of a day. Carried in every status so that a decision
 /// can say *why* an organisation is open or closed ("holiday «День Победы»").
@@ -51,10 +54,25 @@ pub enum DayRule<'a> {
         /// The holiday's name ("День Победы").
         note: &'a str,
     },
+    /// A day off moved here from a weekend (by the decree, or a holiday's move by
+    /// art. 112 part 2): closed all day.
+    DayOff {
+        /// As the decree words it ("Перенос выходного дня с 9 мая").
+        note: &'a str,
+    },
+    /// A day off the region declared by its own act: closed all day.
+    RegionalDayOff {
+        /// What the day is.
+        note: &'a str,
+        /// The regional act.
+        act: &'a str,
+    },
     /// A weekend day made a working day by the calendar; another weekday's hours apply.
     TransferredWorkingDay {
         /// Whose hours apply (Monday unless the calendar says otherwise).
         hours_of: Weekday,
+        /// Also the day before a holiday: the last interval one hour shorter.
+        shortened: bool,
         /// The calendar's note.
         note: &'a str,
     },
@@ -211,20 +229,40 @@ impl Organisation {
         if !self.follows_production_calendar {
             return (Usual(weekly(date.weekday())), DayRule::WeeklyHours);
         }
-        match calendar.days.get(&date) {
-            None => (Usual(weekly(date.weekday())), DayRule::WeeklyHours),
-            Some(CalendarDay::Holiday { note }) => (Usual(&[]), DayRule::Holiday { note }),
-            Some(CalendarDay::Working {
-                hours_of_weekday,
-                note,
-            }) => {
-                let hours_of = iso_weekday(*hours_of_weekday);
-                (
-                    Usual(weekly(hours_of)),
-                    DayRule::TransferredWorkingDay { hours_of, note },
-                )
+        let Some(entry) = calendar.day(date) else {
+            return (Usual(weekly(date.weekday())), DayRule::WeeklyHours);
+        };
+        let note = entry.note;
+        match (entry.kind, entry.source, entry.act) {
+            (DayKind::Holiday, CalendarSource::Regional, act) => (
+                Usual(&[]),
+                DayRule::RegionalDayOff {
+                    note,
+                    act: act.unwrap_or_default(),
+                },
+            ),
+            (DayKind::Holiday, ..) => (Usual(&[]), DayRule::Holiday { note }),
+            (DayKind::DayOff, ..) => (Usual(&[]), DayRule::DayOff { note }),
+            (
+                DayKind::Working {
+                    hours_of,
+                    shortened,
+                },
+                ..,
+            ) => {
+                let hours = weekly(hours_of);
+                let rule = DayRule::TransferredWorkingDay {
+                    hours_of,
+                    shortened,
+                    note,
+                };
+                if shortened {
+                    (Shortened(hours), rule)
+                } else {
+                    (Usual(hours), rule)
+                }
             }
-            Some(CalendarDay::Shortened { note }) => (
+            (DayKind::Shortened, ..) => (
                 Shortened(weekly(date.weekday())),
                 DayRule::ShortenedDay { note },
             ),
@@ -299,14 +337,6 @@ impl Organisation {
         }
         None
     }
-}
-
-/// ISO weekday number (1 = Monday) to [`Weekday`]. The database and `validated()` keep
-/// it in 1..=7; anything else falls back to Monday, the database's default.
-fn iso_weekday(iso: u8) -> Weekday {
-    iso.checked_sub(1)
-        .and_then(|index| Weekday::try_from(index).ok())
-        .unwrap_or(Weekday::Mon)
 }
 
 /// The working intervals of a day as the rules chose them, borrowed from the

@@ -18,6 +18,7 @@
 //! Line 122: 1 health, 2 displaced, 3 housing, 0 specialist. Line 117: 1 military,
 //! 2 health, 0 specialist.
 
+mod calendar;
 mod lint;
 mod policy;
 mod schedule;
@@ -100,40 +101,21 @@ pub(super) fn in_zone(mut org: Organisation, zone: Tz) -> Organisation {
     org
 }
 
-/// The official 2026 calendar, as the migration loads it.
+/// The official 2026 calendar: the statutory rule and the decree the binary ships
+/// (`calendar/2026.txt`), as a database migrated today holds it.
 pub(super) fn calendar_2026() -> ProductionCalendar {
-    let holiday = |note: &str| CalendarDay::Holiday { note: note.into() };
-    let shortened = || CalendarDay::Shortened {
-        note: "Предпраздничный день".into(),
-    };
-    let mut days = BTreeMap::new();
-    for day in ["01", "02", "03", "04", "05", "06", "08"] {
-        days.insert(
-            date(&format!("2026-01-{day}")),
-            holiday("Новогодние каникулы"),
-        );
+    shipped_calendar()
+}
+
+/// Every decree the binary ships, on top of the rule.
+pub(super) fn shipped_calendar() -> ProductionCalendar {
+    let mut calendar = ProductionCalendar::default();
+    for (name, text) in crate::directory::calendar::BUNDLED_DECREES {
+        let file = crate::directory::calendar::parse_calendar(text)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        calendar.decrees.extend(file.calendar().decrees);
     }
-    let rows = [
-        ("2026-01-07", holiday("Рождество Христово")),
-        ("2026-01-09", holiday("Перенос выходного дня с 3 января")),
-        ("2026-02-23", holiday("День защитника Отечества")),
-        ("2026-03-08", holiday("Международный женский день")),
-        ("2026-03-09", holiday("Перенос выходного дня с 8 марта")),
-        ("2026-04-30", shortened()),
-        ("2026-05-01", holiday("Праздник Весны и Труда")),
-        ("2026-05-08", shortened()),
-        ("2026-05-09", holiday("День Победы")),
-        ("2026-05-11", holiday("Перенос выходного дня с 9 мая")),
-        ("2026-06-11", shortened()),
-        ("2026-06-12", holiday("День России")),
-        ("2026-11-03", shortened()),
-        ("2026-11-04", holiday("День народного единства")),
-        ("2026-12-31", holiday("Перенос выходного дня с 4 января")),
-    ];
-    for (day, kind) in rows {
-        days.insert(date(day), kind);
-    }
-    ProductionCalendar { days }
+    calendar
 }
 
 pub(super) fn routing(

@@ -1271,3 +1271,93 @@ fn candidates_share_the_snapshot_data() {
     assert!(decision.candidates.get(3).is_none());
     assert_eq!(decision.candidates.len(), 3);
 }
+
+#[test]
+fn reasons_say_when_a_days_status_comes_from_the_rule_alone() {
+    let mut unconfirmed = raw_directory();
+    unconfirmed.calendar.decrees.remove(&2027);
+    let unconfirmed = unconfirmed.validated().expect("valid");
+    let confirmed = directory();
+    let holiday = "2027-01-04T11:00:00+08:00";
+
+    let by_rule = decide_at(&unconfirmed, "122", digit('1'), holiday);
+    assert_eq!(by_rule.mode, DecisionMode::AfterHours);
+    let text = by_rule.reason.texts();
+    assert!(
+        text.ru.contains(
+            "Министерство здравоохранения не работает: нерабочий праздничный день «Новогодние каникулы» \
+             по производственному календарю (правило ТК РФ, постановление на 2027 год не загружено)"
+        ),
+        "{}",
+        text.ru
+    );
+    assert!(
+        text.en.contains(
+            "by the production calendar (Labour Code rule, the 2027 decree is not loaded)"
+        ),
+        "{}",
+        text.en
+    );
+    // The next opening is read by the rule too, and says so.
+    assert!(
+        text.ru.contains(
+            "Ближайшее открытие: ГБУЗ «Областная больница», сб 09.01 в 08:00, по производственному календарю"
+        ),
+        "{}",
+        text.ru
+    );
+
+    // With the decree loaded the same day is a holiday on its authority, no warning.
+    let decreed = decide_at(&confirmed, "122", digit('1'), holiday);
+    assert_eq!(decreed.mode, DecisionMode::AfterHours);
+    let text = decreed.reason.texts();
+    assert!(text.ru.contains("«Новогодние каникулы»"), "{}", text.ru);
+    assert!(!text.ru.contains("не загружено"), "{}", text.ru);
+
+    // An ordinary working day of an unconfirmed year is flagged as well: the decree
+    // may yet move it.
+    let working = decide_at(&unconfirmed, "122", digit('1'), "2027-01-12T10:00:00+08:00");
+    assert_eq!(working.mode, DecisionMode::Automatic);
+    assert!(
+        working
+            .reason
+            .ru()
+            .contains("работает (вт 09:00–13:00; по производственному календарю (правило ТК РФ"),
+        "{}",
+        working.reason.ru()
+    );
+}
+
+#[test]
+fn the_new_year_break_is_read_across_the_years_boundary() {
+    // 31 December 2026 is a day off by the 2026 decree, 1-8 January are holidays:
+    // the hospital (open on Saturdays) opens next on Saturday 9 January, not on New
+    // Year's Day.
+    let decision = decide_at(&directory(), "122", digit('1'), "2026-12-31T11:00:00+08:00");
+    assert_eq!(decision.mode, DecisionMode::AfterHours);
+    let reason = decision.reason.ru();
+    assert!(
+        reason.contains("Ближайшее открытие: ГБУЗ «Областная больница», сб 09.01 в 08:00."),
+        "{reason}"
+    );
+    for instant in [
+        "2027-01-04T11:00:00+08:00",
+        "2027-01-07T11:00:00+08:00",
+        "2027-02-23T11:00:00+08:00",
+        "2027-02-22T11:00:00+08:00",
+    ] {
+        let decision = decide_at(&directory(), "122", digit('1'), instant);
+        assert_eq!(decision.mode, DecisionMode::AfterHours, "{instant}");
+    }
+    // Saturday 20 February 2027 is worked for Monday 22 February: the hospital is
+    // open with Monday's hours, one hour shorter (the day before 23 February).
+    let saturday = decide_at(&directory(), "122", digit('1'), "2027-02-20T18:30:00+08:00");
+    assert_eq!(saturday.mode, DecisionMode::Automatic);
+    let reason = saturday.reason.ru();
+    assert!(
+        reason.contains("перенесённый рабочий день, часы как в пн, предпраздничный, на час короче"),
+        "{reason}"
+    );
+    let late = decide_at(&directory(), "122", digit('1'), "2027-02-20T19:30:00+08:00");
+    assert_eq!(late.mode, DecisionMode::AfterHours, "{}", late.reason.ru());
+}

@@ -134,14 +134,18 @@ fn production_calendar_holidays_and_shortened_days() {
             "minzdrav",
             "2026-05-11T10:00:00+08:00",
             DAY_OFF,
-            holiday("Перенос выходного дня с 9 мая"),
+            DayRule::DayOff {
+                note: "Перенос выходного дня с 9 мая",
+            },
         ),
         // 9 Jan: Friday, a day off transferred from 3 Jan.
         (
             "minzdrav",
             "2026-01-09T10:00:00+08:00",
             DAY_OFF,
-            holiday("Перенос выходного дня с 3 января"),
+            DayRule::DayOff {
+                note: "Перенос выходного дня с субботы 3 января на пятницу 9 января",
+            },
         ),
         // 9 May falls on a Saturday: the hospital, open on Saturdays, closes for it.
         (
@@ -231,10 +235,12 @@ fn transferred_working_day_takes_the_named_weekday_hours() {
     let snapshot = snapshot.validated().expect("valid");
     let friday = DayRule::TransferredWorkingDay {
         hours_of: Weekday::Fri,
+        shortened: false,
         note,
     };
     let monday = DayRule::TransferredWorkingDay {
         hours_of: Weekday::Mon,
+        shortened: false,
         note,
     };
     let rows: &[Row] = &[
@@ -460,7 +466,7 @@ fn time_zones_read_hours_and_dates_locally() {
             "hospital",
             "2026-05-11T15:30:00Z",
             DAY_OFF,
-            DayRule::Holiday {
+            DayRule::DayOff {
                 note: "Перенос выходного дня с 9 мая",
             },
         ),
