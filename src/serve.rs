@@ -92,6 +92,11 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         }
         None => RoutingClock::default(),
     };
+    tokio::spawn(warn_of_unconfirmed_calendar_years(
+        directory.clone(),
+        clock.clone(),
+        cache_stop.clone(),
+    ));
     let (agi_directory, agi_journal) = (directory.clone(), journal.clone());
     let console_events = crate::http::events::ConsoleEvents::new();
     let queue = crate::app::QueueHandle::start(
@@ -249,4 +254,32 @@ async fn last_calls(pool: &PgPool) -> Result<LastCalls, sqlx::Error> {
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|(id, at)| (StaffId(id), at)).collect())
+}
+
+/// Says loudly, at start and then every hour, which production calendar years due now
+/// (this one, and from 1 October the next) have no decree loaded: until one is
+/// imported, the days that decree moves are routed by the statutory rule alone.
+async fn warn_of_unconfirmed_calendar_years(
+    directory: DirectoryCache,
+    clock: RoutingClock,
+    stop: CancellationToken,
+) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = every_hour.tick() => {}
+        }
+        let today = (clock.now())
+            .with_timezone(&chrono_tz::Asia::Irkutsk)
+            .date_naive();
+        for year in directory.current().calendar.unconfirmed_years_due(today) {
+            tracing::warn!(
+                year,
+                "production calendar {year} is unconfirmed: its decree is not loaded, so days off \
+                 follow the Labour Code rule only and the decree's transfers are missing; import it \
+                 with `hotline calendar import calendar/{year}.txt`"
+            );
+        }
+    }
 }

@@ -275,6 +275,41 @@ fn after_hours_the_specialists_take_the_call() {
 }
 
 #[test]
+fn on_a_new_year_holiday_of_next_year_the_specialists_take_the_call() {
+    if !enabled() {
+        return;
+    }
+    // Monday 4 January 2027, 10:00: office hours on an ordinary Monday, but a New Year
+    // holiday (Labour Code art. 112): nobody at the ministry or the hospital is rung.
+    let scene = Scene::new("new_year_2027", "2027-01-04T10:00:00+08:00", &[]);
+    let specialists = Specialists::ring(&scene.work);
+    Sipp::citizen("122", Some("1"), 12_000, &scene.work).assert_success();
+    specialists.assert_success();
+    let directory = scene.finish();
+    assert_eq!(
+        directory.rows(CALLS),
+        [row(&[
+            Some("122"),
+            Some("health"),
+            Some("after_hours"),
+            Some("answered_by_specialist"),
+            Some("PJSIP/spec01")
+        ])]
+    );
+    assert_eq!(directory.rows(ATTEMPTS), attempts(&SPEC01_ANSWERS));
+    let reasons = directory.rows("SELECT decision_reason FROM call_record");
+    let reason = reasons[0][0].clone().unwrap_or_default();
+    assert!(
+        reason.contains("нерабочий праздничный день «Новогодние каникулы»"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("не загружено"),
+        "the 2027 decree ships: {reason}"
+    );
+}
+
+#[test]
 fn an_invalid_digit_replays_the_menu_and_a_valid_one_then_routes() {
     if !enabled() {
         return;

@@ -60,6 +60,11 @@ const USERS: &[(&str, Role, Option<&str>)] = &[
 impl Console {
     /// Demo directory, the logins above, the routing clock at [`WORKING_HOURS`].
     async fn new(pool: PgPool) -> Self {
+        Self::at(pool, WORKING_HOURS).await
+    }
+
+    /// The same with the routing clock at another instant.
+    async fn at(pool: PgPool, instant: &str) -> Self {
         seed_demo(&pool).await.expect("demo directory");
         let spec01: i64 =
             sqlx::query_scalar("SELECT id FROM specialist WHERE endpoint = 'PJSIP/spec01'")
@@ -79,8 +84,14 @@ impl Console {
                 .await
                 .unwrap_or_else(|error| panic!("user {login}: {error}"));
         }
+        Self::reopen(pool, instant).await
+    }
+
+    /// A console on a database [`Console::at`] already filled: the directory as it is
+    /// now, the routing clock at `instant`.
+    async fn reopen(pool: PgPool, instant: &str) -> Self {
         let snapshot = load_snapshot(&pool).await.expect("directory loads");
-        let at: DateTime<Utc> = WORKING_HOURS.parse().unwrap();
+        let at: DateTime<Utc> = instant.parse().unwrap();
         let directory = DirectoryCache::fixed(snapshot);
         let events = ConsoleEvents::new();
         let queue = QueueHandle::start(directory.clone(), events.clone(), QueueSettings::default());
@@ -824,6 +835,48 @@ async fn health_needs_no_session_and_pages_are_served_with_a_strict_policy(pool:
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(body["error"], "not_found");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_unconfirmed_calendar_year_is_reported_from_october_to_admins_and_health(pool: PgPool) {
+    // Only the migrations ran: 2026's decree is there, 2027's is not (yet).
+    let autumn = Console::at(pool.clone(), "2026-11-02T10:00:00+08:00").await;
+    let (status, _, health) = autumn.send(Method::GET, "/health", None, None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a missing decree is no outage: {health}"
+    );
+    assert_eq!(health["calendar_unconfirmed_years"], json!([2027]));
+    let admin = autumn.sign_in("admin").await;
+    let (_, view) = autumn.get("/api/directory", &admin).await;
+    let warnings = view["calendar_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{view}");
+    assert_eq!(warnings[0]["year"], 2027);
+    let message = warnings[0]["message_ru"].as_str().unwrap();
+    assert!(
+        message.contains("Производственный календарь на 2027 год не подтверждён"),
+        "{message}"
+    );
+    let operator = autumn.sign_in("operator1").await;
+    let (_, view) = autumn.get("/api/directory", &operator).await;
+    assert_eq!(view["calendar_warnings"], json!([]), "admins only");
+
+    // Before October nothing is due yet.
+    let summer = Console::reopen(pool.clone(), "2026-09-30T10:00:00+08:00").await;
+    let (_, _, health) = summer.send(Method::GET, "/health", None, None).await;
+    assert_eq!(health["calendar_unconfirmed_years"], json!([]));
+
+    // Once the decree is loaded (as `hotline migrate` does), the warning is gone.
+    hotline::directory::calendar::import_bundled_decrees(&pool)
+        .await
+        .unwrap();
+    let loaded = Console::reopen(pool, "2026-11-02T10:00:00+08:00").await;
+    let (_, _, health) = loaded.send(Method::GET, "/health", None, None).await;
+    assert_eq!(health["calendar_unconfirmed_years"], json!([]));
+    let admin = loaded.sign_in("admin").await;
+    let (_, view) = loaded.get("/api/directory", &admin).await;
+    assert_eq!(view["calendar_warnings"], json!([]));
 }
 
 #[sqlx::test(migrations = "./migrations")]

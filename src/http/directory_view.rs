@@ -13,6 +13,7 @@ use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::HttpState;
+use super::accounts::Role;
 use super::auth::CurrentUser;
 use super::error::HttpError;
 use crate::routing::policy::NoRecency;
@@ -145,6 +146,38 @@ pub struct DirectoryView {
     pub staff: Vec<StaffView>,
     /// The contact center's specialists.
     pub specialists: Vec<SpecialistView>,
+    /// For admins only (empty for everyone else): production calendar years due soon
+    /// whose decree is not loaded, with the banner's text.
+    pub calendar_warnings: Vec<CalendarWarning>,
+}
+
+/// A banner for admins: a year runs on the statutory rule alone.
+#[derive(Debug, Serialize)]
+pub struct CalendarWarning {
+    /// The unconfirmed year.
+    pub year: i32,
+    /// What to do, in Russian.
+    pub message_ru: String,
+}
+
+/// The banners of the calendar years due at `at` (in the region's time zone) that have
+/// no decree loaded.
+pub(crate) fn calendar_warnings(
+    snapshot: &DirectorySnapshot,
+    at: DateTime<Utc>,
+) -> Vec<CalendarWarning> {
+    let today = at.with_timezone(&chrono_tz::Asia::Irkutsk).date_naive();
+    (snapshot.calendar.unconfirmed_years_due(today).into_iter())
+        .map(|year| CalendarWarning {
+            year,
+            message_ru: format!(
+                "Производственный календарь на {year} год не подтверждён: постановление Правительства \
+                 о переносе выходных дней не загружено. Праздники и сокращённые дни считаются по \
+                 правилу ТК РФ, переносы выходных не учитываются. Загрузите постановление: \
+                 hotline calendar import calendar/{year}.txt"
+            ),
+        })
+        .collect()
 }
 
 /// A line and its menu.
@@ -241,7 +274,13 @@ pub async fn directory(
     let at = query
         .at
         .map_or_else(|| state.clock.now(), |at| at.with_timezone(&Utc));
-    Ok(Json(view(&state.directory.current(), at)))
+    let snapshot = state.directory.current();
+    let mut view = view(&snapshot, at);
+    if user.user.role == Role::Admin {
+        // "Now", not the instant asked about: the banner is about what to do today.
+        view.calendar_warnings = calendar_warnings(&snapshot, state.clock.now());
+    }
+    Ok(Json(view))
 }
 
 /// The view of a snapshot at an instant.
@@ -323,6 +362,7 @@ fn view(snapshot: &DirectorySnapshot, at: DateTime<Utc>) -> DirectoryView {
         organisations,
         staff,
         specialists,
+        calendar_warnings: Vec::new(),
     }
 }
 

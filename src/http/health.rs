@@ -29,6 +29,10 @@ pub struct Health {
     pub directory_listening: bool,
     /// Whether Postgres answered within two seconds.
     pub database_reachable: bool,
+    /// Production calendar years due now (this one, and from 1 October the next)
+    /// whose decree is not loaded: days off the decree will move are routed wrong
+    /// until it is imported. Not a failure of the service, so `status` stays `ok`.
+    pub calendar_unconfirmed_years: Vec<i32>,
 }
 
 /// `GET /health`: 200 when healthy, 503 otherwise, with the report either way.
@@ -43,6 +47,11 @@ pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Health>
         Ok(Ok(_))
     );
     let directory_loaded = directory.last_loaded_at.is_some();
+    let today = (state.clock.now())
+        .with_timezone(&chrono_tz::Asia::Irkutsk)
+        .date_naive();
+    let calendar_unconfirmed_years =
+        (state.directory.current().calendar).unconfirmed_years_due(today);
     let healthy = directory_loaded && database_reachable;
     let report = Health {
         status: if healthy { "ok" } else { "unavailable" },
@@ -51,6 +60,7 @@ pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Health>
         directory_reload_failed: directory.last_error.is_some(),
         directory_listening: directory.listening,
         database_reachable,
+        calendar_unconfirmed_years,
     };
     let status = if healthy {
         StatusCode::OK

@@ -118,6 +118,10 @@ impl Directory {
                 .run(pool)
                 .await
                 .expect("migrations");
+            // As `hotline migrate` does: the decrees the binary ships.
+            hotline::directory::calendar::import_bundled_decrees(pool)
+                .await
+                .expect("bundled calendar decrees");
             hotline::directory::demo::seed_demo(pool)
                 .await
                 .expect("demo directory");

@@ -21,6 +21,9 @@
   const KINDS = { regional_agency: "орган власти", municipal_body: "местное самоуправление", institution: "подведомственное учреждение" };
 
   const directory = await Console.api("GET", "/api/directory");
+  // Администраторам: годы производственного календаря без загруженного постановления.
+  document.getElementById("calendar-banner").replaceChildren(
+    ...directory.calendar_warnings.map((w) => el("p", { class: "calendar-warning", text: w.message_ru })));
   const organisationNames = Object.fromEntries(directory.organisations.map((o) => [o.code, o.name]));
   const topicNames = Object.fromEntries(directory.topics.map((t) => [t.code, t.name_ru]));
 
