@@ -94,7 +94,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     };
     tokio::spawn(warn_of_unconfirmed_calendar_years(
         directory.clone(),
-        clock.clone(),
+        clock,
         cache_stop.clone(),
     ));
     let (agi_directory, agi_journal) = (directory.clone(), journal.clone());

@@ -256,7 +256,13 @@ fn after_hours_the_specialists_take_the_call() {
     if !enabled() {
         return;
     }
-    let scene = Scene::new("after_hours", TUESDAY_NIGHT, &[]);
+    specialists_take_a_health_call("after_hours", TUESDAY_NIGHT);
+}
+
+/// A health call at `clock` that no organisation is open for: the specialists ring,
+/// spec01 answers, and the journal says so. Returns the directory.
+fn specialists_take_a_health_call(test: &str, clock: &str) -> Directory {
+    let scene = Scene::new(test, clock, &[]);
     let specialists = Specialists::ring(&scene.work);
     Sipp::citizen("122", Some("1"), 12_000, &scene.work).assert_success();
     specialists.assert_success();
@@ -272,6 +278,7 @@ fn after_hours_the_specialists_take_the_call() {
         ])]
     );
     assert_eq!(directory.rows(ATTEMPTS), attempts(&SPEC01_ANSWERS));
+    directory
 }
 
 #[test]
@@ -281,22 +288,7 @@ fn on_a_new_year_holiday_of_next_year_the_specialists_take_the_call() {
     }
     // Monday 4 January 2027, 10:00: office hours on an ordinary Monday, but a New Year
     // holiday (Labour Code art. 112): nobody at the ministry or the hospital is rung.
-    let scene = Scene::new("new_year_2027", "2027-01-04T10:00:00+08:00", &[]);
-    let specialists = Specialists::ring(&scene.work);
-    Sipp::citizen("122", Some("1"), 12_000, &scene.work).assert_success();
-    specialists.assert_success();
-    let directory = scene.finish();
-    assert_eq!(
-        directory.rows(CALLS),
-        [row(&[
-            Some("122"),
-            Some("health"),
-            Some("after_hours"),
-            Some("answered_by_specialist"),
-            Some("PJSIP/spec01")
-        ])]
-    );
-    assert_eq!(directory.rows(ATTEMPTS), attempts(&SPEC01_ANSWERS));
+    let directory = specialists_take_a_health_call("new_year_2027", "2027-01-04T10:00:00+08:00");
     let reasons = directory.rows("SELECT decision_reason FROM call_record");
     let reason = reasons[0][0].clone().unwrap_or_default();
     assert!(
