@@ -8,7 +8,8 @@
 //! # Layout
 //!
 //! Pure core (no I/O, no clock: time is always a parameter):
-//! - [`routing`]: the directory snapshot model, working-hours arithmetic and the
+//! - [`routing`]: the directory snapshot model, the production calendar for any year
+//!   (Labour Code rule, decrees, regional days off), working-hours arithmetic and the
 //!   routing policy `(line, choice, instant, snapshot) -> Decision` with its reason.
 //!
 //! - [`call`]: the per-call state machine: ARI facts in, commands out, time passed in.
@@ -21,7 +22,8 @@
 //!   that route by themselves.
 //! - [`journal`]: call records written off the call path, never lost (spool file).
 //! - [`directory`]: the Postgres directory: repository, snapshot cache refreshed by
-//!   LISTEN/NOTIFY, calendar import and the demo directory.
+//!   LISTEN/NOTIFY, calendar decree files (import, the decrees the binary ships) and
+//!   the demo directory.
 //! - [`http`]: the operator console: API (axum), sign-in and roles, appeals, live
 //!   events (SSE), health, and the Russian web pages compiled into the binary.
 //! - [`config`]: settings from a file and `HOTLINE_*` variables; secrets hidden.

@@ -8,7 +8,8 @@
 //!   announces a change (LISTEN/NOTIFY); an invalid edit never replaces a good snapshot.
 //! - [`constraints`]: what each named constraint of the schema means, in English and
 //!   Russian, and the message for an edit the database refused.
-//! - [`calendar`]: the text format of later years' production calendars and its import.
+//! - [`calendar`]: the text format of the annual decrees on transferring days off, its
+//!   import, and the decrees the binary ships (loaded by `hotline migrate`).
 //! - [`demo`]: the demo directory behind `hotline seed-demo`.
 //!
 //! Holds no routing logic: it translates rows into the model and back, nothing more.
