@@ -217,30 +217,8 @@ async fn a_specialists_appeal_reaches_the_staff_live_and_the_directory_explains_
     if !browser_wanted() {
         return;
     }
-    seed_demo(&pool).await.unwrap();
-    seed_demo_users(&pool).await.unwrap();
-    let shutdown = CancellationToken::new();
-    let (directory, cache_task) =
-        DirectoryCache::start(pool.clone(), CacheOptions::default(), shutdown.clone())
-            .await
-            .unwrap();
-    let events = ConsoleEvents::new();
-    let queue = QueueHandle::start(directory.clone(), events.clone(), QueueSettings::default());
-    let state = HttpState {
-        pool: pool.clone(),
-        directory: directory.clone(),
-        events,
-        queue,
-        calls: CallControl::new().0,
-        clock: RoutingClock::starting_at(SERVICE_NOW.parse().unwrap()),
-        options: HttpOptions::default(),
-        shutdown: shutdown.clone(),
-    };
-    let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
-        .await
-        .unwrap();
-    let base = format!("http://{}", server.local_addr().unwrap());
-    let server_task = server.start().await.unwrap();
+    let console = RunningConsole::start(pool.clone(), SERVICE_NOW).await;
+    let (base, directory) = (console.base.clone(), console.directory.clone());
 
     let driver = Driver::start();
     driver.ready().await;
@@ -404,12 +382,115 @@ async fn a_specialists_appeal_reaches_the_staff_live_and_the_directory_explains_
     staff.close().await.unwrap();
     drop(driver);
     let _ = std::fs::remove_dir_all(&profiles);
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(10), server_task)
+    console.stop().await;
+}
+
+/// The console's HTTP server on an ephemeral port over the demo directory and demo
+/// logins, with the live directory cache and the routing clock at `now`.
+struct RunningConsole {
+    base: String,
+    directory: DirectoryCache,
+    shutdown: CancellationToken,
+    server_task: tokio::task::JoinHandle<()>,
+    cache_task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningConsole {
+    async fn start(pool: PgPool, now: &str) -> Self {
+        seed_demo(&pool).await.unwrap();
+        seed_demo_users(&pool).await.unwrap();
+        let shutdown = CancellationToken::new();
+        let (directory, cache_task) =
+            DirectoryCache::start(pool.clone(), CacheOptions::default(), shutdown.clone())
+                .await
+                .unwrap();
+        let events = ConsoleEvents::new();
+        let queue = QueueHandle::start(directory.clone(), events.clone(), QueueSettings::default());
+        let state = HttpState {
+            pool,
+            directory: directory.clone(),
+            events,
+            queue,
+            calls: CallControl::new().0,
+            clock: RoutingClock::starting_at(now.parse().unwrap()),
+            options: HttpOptions::default(),
+            shutdown: shutdown.clone(),
+        };
+        let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
+            .await
+            .unwrap();
+        let base = format!("http://{}", server.local_addr().unwrap());
+        let server_task = server.start().await.unwrap();
+        Self {
+            base,
+            directory,
+            shutdown,
+            server_task,
+            cache_task,
+        }
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(10), self.server_task)
+            .await
+            .expect("the server stops at shutdown")
+            .unwrap();
+        self.cache_task.await.unwrap();
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn admins_see_a_banner_when_next_years_calendar_is_unconfirmed(pool: PgPool) {
+    if !browser_wanted() {
+        return;
+    }
+    // November 2026, and only the migrations ran: the 2027 decree is not loaded.
+    let console = RunningConsole::start(pool.clone(), "2026-11-02T10:00:00+08:00").await;
+    let driver = Driver::start();
+    driver.ready().await;
+    let profiles = tempfile_dir("console-banner");
+    let admin = browser(&driver, &profiles.join("admin")).await;
+    sign_in(&admin, &console.base, "admin", DEMO_PASSWORD).await;
+    wait_for_text(&admin, "#who", "").await;
+    admin
+        .goto(&format!("{}/directory", console.base))
         .await
-        .expect("the server stops at shutdown")
         .unwrap();
-    cache_task.await.unwrap();
+    let banner = wait_for_text(&admin, "#calendar-banner", "не подтверждён").await;
+    assert!(
+        banner.contains("Производственный календарь на 2027 год не подтверждён"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("hotline calendar import calendar/2027.txt"),
+        "{banner}"
+    );
+    screenshot(&admin, "07-directory-calendar-banner").await;
+
+    // A specialist sees the same page without it.
+    let operator = browser(&driver, &profiles.join("operator")).await;
+    sign_in(&operator, &console.base, "operator1", DEMO_PASSWORD).await;
+    wait_for_text(&operator, "#who", "").await;
+    operator
+        .goto(&format!("{}/directory", console.base))
+        .await
+        .unwrap();
+    wait_for_text(&operator, "#organisations", "Министерство").await;
+    let text = operator
+        .find(Locator::Id("calendar-banner"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "", "admins only");
+
+    admin.close().await.unwrap();
+    operator.close().await.unwrap();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profiles);
+    console.stop().await;
 }
 
 /// A fresh empty folder under the system's temporary directory.
