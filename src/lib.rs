@@ -27,6 +27,8 @@
 //! - [`http`]: the operator console: API (axum), sign-in and roles, appeals, live
 //!   events (SSE), health, and the Russian web pages compiled into the binary.
 //! - [`config`]: settings from a file and `HOTLINE_*` variables; secrets hidden.
+//! - [`console_events`]: the console's live updates and their broadcast channel,
+//!   published by the driver and streamed by the HTTP adapter.
 //! - [`serve`]: `hotline serve`: wires the adapters, runs until SIGTERM.
 //! - [`cli`]: the `hotline` command line (clap), thin glue over the above.
 //! - [`pii`]: `Pii<T>`, personal data that logs only show redacted.
@@ -37,6 +39,7 @@ pub mod ari;
 pub mod call;
 pub mod cli;
 pub mod config;
+pub mod console_events;
 pub mod directory;
 pub mod http;
 pub mod journal;

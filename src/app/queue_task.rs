@@ -12,8 +12,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::call::{CallInput, OfferedSpecialist, QueueRequest};
+use crate::console_events::{ConsoleEvent, ConsoleEvents};
 use crate::directory::DirectoryCache;
-use crate::http::events::{ConsoleEvent, ConsoleEvents};
 use crate::queue::{QueueAction, QueueSettings, SpecialistQueue, SpecialistState};
 use crate::routing::SpecialistId;
 

@@ -1,11 +1,11 @@
-//! Live updates for the console: typed [`ConsoleEvent`]s on one broadcast channel
-//! ([`ConsoleEvents`]), delivered to browsers as Server-Sent Events by
+//! Live updates for the console over HTTP: the typed [`ConsoleEvent`]s of
+//! [`crate::console_events`] delivered to browsers as Server-Sent Events by
 //! `GET /api/events`, each only to the users allowed to see it
 //! ([`ConsoleEvent::audience`]).
 //!
-//! Any module publishes with [`ConsoleEvents::publish`]; the service creates one
-//! `ConsoleEvents` and hands clones to whoever needs it. Today two sources feed it
-//! ([`start_event_sources`]):
+//! The event type and its channel live outside `http/`, so the driver (the queue
+//! task) publishes without depending on this adapter; they are re-exported here. Two
+//! sources of this adapter feed the channel too ([`start_event_sources`]):
 //!
 //! - the database's `appeal_changed` notifications (so appeals written by another
 //!   instance or in psql show up too), on a connection of their own that is
@@ -24,12 +24,14 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+pub use crate::console_events::{Audience, CAPACITY, ConsoleEvent, ConsoleEvents};
 
 use super::HttpState;
 use super::auth::CurrentUser;
@@ -42,122 +44,6 @@ pub const APPEAL_CHANNEL: &str = "appeal_changed";
 
 /// The `application_name` of the listener's connection, for `pg_stat_activity`.
 pub const LISTENER_APPLICATION_NAME: &str = "hotline-console-listener";
-
-/// Events kept for slow subscribers before they are told to resync.
-pub const CAPACITY: usize = 1024;
-
-/// Something a console may want to show at once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ConsoleEvent {
-    /// A new appeal for `organisation`.
-    AppealCreated {
-        /// Its number.
-        id: i64,
-        /// The responsible organisation: decides who is told.
-        organisation: OrganisationCode,
-    },
-    /// An appeal was marked done.
-    AppealDone {
-        /// Its number.
-        id: i64,
-        /// The responsible organisation.
-        organisation: OrganisationCode,
-    },
-    /// An appeal changed otherwise (edited in SQL, reassigned).
-    AppealChanged {
-        /// Its number.
-        id: i64,
-        /// The responsible organisation after the change.
-        organisation: OrganisationCode,
-    },
-    /// An appeal of the contact center itself (a callback request left in the queue
-    /// without a topic) was created or changed: for specialists.
-    ContactCenterAppealChanged {
-        /// Its number.
-        id: i64,
-    },
-    /// The specialists' queue changed (a call started or stopped waiting, a
-    /// specialist's state changed): consoles fetch `GET /api/queue` again.
-    QueueChanged,
-    /// The directory was reloaded (rosters, hours, topics): who is on duty may differ.
-    DirectoryChanged,
-    /// Events may have been lost (listener reconnected, browser too slow): reload all.
-    Resync,
-}
-
-/// Who may receive an event.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Audience {
-    /// Every signed-in user.
-    Everyone,
-    /// Specialists and admins: call handling (queues, transfers, specialists' states).
-    ContactCenter,
-    /// Whoever may see this organisation's appeals.
-    AppealsOf(OrganisationCode),
-}
-
-impl ConsoleEvent {
-    /// The SSE event name (`event:` line), what the browser's listener subscribes to.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::AppealCreated { .. } => "appeal_created",
-            Self::AppealDone { .. } => "appeal_done",
-            Self::AppealChanged { .. } => "appeal_changed",
-            Self::ContactCenterAppealChanged { .. } => "appeal_changed",
-            Self::QueueChanged => "queue_changed",
-            Self::DirectoryChanged => "directory_changed",
-            Self::Resync => "resync",
-        }
-    }
-
-    /// Who may receive it. New variants must pick one; call events are
-    /// [`Audience::ContactCenter`].
-    pub fn audience(&self) -> Audience {
-        match self {
-            Self::AppealCreated { organisation, .. }
-            | Self::AppealDone { organisation, .. }
-            | Self::AppealChanged { organisation, .. } => Audience::AppealsOf(organisation.clone()),
-            Self::ContactCenterAppealChanged { .. } | Self::QueueChanged => Audience::ContactCenter,
-            Self::DirectoryChanged | Self::Resync => Audience::Everyone,
-        }
-    }
-}
-
-/// The console's event channel. Cheap to clone; every clone publishes to the same
-/// subscribers.
-#[derive(Clone, Debug)]
-pub struct ConsoleEvents {
-    /// Broadcast: each subscriber gets every event (and filters by audience).
-    sender: broadcast::Sender<ConsoleEvent>,
-}
-
-impl Default for ConsoleEvents {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ConsoleEvents {
-    /// A channel keeping [`CAPACITY`] events for slow subscribers.
-    pub fn new() -> Self {
-        let (sender, _) = broadcast::channel(CAPACITY);
-        Self { sender }
-    }
-
-    /// Sends an event to every open console that may see it. Never blocks; with no
-    /// console open the event is simply dropped.
-    pub fn publish(&self, event: ConsoleEvent) {
-        let _ = self.sender.send(event);
-    }
-
-    /// A receiver of every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<ConsoleEvent> {
-        self.sender.subscribe()
-    }
-}
 
 /// The notification payload of `appeal_notify()`.
 #[derive(Debug, Deserialize)]
