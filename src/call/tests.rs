@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::*;
 use crate::routing::tests::{at, directory};
-use crate::routing::{NoRecency, RouteRequest, decide};
+use crate::routing::{DecisionMode, DialTarget, NoRecency, RouteRequest, TopicCode, decide};
 
 /// Tuesday 12 May 2026, 10:00 in Irkutsk: minzdrav, hospital and polyclinic work;
 /// Петров (minzdrav) is on leave.
