@@ -48,7 +48,7 @@
 //! - `transfer.rs`: blind and consulted transfers to staff (console, `*1`, REFER).
 //! - `teardown.rs`: hang-ups of either side, the last word, releasing legs and bridges,
 //!   the end.
-//! - `tests.rs`: the machine driven through virtual time.
+//! - `tests/`: the machine driven through virtual time, one file a phase.
 
 mod command;
 mod hunt;
