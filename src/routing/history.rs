@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::model::{DirectorySnapshot, RoutingIndex, StaffId, TopicRoster};
+use super::index::{RoutingIndex, TopicRoster};
+use super::model::{DirectorySnapshot, StaffId};
 use super::policy::{CallRecency, LastCalls, called_key};
 
 /// [`LastCalls`] plus, for one snapshot, each topic's staff in least-recently-called

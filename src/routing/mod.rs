@@ -11,10 +11,12 @@
 
 pub mod calendar;
 pub mod history;
+mod index;
 pub mod lint;
 pub mod model;
 pub mod policy;
 pub mod schedule;
+mod validation;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -46,10 +46,11 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
+use super::index::{RoutingIndex, TopicRoster};
 use super::model::{
     DialTarget, DirectorySnapshot, HuntStrategy, Line, LineNumber, MenuItem, Organisation,
-    ProductionCalendar, ResponsibleStaff, RoutingIndex, Specialist, StaffId, Topic, TopicCode,
-    TopicRoster, TopicRouting, TransferMode,
+    ProductionCalendar, ResponsibleStaff, Specialist, StaffId, Topic, TopicCode, TopicRouting,
+    TransferMode,
 };
 use super::schedule::{
     ClockTime, ClosedWhy, DayRule, NEXT_OPENING_LIMIT_DAYS, OpenState, Opening, ScheduleStatus,
