@@ -18,8 +18,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::model::{DirectorySnapshot, RoutingIndex, StaffId, TopicRoster};
-use super::policy::{CallRecency, LastCalls, called_key};
+use super::candidates::called_key;
+use super::index::{RoutingIndex, TopicRoster};
+use super::model::{DirectorySnapshot, StaffId};
+use super::recency::{CallRecency, LastCalls};
 
 /// [`LastCalls`] plus, for one snapshot, each topic's staff in least-recently-called
 /// order (see the module documentation). Decisions made with it are the same as with

@@ -20,9 +20,8 @@ use std::fmt;
 
 use chrono::{Days, NaiveDate};
 
-use super::model::{
-    DirectorySnapshot, Interval, LineNumber, OrganisationCode, RosterEntry, TopicCode, TopicRoster,
-};
+use super::index::{RosterEntry, TopicRoster};
+use super::model::{DirectorySnapshot, Interval, LineNumber, OrganisationCode, TopicCode};
 
 /// One gap found by [`check`]. Messages are in English with the directory's Russian
 /// names, as roster editors know them.
