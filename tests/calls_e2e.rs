@@ -11,7 +11,7 @@ mod common;
 mod e2e;
 
 use e2e::{
-    CITIZEN_NUMBER, Directory, Phone, SandboxLock, Service, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT,
+    Directory, Phone, SandboxLock, Scene, Service, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT,
     assert_asterisk_idle, enabled, work_dir,
 };
 
@@ -59,67 +59,12 @@ const SPEC01_ANSWERS: [(&str, &str); 3] = [
     ("PJSIP/spec03", "cancelled"),
 ];
 
-/// Everything a test needs, torn down in the right order.
-struct Scene {
-    _lock: SandboxLock,
-    work: std::path::PathBuf,
-    directory: Directory,
-    service: Service,
-}
-
-impl Scene {
-    fn new(test: &str, clock: &str, tune: &[&'static str]) -> Self {
-        Self::with_settings(test, clock, tune, &[])
-    }
-
-    /// A scene whose service runs with these extra `HOTLINE_*` settings.
-    fn with_settings(
-        test: &str,
-        clock: &str,
-        tune: &[&'static str],
-        settings: &[(&str, &str)],
-    ) -> Self {
-        let lock = SandboxLock::acquire();
-        assert_asterisk_idle();
-        let work = work_dir(test);
-        let directory = Directory::demo(test, tune);
-        let service = Service::start_with(&directory, clock, &work, "hotline-serve.log", settings);
-        Self {
-            _lock: lock,
-            work,
-            directory,
-            service,
-        }
-    }
-
-    fn phone(&self, endpoint: &str, behaviour: Phone) -> Sipp {
-        Sipp::phone(endpoint, behaviour, &self.work)
-    }
-
-    /// Stops the service (flushing the journal), checks Asterisk is clean and the
-    /// citizen's number never reached the log in full; returns the directory.
-    fn finish(self) -> Directory {
-        self.finish_with_log().0
-    }
-
-    /// [`Scene::finish`], also giving the service's log.
-    fn finish_with_log(self) -> (Directory, String) {
-        let log = self.service.stop();
-        assert_asterisk_idle();
-        assert!(
-            !log.contains(CITIZEN_NUMBER),
-            "the citizen's number leaked into the service log"
-        );
-        (self.directory, log)
-    }
-}
-
 #[test]
 fn health_in_working_hours_reaches_the_first_responsible_staff_member() {
     if !enabled() {
         return;
     }
-    let scene = Scene::new("health_first_staff", TUESDAY_MORNING, &[]);
+    let scene = Scene::build("health_first_staff").start();
     let (_, log) = health_call_reaches_staff01(scene);
     // The default: REST requests travel on the event socket, and the calls' own
     // on request-only sockets (so this call's went there).
@@ -140,12 +85,9 @@ fn health_in_working_hours_with_rest_over_http() {
     if !enabled() {
         return;
     }
-    let scene = Scene::with_settings(
-        "health_rest_over_http",
-        TUESDAY_MORNING,
-        &[],
-        &[("HOTLINE_ARI_REST_OVER_WEBSOCKET", "false")],
-    );
+    let scene = Scene::build("health_rest_over_http")
+        .settings(&[("HOTLINE_ARI_REST_OVER_WEBSOCKET", "false")])
+        .start();
     let (_, log) = health_call_reaches_staff01(scene);
     assert!(
         !log.contains("REST requests go over the event socket"),
@@ -192,7 +134,7 @@ fn a_staff_member_who_does_not_answer_is_followed_by_the_next() {
     if !enabled() {
         return;
     }
-    let scene = Scene::new("next_staff", TUESDAY_MORNING, &[]);
+    let scene = Scene::build("next_staff").start();
     let staff01 = scene.phone("staff01", Phone::NeverAnswers);
     let staff02 = scene.phone("staff02", Phone::Answers);
     Sipp::citizen("122", Some("1"), 14_000, &scene.work).assert_success();
@@ -217,7 +159,7 @@ fn when_every_staff_member_fails_the_specialists_take_the_call() {
     if !enabled() {
         return;
     }
-    let scene = Scene::new("all_staff_fail", TUESDAY_MORNING, &[]);
+    let scene = Scene::build("all_staff_fail").start();
     let staff = [
         scene.phone("staff01", Phone::Busy),
         scene.phone("staff02", Phone::Busy),
@@ -262,7 +204,7 @@ fn after_hours_the_specialists_take_the_call() {
 /// A health call at `clock` that no organisation is open for: the specialists ring,
 /// spec01 answers, and the journal says so. Returns the directory.
 fn specialists_take_a_health_call(test: &str, clock: &str) -> Directory {
-    let scene = Scene::new(test, clock, &[]);
+    let scene = Scene::build(test).clock(clock).start();
     let specialists = Specialists::ring(&scene.work);
     Sipp::citizen("122", Some("1"), 12_000, &scene.work).assert_success();
     specialists.assert_success();
@@ -306,7 +248,7 @@ fn an_invalid_digit_replays_the_menu_and_a_valid_one_then_routes() {
     if !enabled() {
         return;
     }
-    let scene = Scene::new("invalid_then_valid", TUESDAY_MORNING, &[]);
+    let scene = Scene::build("invalid_then_valid").start();
     let staff01 = scene.phone("staff01", Phone::Answers);
     Sipp::citizen_two_digits("122", "9", "1", 6_000, 8_000, &scene.work).assert_success();
     staff01.assert_success();
@@ -334,11 +276,9 @@ fn without_a_digit_the_menu_is_offered_again_then_specialists_answer() {
         return;
     }
     // A short menu, so two rounds of "menu + 3 s" take seconds, not a minute.
-    let scene = Scene::new(
-        "no_digit",
-        TUESDAY_MORNING,
-        &["UPDATE line SET greeting_prompt = NULL, menu_prompt = 'hotline/stay-on-line'"],
-    );
+    let scene = Scene::build("no_digit")
+        .tune(&["UPDATE line SET greeting_prompt = NULL, menu_prompt = 'hotline/stay-on-line'"])
+        .start();
     let specialists = Specialists::ring(&scene.work);
     Sipp::citizen("122", None, 22_000, &scene.work).assert_success();
     specialists.assert_success();
@@ -362,11 +302,9 @@ fn a_caller_who_hangs_up_while_staff_ring_cancels_them_and_is_abandoned() {
     }
     // staff01 rings for up to 30 s: the citizen leaves while it rings, however
     // slow the machine.
-    let scene = Scene::new(
-        "abandoned",
-        TUESDAY_MORNING,
-        &["UPDATE topic SET attempt_timeout_seconds = 30"],
-    );
+    let scene = Scene::build("abandoned")
+        .tune(&["UPDATE topic SET attempt_timeout_seconds = 30"])
+        .start();
     let staff01 = scene.phone("staff01", Phone::NeverAnswers);
     // The digit at 1 s, "connecting" for about 3 s, staff01 rings from about 4.5 s,
     // the citizen leaves at 10 s.
@@ -388,7 +326,7 @@ fn line_117_has_its_own_menu() {
     if !enabled() {
         return;
     }
-    let scene = Scene::new("line_117", TUESDAY_MORNING, &[]);
+    let scene = Scene::build("line_117").start();
     let specialists = Specialists::ring(&scene.work);
     // On 117, 1 is contract military service: specialists handle it themselves.
     Sipp::citizen("117", Some("1"), 10_000, &scene.work).assert_success();

@@ -525,19 +525,15 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
     if !e2e::enabled() || !browser_wanted() {
         return;
     }
-    let lock = e2e::SandboxLock::acquire();
-    e2e::assert_asterisk_idle();
-    let work = e2e::work_dir("browser_transfer");
     // Health is transferred by specialists; only staff01 (Петрова) takes it.
-    let directory = e2e::Directory::demo(
-        "browser_transfer",
-        &[
+    let scene = e2e::Scene::build("browser_transfer")
+        .tune(&[
             "UPDATE topic SET transfer_mode = 'manual' WHERE code = 'health'",
             "UPDATE staff SET active = (endpoint = 'PJSIP/staff01')",
-        ],
-    )
-    .with_console_users();
-    let service = e2e::Service::start(&directory, e2e::TUESDAY_MORNING, &work);
+        ])
+        .console_users()
+        .start();
+    let (work, service) = (&scene.work, &scene.service);
     let base = service.console_url();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let driver = Driver::start();
@@ -552,9 +548,9 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
         wait_for_text(&client, "#desk-state", "перерыв").await;
         client
     });
-    let spec01 = e2e::Sipp::phone("spec01", e2e::Phone::Answers, &work);
-    let staff01 = e2e::Sipp::phone("staff01", e2e::Phone::Answers, &work);
-    let citizen = e2e::Sipp::citizen("122", Some("1"), 40_000, &work);
+    let spec01 = e2e::Sipp::phone("spec01", e2e::Phone::Answers, work);
+    let staff01 = e2e::Sipp::phone("staff01", e2e::Phone::Answers, work);
+    let citizen = e2e::Sipp::citizen("122", Some("1"), 40_000, work);
     runtime.block_on(async {
         // The call shows up without a reload.
         let waiting = wait_for_text(&client, "#waiting tbody", "Здравоохранение").await;
@@ -582,8 +578,7 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
     staff01.assert_success();
     drop(driver);
     let _ = std::fs::remove_dir_all(&profile);
-    service.stop();
-    e2e::assert_asterisk_idle();
+    let directory = scene.finish();
     assert_eq!(
         directory.rows("SELECT origin, result, answered_target FROM call_transfer"),
         [vec![
@@ -592,5 +587,4 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
             Some("PJSIP/staff01".to_owned()),
         ]]
     );
-    drop(lock);
 }

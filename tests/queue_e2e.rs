@@ -11,10 +11,7 @@ mod e2e;
 
 use serde_json::{Value, json};
 
-use e2e::{
-    CITIZEN_NUMBER, ConsoleSession, Directory, Phone, SandboxLock, Service, Sipp, TUESDAY_NIGHT,
-    assert_asterisk_idle, enabled, work_dir,
-};
+use e2e::{CITIZEN_NUMBER, ConsoleSession, Phone, Scene, Sipp, TUESDAY_NIGHT, enabled};
 
 fn waiting(queue: &Value) -> usize {
     queue["waiting"].as_array().map_or(0, Vec::len)
@@ -34,21 +31,21 @@ fn two_waiting_callers_are_served_in_arrival_order() {
     if !enabled() {
         return;
     }
-    let lock = SandboxLock::acquire();
-    assert_asterisk_idle();
-    let work = work_dir("queue_order");
-    let directory = Directory::demo("queue_order", &[]).with_console_users();
-    let service = Service::start(&directory, TUESDAY_NIGHT, &work);
-    let operator1 = ConsoleSession::sign_in(&service, "operator1");
-    let operator2 = ConsoleSession::sign_in(&service, "operator2");
+    let scene = Scene::build("queue_order")
+        .clock(TUESDAY_NIGHT)
+        .console_users()
+        .start();
+    let (work, _directory, service) = (&scene.work, &scene.directory, &scene.service);
+    let operator1 = ConsoleSession::sign_in(service, "operator1");
+    let operator2 = ConsoleSession::sign_in(service, "operator2");
     // operator1 is at work but on a break: callers wait instead of ringing everyone.
     operator1.post("/api/desk", json!({"state": "paused"}));
-    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
-    let spec02 = Sipp::phone("spec02", Phone::Answers, &work);
+    let spec01 = Sipp::phone("spec01", Phone::Answers, work);
+    let spec02 = Sipp::phone("spec02", Phone::Answers, work);
 
-    let first = Sipp::citizen("122", Some("1"), 25_000, &work);
+    let first = Sipp::citizen("122", Some("1"), 25_000, work);
     operator1.wait_for("/api/queue", "one caller waiting", |q| waiting(q) == 1);
-    let second = Sipp::citizen_from("citizen2", "122", Some("1"), 25_000, &work);
+    let second = Sipp::citizen_from("citizen2", "122", Some("1"), 25_000, work);
     let queue = operator1.wait_for("/api/queue", "two callers waiting", |q| waiting(q) == 2);
     for (index, entry) in queue["waiting"].as_array().unwrap().iter().enumerate() {
         assert_eq!(entry["position"], index + 1, "{queue}");
@@ -83,8 +80,7 @@ fn two_waiting_callers_are_served_in_arrival_order() {
         desk(q, 0).0 == "wrap_up" && desk(q, 1).0 == "wrap_up"
     });
     assert_eq!(waiting(&queue), 0);
-    service.stop();
-    assert_asterisk_idle();
+    let directory = scene.finish();
     assert_eq!(
         directory.rows(
             "SELECT call_key, decision_mode, outcome::text, answered_target,
@@ -108,7 +104,6 @@ fn two_waiting_callers_are_served_in_arrival_order() {
             ],
         ]
     );
-    drop(lock);
 }
 
 #[test]
@@ -116,31 +111,21 @@ fn a_waiting_caller_who_presses_1_leaves_a_callback_request_for_the_topics_agenc
     if !enabled() {
         return;
     }
-    let lock = SandboxLock::acquire();
-    assert_asterisk_idle();
-    let work = work_dir("queue_callback");
-    let directory = Directory::demo("queue_callback", &[]).with_console_users();
-    let service = Service::start_with(
-        &directory,
-        TUESDAY_NIGHT,
-        &work,
-        "hotline-serve.log",
-        &[("HOTLINE_QUEUE_CALLBACK_AFTER_SECONDS", "1")],
-    );
-    let operator1 = ConsoleSession::sign_in(&service, "operator1");
+    let scene = Scene::build("queue_callback")
+        .clock(TUESDAY_NIGHT)
+        .settings(&[("HOTLINE_QUEUE_CALLBACK_AFTER_SECONDS", "1")])
+        .console_users()
+        .start();
+    let (work, _directory, service) = (&scene.work, &scene.directory, &scene.service);
+    let operator1 = ConsoleSession::sign_in(service, "operator1");
     operator1.post("/api/desk", json!({"state": "paused"}));
     // 1 for health (after hours: the queue), then 1 again after the callback offer.
-    let citizen = Sipp::citizen_two_digits("122", "1", "1", 9_000, 12_000, &work);
+    let citizen = Sipp::citizen_two_digits("122", "1", "1", 9_000, 12_000, work);
     operator1.wait_for("/api/queue", "the caller waiting", |q| waiting(q) == 1);
     citizen.assert_success();
     let queue = operator1.wait_for("/api/queue", "the caller gone", |q| waiting(q) == 0);
     assert_eq!(desk(&queue, 0).0, "paused", "nobody was rung: {queue}");
-    let log = service.stop();
-    assert_asterisk_idle();
-    assert!(
-        !log.contains(CITIZEN_NUMBER),
-        "the number leaked into the log"
-    );
+    let directory = scene.finish();
     assert_eq!(
         directory.rows(
             "SELECT decision_mode, outcome::text, (queued_at IS NOT NULL)::text FROM call_record"
@@ -172,5 +157,4 @@ fn a_waiting_caller_who_presses_1_leaves_a_callback_request_for_the_topics_agenc
             Some("true".to_owned()),
         ]]
     );
-    drop(lock);
 }

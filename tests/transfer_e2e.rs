@@ -11,10 +11,7 @@ mod e2e;
 
 use serde_json::json;
 
-use e2e::{
-    CITIZEN_NUMBER, ConsoleSession, Directory, Phone, SandboxLock, Service, Sipp, TUESDAY_MORNING,
-    assert_asterisk_idle, enabled, work_dir,
-};
+use e2e::{ConsoleSession, Directory, Phone, Scene, Sipp, enabled};
 
 /// Health transferred manually, by specialists.
 const MANUAL_HEALTH: &str = "UPDATE topic SET transfer_mode = 'manual' WHERE code = 'health'";
@@ -36,14 +33,15 @@ fn row(values: &[&str]) -> Vec<Option<String>> {
 /// spec01 answers) and spec01's phone transfers it as `spec01_phone` does; staff01
 /// answers. Returns the directory and the service's log once all is over.
 fn transfer_from_the_phone(test: &str, spec01_phone: Phone) -> (Directory, String) {
-    let work = work_dir(test);
-    let directory = Directory::demo(test, &[MANUAL_HEALTH, ONLY_STAFF01]);
-    let service = Service::start(&directory, TUESDAY_MORNING, &work);
-    let spec01 = Sipp::phone("spec01", spec01_phone, &work);
-    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, &work);
-    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, &work);
-    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
-    let citizen = Sipp::citizen("122", Some("1"), 20_000, &work);
+    let scene = Scene::build(test)
+        .tune(&[MANUAL_HEALTH, ONLY_STAFF01])
+        .start();
+    let work = &scene.work;
+    let spec01 = Sipp::phone("spec01", spec01_phone, work);
+    let spec02 = Sipp::phone("spec02", Phone::NeverAnswers, work);
+    let spec03 = Sipp::phone("spec03", Phone::NeverAnswers, work);
+    let staff01 = Sipp::phone("staff01", Phone::Answers, work);
+    let citizen = Sipp::citizen("122", Some("1"), 20_000, work);
     citizen.assert_success();
     spec01.assert_success(); // hung up by the service once staff01 answered
     spec02.assert_success();
@@ -51,13 +49,7 @@ fn transfer_from_the_phone(test: &str, spec01_phone: Phone) -> (Directory, Strin
     // The transferred call showed staff01 the citizen's number and the topic.
     staff01.assert_shown_citizen_and("Здравоохранение");
     staff01.assert_success();
-    let log = service.stop();
-    assert_asterisk_idle();
-    assert!(
-        !log.contains(CITIZEN_NUMBER),
-        "the number leaked into the log"
-    );
-    (directory, log)
+    scene.finish_with_log()
 }
 
 #[test]
@@ -65,8 +57,6 @@ fn star_one_on_the_specialists_phone_transfers_the_caller_to_the_topics_staff() 
     if !enabled() {
         return;
     }
-    let lock = SandboxLock::acquire();
-    assert_asterisk_idle();
     let (directory, log) = transfer_from_the_phone("transfer_star1", Phone::AnswersThenStarOne);
     assert!(log.contains("transfer routed"), "{log}");
     assert_eq!(
@@ -93,7 +83,6 @@ fn star_one_on_the_specialists_phone_transfers_the_caller_to_the_topics_staff() 
             row(&["PJSIP/staff01", "answered"]),
         ]
     );
-    drop(lock);
 }
 
 #[test]
@@ -101,16 +90,15 @@ fn a_console_transfer_nobody_takes_returns_the_caller_and_a_second_one_connects(
     if !enabled() {
         return;
     }
-    let lock = SandboxLock::acquire();
-    assert_asterisk_idle();
-    let work = work_dir("transfer_console");
-    let directory =
-        Directory::demo("transfer_console", &[MANUAL_HEALTH, ONLY_STAFF01]).with_console_users();
-    let service = Service::start(&directory, TUESDAY_MORNING, &work);
-    let operator1 = ConsoleSession::sign_in(&service, "operator1");
+    let scene = Scene::build("transfer_console")
+        .tune(&[MANUAL_HEALTH, ONLY_STAFF01])
+        .console_users()
+        .start();
+    let (work, directory, service) = (&scene.work, &scene.directory, &scene.service);
+    let operator1 = ConsoleSession::sign_in(service, "operator1");
     operator1.post("/api/desk", json!({"state": "ready"}));
-    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
-    let citizen = Sipp::citizen("122", Some("1"), 30_000, &work);
+    let spec01 = Sipp::phone("spec01", Phone::Answers, work);
+    let citizen = Sipp::citizen("122", Some("1"), 30_000, work);
     let queue = operator1.wait_for("/api/queue", "operator1 on the call", |q| {
         q["specialists"][0]["state"] == "on_call"
     });
@@ -118,7 +106,7 @@ fn a_console_transfer_nobody_takes_returns_the_caller_and_a_second_one_connects(
     let transfer = format!("/api/calls/{call}/transfer");
 
     // staff01 is busy: the caller comes back to operator1.
-    let busy = Sipp::phone("staff01", Phone::Busy, &work);
+    let busy = Sipp::phone("staff01", Phone::Busy, work);
     operator1.post_status(&transfer, json!({}), 202);
     busy.assert_success();
     directory.wait_for_row(
@@ -129,11 +117,11 @@ fn a_console_transfer_nobody_takes_returns_the_caller_and_a_second_one_connects(
     assert_eq!(queue["specialists"][0]["state"], "on_call", "{queue}");
     assert_eq!(queue["specialists"][0]["call"], call.as_str());
     // Another specialist may not transfer someone else's call.
-    let operator2 = ConsoleSession::sign_in(&service, "operator2");
+    let operator2 = ConsoleSession::sign_in(service, "operator2");
     operator2.post_status(&transfer, json!({}), 403);
 
     // Now staff01 answers: the caller talks to them, operator1 is free (wrap-up).
-    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
+    let staff01 = Sipp::phone("staff01", Phone::Answers, work);
     operator1.post_status(&transfer, json!({"topic": "health"}), 202);
     operator1.wait_for("/api/queue", "operator1 released", |q| {
         q["specialists"][0]["state"] == "wrap_up"
@@ -143,8 +131,7 @@ fn a_console_transfer_nobody_takes_returns_the_caller_and_a_second_one_connects(
     staff01.assert_success();
     // The call is over: nothing to transfer.
     operator1.post_status(&transfer, json!({}), 404);
-    service.stop();
-    assert_asterisk_idle();
+    let directory = scene.finish();
     assert_eq!(
         directory.rows(TRANSFERS),
         [
@@ -171,7 +158,6 @@ fn a_console_transfer_nobody_takes_returns_the_caller_and_a_second_one_connects(
             row(&["PJSIP/staff01", "answered"]),
         ]
     );
-    drop(lock);
 }
 
 #[test]
@@ -179,8 +165,6 @@ fn the_transfer_button_on_the_specialists_phone_is_carried_out_by_the_service() 
     if !enabled() {
         return;
     }
-    let lock = SandboxLock::acquire();
-    assert_asterisk_idle();
     // REFER accepted, progress NOTIFYs to spec01, then the service's BYE.
     let (directory, log) =
         transfer_from_the_phone("transfer_refer", Phone::AnswersThenRefers("staff01"));
@@ -200,7 +184,6 @@ fn the_transfer_button_on_the_specialists_phone_is_carried_out_by_the_service() 
         directory.rows("SELECT outcome::text, answered_target FROM call_record"),
         [row(&["answered_by_staff", "PJSIP/staff01"])]
     );
-    drop(lock);
 }
 
 #[test]
@@ -208,17 +191,16 @@ fn a_consultation_from_the_console_ends_with_the_staff_member_taking_the_caller(
     if !enabled() {
         return;
     }
-    let lock = SandboxLock::acquire();
-    assert_asterisk_idle();
-    let work = work_dir("transfer_consult");
-    let directory =
-        Directory::demo("transfer_consult", &[MANUAL_HEALTH, ONLY_STAFF01]).with_console_users();
-    let service = Service::start(&directory, TUESDAY_MORNING, &work);
-    let operator1 = ConsoleSession::sign_in(&service, "operator1");
+    let scene = Scene::build("transfer_consult")
+        .tune(&[MANUAL_HEALTH, ONLY_STAFF01])
+        .console_users()
+        .start();
+    let (work, directory, service) = (&scene.work, &scene.directory, &scene.service);
+    let operator1 = ConsoleSession::sign_in(service, "operator1");
     operator1.post("/api/desk", json!({"state": "ready"}));
-    let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
-    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
-    let citizen = Sipp::citizen("122", Some("1"), 30_000, &work);
+    let spec01 = Sipp::phone("spec01", Phone::Answers, work);
+    let staff01 = Sipp::phone("staff01", Phone::Answers, work);
+    let citizen = Sipp::citizen("122", Some("1"), 30_000, work);
     let queue = operator1.wait_for("/api/queue", "operator1 on the call", |q| {
         q["specialists"][0]["state"] == "on_call"
     });
@@ -262,8 +244,7 @@ fn a_consultation_from_the_console_ends_with_the_staff_member_taking_the_caller(
     citizen.assert_success();
     spec01.assert_success();
     staff01.assert_success();
-    service.stop();
-    assert_asterisk_idle();
+    let directory = scene.finish();
     assert_eq!(
         directory.rows(TRANSFERS),
         [row(&[
@@ -279,5 +260,4 @@ fn a_consultation_from_the_console_ends_with_the_staff_member_taking_the_caller(
         directory.rows("SELECT outcome::text, answered_target FROM call_record"),
         [row(&["answered_by_staff", "PJSIP/staff01"])]
     );
-    drop(lock);
 }

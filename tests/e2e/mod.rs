@@ -762,3 +762,113 @@ impl ConsoleSession {
         }
     }
 }
+
+/// The prologue every end-to-end test shares, in one place: the sandbox held, Asterisk
+/// idle, a work folder, a fresh demo directory and `hotline serve` running on it.
+/// [`Scene::finish`] is the epilogue: the service stopped (journal flushed), Asterisk
+/// idle again, and the citizen's number nowhere in the service's log.
+pub struct Scene {
+    /// Held until the scene is finished: one test at a time on the sandbox.
+    _lock: SandboxLock,
+    /// The test's work folder (SIPp logs, the service's log, the spool).
+    pub work: PathBuf,
+    /// The test's own database.
+    pub directory: Directory,
+    /// The running service.
+    pub service: Service,
+}
+
+/// What a [`Scene`] starts with; [`Scene::build`] gives the defaults (Tuesday 10:00,
+/// the demo directory as it is, no extra settings, no console accounts).
+pub struct SceneBuilder<'a> {
+    test: &'a str,
+    clock: &'a str,
+    tune: &'a [&'static str],
+    settings: &'a [(&'a str, &'a str)],
+    console_users: bool,
+}
+
+impl<'a> SceneBuilder<'a> {
+    /// The routing clock's start (RFC 3339).
+    pub fn clock(mut self, clock: &'a str) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// SQL run on the demo directory before the service starts.
+    pub fn tune(mut self, tune: &'a [&'static str]) -> Self {
+        self.tune = tune;
+        self
+    }
+
+    /// Extra `HOTLINE_*` settings of the service.
+    pub fn settings(mut self, settings: &'a [(&'a str, &'a str)]) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The demo console accounts too (`operator1` at spec01, …).
+    pub fn console_users(mut self) -> Self {
+        self.console_users = true;
+        self
+    }
+
+    /// Takes the sandbox and starts everything.
+    pub fn start(self) -> Scene {
+        let lock = SandboxLock::acquire();
+        assert_asterisk_idle();
+        let work = work_dir(self.test);
+        let mut directory = Directory::demo(self.test, self.tune);
+        if self.console_users {
+            directory = directory.with_console_users();
+        }
+        let service = Service::start_with(
+            &directory,
+            self.clock,
+            &work,
+            "hotline-serve.log",
+            self.settings,
+        );
+        Scene {
+            _lock: lock,
+            work,
+            directory,
+            service,
+        }
+    }
+}
+
+impl Scene {
+    /// A scene for `test` (its work folder and database are named after it).
+    pub fn build(test: &str) -> SceneBuilder<'_> {
+        SceneBuilder {
+            test,
+            clock: TUESDAY_MORNING,
+            tune: &[],
+            settings: &[],
+            console_users: false,
+        }
+    }
+
+    /// A SIPp phone of the scene.
+    pub fn phone(&self, endpoint: &str, behaviour: Phone) -> Sipp {
+        Sipp::phone(endpoint, behaviour, &self.work)
+    }
+
+    /// Stops the service (flushing the journal), checks Asterisk is clean and the
+    /// citizen's number never reached the log in full; returns the directory.
+    pub fn finish(self) -> Directory {
+        self.finish_with_log().0
+    }
+
+    /// [`Scene::finish`], also giving the service's log.
+    pub fn finish_with_log(self) -> (Directory, String) {
+        let log = self.service.stop();
+        assert_asterisk_idle();
+        assert!(
+            !log.contains(CITIZEN_NUMBER),
+            "the citizen's number leaked into the service log"
+        );
+        (self.directory, log)
+    }
+}
