@@ -270,16 +270,10 @@ async fn warn_of_unconfirmed_calendar_years(
             _ = stop.cancelled() => return,
             _ = every_hour.tick() => {}
         }
-        let today = (clock.now())
-            .with_timezone(&chrono_tz::Asia::Irkutsk)
-            .date_naive();
-        for year in directory.current().calendar.unconfirmed_years_due(today) {
-            tracing::warn!(
-                year,
-                "production calendar {year} is unconfirmed: its decree is not loaded, so days off \
-                 follow the Labour Code rule only and the decree's transfers are missing; import it \
-                 with `hotline calendar import calendar/{year}.txt`"
-            );
+        let calendar = &directory.current().calendar;
+        for year in calendar.unconfirmed_years_due_at(clock.now()) {
+            // The same words `hotline directory check` prints.
+            tracing::warn!(year, "{}", crate::routing::lint::UnconfirmedYear(year));
         }
     }
 }

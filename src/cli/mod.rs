@@ -470,7 +470,7 @@ async fn check(pool: &PgPool, args: &CheckArgs) -> anyhow::Result<ExitCode> {
 /// Today's date where the contact center works.
 fn today_in_irkutsk() -> NaiveDate {
     Utc::now()
-        .with_timezone(&chrono_tz::Asia::Irkutsk)
+        .with_timezone(&crate::routing::calendar::REGION_ZONE)
         .date_naive()
 }
 

@@ -127,20 +127,8 @@ impl CalendarFile {
     /// The calendar the file gives once imported, on top of the statutory rule: what a
     /// snapshot loaded after the import holds (tests, benches, `hotline route` dry runs).
     pub fn calendar(&self) -> ProductionCalendar {
-        let mut decrees: BTreeMap<i32, Decree> = (self.decrees.iter())
-            .map(|(year, source)| {
-                let decree = Decree {
-                    source: source.clone(),
-                    transfers: Vec::new(),
-                };
-                (*year, decree)
-            })
-            .collect();
-        for transfer in &self.transfers {
-            if let Some(decree) = decrees.get_mut(&transfer.from.year()) {
-                decree.transfers.push(transfer.clone());
-            }
-        }
+        // The parser refuses a transfer whose year has no decree line: no orphans.
+        let (decrees, _) = Decree::by_year(self.decrees.clone(), self.transfers.clone());
         let days = (self.entries.iter())
             .map(|entry| (entry.day, entry.calendar_day()))
             .collect();
@@ -503,18 +491,19 @@ pub async fn import_calendar(
     file: &CalendarFile,
 ) -> Result<Vec<YearImport>, DirectoryError> {
     const DOING: &str = "importing the production calendar";
-    let database = DirectoryError::database(DOING);
-    let mut tx = pool.begin().await.map_err(database)?;
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(DirectoryError::database(DOING))?;
     let mut summary = Vec::new();
     for (&year, source) in &file.decrees {
-        let database = DirectoryError::database(DOING);
         let deleted = sqlx::query(
             "DELETE FROM production_calendar WHERE day >= make_date($1, 1, 1) AND day < make_date($1 + 1, 1, 1)",
         )
         .bind(year)
         .execute(&mut *tx)
         .await
-        .map_err(database)?;
+        .map_err(DirectoryError::database(DOING))?;
         // The decree's transfers go with it (ON DELETE CASCADE).
         sqlx::query("DELETE FROM calendar_decree WHERE year = $1")
             .bind(year)

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike as _, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use sqlx::{FromRow, PgPool, Postgres, Transaction};
 
@@ -182,8 +182,6 @@ pub struct TransferRow {
     pub from_day: NaiveDate,
     /// The weekday that becomes a day off.
     pub to_day: NaiveDate,
-    /// The decree's year.
-    pub year: i32,
     /// The decree's wording.
     pub note: String,
 }
@@ -335,7 +333,7 @@ async fn fetch_all_tables(
         overrides: select(tx, "loading schedule_override", "SELECT id, organisation, day, closed, opens, NULLIF(closes, time '24:00') AS closes, closes IS NULL AS closes_missing, note FROM schedule_override ORDER BY organisation, day, opens NULLS FIRST, id").await?,
         calendar: select(tx, "loading production_calendar", "SELECT day, kind::text AS kind, note, hours_of_weekday FROM production_calendar ORDER BY day").await?,
         decrees: select(tx, "loading calendar_decree", "SELECT year, source FROM calendar_decree ORDER BY year").await?,
-        transfers: select(tx, "loading calendar_transfer", "SELECT from_day, to_day, year, note FROM calendar_transfer ORDER BY from_day").await?,
+        transfers: select(tx, "loading calendar_transfer", "SELECT from_day, to_day, note FROM calendar_transfer ORDER BY from_day").await?,
         regional_days_off: select(tx, "loading regional_day_off", "SELECT day, note, act FROM regional_day_off ORDER BY day").await?,
         topics: select(tx, "loading topic", "SELECT code, name_ru, name_en, agency, transfer_mode::text AS transfer_mode, strategy::text AS strategy, attempt_timeout_seconds FROM topic ORDER BY code").await?,
         topic_organisations: select(tx, "loading topic_organisation", "SELECT topic, organisation, priority, transfer_mode::text AS transfer_mode, strategy::text AS strategy, attempt_timeout_seconds FROM topic_organisation ORDER BY topic, priority, organisation").await?,
@@ -555,26 +553,21 @@ fn calendar(rows: &DirectoryRows, problems: &mut Vec<RowProblem>) -> ProductionC
     let days = (rows.calendar.iter())
         .filter_map(|row| calendar_day(row, problems).map(|day| (row.day, day)))
         .collect();
-    let mut decrees: BTreeMap<i32, Decree> = (rows.decrees.iter())
-        .map(|row| {
-            let decree = Decree {
-                source: row.source.clone(),
-                transfers: Vec::new(),
-            };
-            (row.year, decree)
-        })
-        .collect();
-    for row in &rows.transfers {
-        let Some(decree) = decrees.get_mut(&row.year) else {
-            let rule = format!("the transfer's decree of {} is not loaded", row.year);
-            problems.push(RowProblem::new("calendar_transfer", row.from_day, rule));
-            continue;
-        };
-        decree.transfers.push(DayOffTransfer {
-            from: row.from_day,
-            to: row.to_day,
-            note: row.note.clone(),
-        });
+    let sources = (rows.decrees.iter()).map(|row| (row.year, row.source.clone()));
+    let transfers = rows.transfers.iter().map(|row| DayOffTransfer {
+        from: row.from_day,
+        to: row.to_day,
+        note: row.note.clone(),
+    });
+    // The schema files a transfer under its days' year and needs that year's decree;
+    // a row that slipped past a dropped constraint is reported, not guessed at.
+    let (decrees, orphans) = Decree::by_year(sources, transfers);
+    for transfer in orphans {
+        let rule = format!(
+            "the transfer's decree of {} is not loaded",
+            transfer.from.year()
+        );
+        problems.push(RowProblem::new("calendar_transfer", transfer.from, rule));
     }
     let regional = (rows.regional_days_off.iter())
         .map(|row| {

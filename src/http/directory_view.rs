@@ -166,8 +166,7 @@ pub(crate) fn calendar_warnings(
     snapshot: &DirectorySnapshot,
     at: DateTime<Utc>,
 ) -> Vec<CalendarWarning> {
-    let today = at.with_timezone(&chrono_tz::Asia::Irkutsk).date_naive();
-    (snapshot.calendar.unconfirmed_years_due(today).into_iter())
+    (snapshot.calendar.unconfirmed_years_due_at(at).into_iter())
         .map(|year| CalendarWarning {
             year,
             message_ru: format!(

@@ -47,11 +47,8 @@ pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Health>
         Ok(Ok(_))
     );
     let directory_loaded = directory.last_loaded_at.is_some();
-    let today = (state.clock.now())
-        .with_timezone(&chrono_tz::Asia::Irkutsk)
-        .date_naive();
     let calendar_unconfirmed_years =
-        (state.directory.current().calendar).unconfirmed_years_due(today);
+        (state.directory.current().calendar).unconfirmed_years_due_at(state.clock.now());
     let healthy = directory_loaded && database_reachable;
     let report = Health {
         status: if healthy { "ok" } else { "unavailable" },

@@ -38,8 +38,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+
+/// The region's time zone: where "today" is read when asking which calendar years are
+/// due, and the zone reasons leave unnamed.
+pub const REGION_ZONE: Tz = chrono_tz::Asia::Irkutsk;
 
 /// How a listed date differs from the ordinary week: a row of a decree or, with
 /// [`ProductionCalendar::day`], of any layer.
@@ -95,6 +100,31 @@ pub struct Decree {
     pub source: String,
     /// The days off it moves. A decree moves a handful; they are searched in order.
     pub transfers: Vec<DayOffTransfer>,
+}
+
+impl Decree {
+    /// The decrees of several years from their sources and their transfers (each
+    /// filed under its day's year), as a table or a file lists them. Transfers whose
+    /// year names no decree come back apart, for the caller to report.
+    pub fn by_year(
+        sources: impl IntoIterator<Item = (i32, String)>,
+        transfers: impl IntoIterator<Item = DayOffTransfer>,
+    ) -> (BTreeMap<i32, Decree>, Vec<DayOffTransfer>) {
+        let mut decrees: BTreeMap<i32, Decree> = (sources.into_iter())
+            .map(|(year, source)| {
+                let transfers = Vec::new();
+                (year, Decree { source, transfers })
+            })
+            .collect();
+        let mut orphans = Vec::new();
+        for transfer in transfers {
+            match decrees.get_mut(&transfer.from.year()) {
+                Some(decree) => decree.transfers.push(transfer),
+                None => orphans.push(transfer),
+            }
+        }
+        (decrees, orphans)
+    }
 }
 
 /// One transfer of a decree: the day off of a Saturday or Sunday moves to a weekday.
@@ -296,8 +326,8 @@ fn moved_to(date: NaiveDate, transfers: &[DayOffTransfer]) -> Option<Holiday> {
 }
 
 impl ProductionCalendar {
-    /// The calendar's entry for a date: the region's day off, else the decree's row,
-    /// else the statutory rule; `None` on an ordinary day.
+    /// The calendar's entry for a date: the region's day off, else a typed-in row, else
+    /// the year's decree transfers, else the statutory rule; `None` on an ordinary day.
     pub fn day(&self, date: NaiveDate) -> Option<DayEntry<'_>> {
         // Most directories have no regional days: skip the lookup for them.
         if !self.regional.is_empty()
@@ -317,15 +347,11 @@ impl ProductionCalendar {
                     hours_of_weekday,
                     note,
                 } => {
-                    let hours_of = iso_weekday(*hours_of_weekday);
-                    let shortened = false;
-                    (
-                        DayKind::Working {
-                            hours_of,
-                            shortened,
-                        },
-                        note,
-                    )
+                    let kind = DayKind::Working {
+                        hours_of: iso_weekday(*hours_of_weekday),
+                        shortened: false,
+                    };
+                    (kind, note)
                 }
                 CalendarDay::Shortened { note } => (DayKind::Shortened, note),
             };
@@ -386,13 +412,12 @@ impl ProductionCalendar {
     /// The unconfirmed years someone must see on `today`: this year, and from
     /// 1 October the next one too, when their decree is not loaded.
     pub fn unconfirmed_years_due(&self, today: NaiveDate) -> Vec<i32> {
-        let year = today.year();
-        let mut due = vec![year];
-        if today.month() >= 10 {
-            due.push(year + 1);
-        }
-        due.retain(|year| !self.is_confirmed(*year));
-        due
+        self.unconfirmed_years_due_within(today, 1)
+    }
+
+    /// The same at an instant, read as a date of the region ([`REGION_ZONE`]).
+    pub fn unconfirmed_years_due_at(&self, at: DateTime<Utc>) -> Vec<i32> {
+        self.unconfirmed_years_due(at.with_timezone(&REGION_ZONE).date_naive())
     }
 
     /// The same over a range of days (as `hotline directory check` looks at one): every

@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write as _};
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Weekday};
 
 use super::calendar::ProductionCalendar;
 use super::decision::{Listed, ReasonText};
@@ -20,9 +20,6 @@ use super::schedule::{
 
 /// How many organisations or people a reason names before "and N more".
 const MAX_LISTED: usize = 3;
-
-/// Default zone of the region: times in other zones say which zone they are in.
-const HOME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Irkutsk;
 
 const RU_WEEKDAYS: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
 const EN_WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -118,7 +115,7 @@ fn organisation_status(
                 en_weekday(weekday)
             );
             day_rule(out, status.rule);
-            if let Some(year) = unconfirmed_basis(calendar, org, status) {
+            if let Some(year) = unconfirmed_basis(calendar, org, status.rule, status.local) {
                 out.ru.push_str("; ");
                 out.en.push_str("; ");
                 by_rule(out, year);
@@ -130,7 +127,7 @@ fn organisation_status(
             let _ = write!(ru, "{} не работает: ", org.name);
             let _ = write!(en, "{} is closed: ", org.name);
             closed_why(out, why, status.rule, weekday);
-            if let Some(year) = unconfirmed_basis(calendar, org, status) {
+            if let Some(year) = unconfirmed_basis(calendar, org, status.rule, status.local) {
                 out.ru.push(' ');
                 out.en.push(' ');
                 by_rule(out, year);
@@ -145,15 +142,16 @@ fn organisation_status(
 fn unconfirmed_basis(
     calendar: &ProductionCalendar,
     org: &Organisation,
-    status: &ScheduleStatus<'_>,
+    rule: DayRule<'_>,
+    local: NaiveDateTime,
 ) -> Option<i32> {
     let decided_locally = matches!(
-        status.rule,
+        rule,
         DayRule::OverrideClosed { .. }
             | DayRule::OverrideHours { .. }
             | DayRule::RegionalDayOff { .. }
     );
-    let year = status.local.date().year();
+    let year = local.date().year();
     (org.follows_production_calendar && !decided_locally && !calendar.is_confirmed(year))
         .then_some(year)
 }
@@ -358,14 +356,14 @@ pub(super) fn after_hours(
                 org.name,
                 en_weekday(weekday)
             );
-            if org.time_zone != HOME_ZONE {
+            if org.time_zone != crate::routing::calendar::REGION_ZONE {
                 let _ = write!(out.ru, " ({})", org.time_zone.name());
                 let _ = write!(out.en, " ({})", org.time_zone.name());
             }
-            if org.follows_production_calendar && !calendar.is_confirmed(date.year()) {
+            if let Some(year) = unconfirmed_basis(calendar, org, opening.rule, opening.local) {
                 out.ru.push_str(", ");
                 out.en.push_str(", ");
-                by_rule(&mut out, date.year());
+                by_rule(&mut out, year);
             }
             out.ru.push('.');
             out.en.push('.');
