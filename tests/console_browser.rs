@@ -440,6 +440,13 @@ impl RunningConsole {
     }
 }
 
+/// Signs `login` in (demo password) and opens the directory page once signed in.
+async fn open_directory_as(client: &Client, base: &str, login: &str) {
+    sign_in(client, base, login, DEMO_PASSWORD).await;
+    wait_for_text(client, "#who", "").await;
+    client.goto(&format!("{base}/directory")).await.unwrap();
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn admins_see_a_banner_when_next_years_calendar_is_unconfirmed(pool: PgPool) {
     if !browser_wanted() {
@@ -451,12 +458,7 @@ async fn admins_see_a_banner_when_next_years_calendar_is_unconfirmed(pool: PgPoo
     driver.ready().await;
     let profiles = tempfile_dir("console-banner");
     let admin = browser(&driver, &profiles.join("admin")).await;
-    sign_in(&admin, &console.base, "admin", DEMO_PASSWORD).await;
-    wait_for_text(&admin, "#who", "").await;
-    admin
-        .goto(&format!("{}/directory", console.base))
-        .await
-        .unwrap();
+    open_directory_as(&admin, &console.base, "admin").await;
     let banner = wait_for_text(&admin, "#calendar-banner", "не подтверждён").await;
     assert!(
         banner.contains("Производственный календарь на 2027 год не подтверждён"),
@@ -470,12 +472,7 @@ async fn admins_see_a_banner_when_next_years_calendar_is_unconfirmed(pool: PgPoo
 
     // A specialist sees the same page without it.
     let operator = browser(&driver, &profiles.join("operator")).await;
-    sign_in(&operator, &console.base, "operator1", DEMO_PASSWORD).await;
-    wait_for_text(&operator, "#who", "").await;
-    operator
-        .goto(&format!("{}/directory", console.base))
-        .await
-        .unwrap();
+    open_directory_as(&operator, &console.base, "operator1").await;
     wait_for_text(&operator, "#organisations", "Министерство").await;
     let text = operator
         .find(Locator::Id("calendar-banner"))
