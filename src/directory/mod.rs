@@ -2,8 +2,10 @@
 //! and the pure [`DirectorySnapshot`](crate::routing::DirectorySnapshot) the routing
 //! policy reads.
 //!
-//! - [`repository`]: loads the whole directory in one consistent read and validates it;
-//!   every bad row is reported with its table, key and rule.
+//! - [`repository`]: loads the whole directory in one consistent read and validates it.
+//! - [`rows`]: the tables as fetched, one plain struct per table.
+//! - [`assemble`]: the pure conversion of rows into the model; every bad row is
+//!   reported with its table, key and rule.
 //! - [`cache`]: keeps the current snapshot in memory and reloads it when the database
 //!   announces a change (LISTEN/NOTIFY); an invalid edit never replaces a good snapshot.
 //! - [`constraints`]: what each named constraint of the schema means, in English and
@@ -14,12 +16,14 @@
 //!
 //! Holds no routing logic: it translates rows into the model and back, nothing more.
 
+pub mod assemble;
 pub mod cache;
 pub mod calendar;
 pub mod constraints;
 pub mod demo;
 mod error;
 pub mod repository;
+pub mod rows;
 
 pub use cache::{CacheOptions, DirectoryCache, DirectoryHealth};
 pub use constraints::{EditRefusal, constraint_message};
