@@ -200,7 +200,7 @@ impl Call {
     /// Nobody took the transfer: the specialist gets the caller back; if they left,
     /// the caller waits for a specialist again.
     pub(super) fn transfer_failed(&mut self, now: DateTime<Utc>) {
-        let Some(transfer) = self.transfer.take() else {
+        let Some(mut transfer) = self.transfer.take() else {
             return;
         };
         self.commands
@@ -213,18 +213,8 @@ impl Call {
         self.commands
             .push_back(CallCommand::StopBridgeMusic(transfer.bridge.clone()));
         self.tell_refer(&transfer, "channel_declined");
-        match transfer.specialist {
-            Some(specialist) => {
-                self.commands.push_back(CallCommand::AddToBridge {
-                    bridge: transfer.bridge.clone(),
-                    channel: specialist.clone(),
-                });
-                self.connected = Some(transfer.specialist_target);
-                self.state = State::Connected {
-                    leg: specialist,
-                    bridge: transfer.bridge,
-                };
-            }
+        match transfer.specialist.take() {
+            Some(specialist) => self.back_to_specialist(transfer, specialist),
             None => {
                 self.commands
                     .push_back(CallCommand::DestroyBridge(transfer.bridge));
@@ -283,12 +273,18 @@ impl Call {
                 answered_target: Some(staff.endpoint),
                 at: now,
             }));
-        let Some(transfer) = self.transfer.take() else {
+        let Some(mut transfer) = self.transfer.take() else {
             return;
         };
         self.commands
             .push_back(CallCommand::StopBridgeMusic(transfer.bridge.clone()));
-        let specialist = transfer.specialist.expect("checked above");
+        let specialist = transfer.specialist.take().expect("checked above");
+        self.back_to_specialist(transfer, specialist);
+    }
+
+    /// The specialist who asked for the transfer is back with the caller, in the
+    /// caller's bridge; both callers have stopped its hold music first.
+    fn back_to_specialist(&mut self, transfer: Transfer, specialist: ChannelId) {
         self.commands.push_back(CallCommand::AddToBridge {
             bridge: transfer.bridge.clone(),
             channel: specialist.clone(),
