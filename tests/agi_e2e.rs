@@ -1,6 +1,6 @@
 //! End-to-end over FastAGI: a SIPp citizen (`citizen-agi`, 127.0.0.1:5072) calls
 //! 122 on the sandbox Asterisk, whose dialplan `asterisk-dialplan/agi-example.conf`
-//! asks this crate's FastAGI server — running in-process on a free port — who takes
+//! asks the FastAGI server of `hotline serve` — listening on a free port — who takes
 //! the call, rings SIPp phones with `Dial()`, and reports back; the journal of a
 //! fresh database must tell the story, and Asterisk must be left with no channel.
 //!
@@ -11,24 +11,9 @@
 mod common;
 mod e2e;
 
-use std::fs::File;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use chrono::{DateTime, Utc};
-use hotline::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
-use hotline::app::RoutingClock;
-use hotline::directory::{DirectoryCache, load_snapshot};
-use hotline::journal::JournalWriter;
-use sqlx::postgres::PgPoolOptions;
-use tokio_util::sync::CancellationToken;
-
-use e2e::{
-    CITIZEN_NUMBER, Directory, Phone, SandboxLock, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT,
-    assert_asterisk_idle, enabled, work_dir,
-};
+use e2e::{CITIZEN_NUMBER, Phone, Scene, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT, enabled};
 
 const CALLS: &str = "SELECT via, line, topic, decision_mode, outcome::text, answered_target,
                             caller_number
@@ -89,149 +74,9 @@ fn assert_agi_dialplan_loaded() {
     );
 }
 
-/// The FastAGI server with a journal writer on the test's database, in a runtime of
-/// its own (the e2e harness is synchronous).
-struct InProcessAgi {
-    runtime: tokio::runtime::Runtime,
-    shutdown: CancellationToken,
-    server: Option<tokio::task::JoinHandle<()>>,
-    journal: Option<tokio::task::JoinHandle<()>>,
-    port: u16,
-}
-
-impl InProcessAgi {
-    fn start(directory: &Directory, clock: &str, work: &Path) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let url = directory.db.url();
-        let spool = work.join("journal.spool");
-        let at: DateTime<Utc> = DateTime::parse_from_rfc3339(clock).unwrap().into();
-        let shutdown = CancellationToken::new();
-        let (server, journal, port) = runtime.block_on(async {
-            let pool = PgPoolOptions::new()
-                .max_connections(2)
-                .connect(&url)
-                .await
-                .expect("test database");
-            let snapshot = load_snapshot(&pool).await.expect("directory");
-            let (journal, writer) = JournalWriter::new(pool.clone(), spool);
-            let journal_task = tokio::spawn(async move {
-                writer.run(Duration::from_secs(5)).await.expect("journal");
-                pool.close().await;
-            });
-            let context = Arc::new(AgiContext {
-                directory: DirectoryCache::fixed(snapshot),
-                journal,
-                clock: RoutingClock::starting_at(at),
-                recency: Arc::default(),
-                flow: CallFlow {
-                    specialist_ring_seconds: 10,
-                    specialist_rounds: 1,
-                    announce_transfers: true,
-                },
-            });
-            let server = AgiServer::bind(
-                "127.0.0.1:0".parse().unwrap(),
-                context,
-                AgiServerSettings::default(),
-            )
-            .await
-            .expect("bind");
-            let port = server.local_addr().unwrap().port();
-            (
-                tokio::spawn(server.run(shutdown.clone())),
-                journal_task,
-                port,
-            )
-        });
-        Self {
-            runtime,
-            shutdown,
-            server: Some(server),
-            journal: Some(journal),
-            port,
-        }
-    }
-
-    /// Stops the server and waits until the journal is written.
-    fn stop(mut self) {
-        self.shutdown.cancel();
-        let (server, journal) = (self.server.take().unwrap(), self.journal.take().unwrap());
-        self.runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(10), server)
-                .await
-                .expect("AGI server stops")
-                .unwrap();
-            tokio::time::timeout(Duration::from_secs(10), journal)
-                .await
-                .expect("journal drains")
-                .unwrap();
-        });
-    }
-}
-
-/// The citizen on the `citizen-agi` endpoint: calls `line`, presses `digit` 1 s
-/// after the answer, stays `talk_ms` after it, hangs up.
-fn citizen_agi(line: &str, digit: &str, talk_ms: u32, work: &Path) -> Child {
-    let dir = work.join("citizen");
-    std::fs::create_dir_all(&dir).unwrap();
-    Command::new("sipp")
-        .arg("127.0.0.1:5060")
-        .args([
-            "-i",
-            "127.0.0.1",
-            "-m",
-            "1",
-            "-timeout",
-            "90s",
-            "-timeout_error",
-            "-nostdin",
-        ])
-        .args([
-            "-sf",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sipp/citizen_uac.xml"),
-        ])
-        .args(["-s", line, "-p", "5072", "-mp", "30720"])
-        .args([
-            "-set",
-            "dtmf",
-            digit,
-            "-set",
-            "talk_ms",
-            &talk_ms.to_string(),
-        ])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(File::create(dir.join("screen.txt")).unwrap())
-        .stderr(File::create(dir.join("stderr.txt")).unwrap())
-        .spawn()
-        .expect("starting sipp")
-}
-
-fn assert_citizen_success(mut child: Child, work: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(100);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let screen = std::fs::read_to_string(work.join("citizen/screen.txt")).unwrap_or_default();
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "citizen SIPp ended with {status:?}:\n{screen}"
-    );
-}
-
-/// One call through the sandbox: phones up, server up, the citizen calls, then
-/// everything down and the journal read.
+/// One call through the sandbox: the scene (service included) up, the dialplan's
+/// AGI URL pointed at the service, phones up, the citizen calls, then everything
+/// down and the journal read.
 fn agi_call(
     test: &str,
     clock: &str,
@@ -239,25 +84,19 @@ fn agi_call(
     phones: &[(&str, Phone)],
     talk_ms: u32,
 ) -> (Rows, Rows) {
-    let _lock = SandboxLock::acquire();
+    let scene = Scene::build(test).clock(clock).tune(tune).start();
     assert_agi_dialplan_loaded();
-    assert_asterisk_idle();
-    let work = work_dir(test);
-    let directory = Directory::demo(test, tune);
-    let agi = InProcessAgi::start(&directory, clock, &work);
-    let url = AgiUrl::point_at(agi.port);
+    let url = AgiUrl::point_at(scene.service.agi_port());
     let phones: Vec<Sipp> = phones
         .iter()
-        .map(|(endpoint, behaviour)| Sipp::phone(endpoint, *behaviour, &work))
+        .map(|(endpoint, behaviour)| scene.phone(endpoint, *behaviour))
         .collect();
-    let citizen = citizen_agi("122", "1", talk_ms, &work);
-    assert_citizen_success(citizen, &work);
+    Sipp::citizen_from("citizen-agi", "122", Some("1"), talk_ms, &scene.work).assert_success();
     for phone in phones {
         phone.assert_success();
     }
-    assert_asterisk_idle();
     drop(url);
-    agi.stop();
+    let directory = scene.finish();
     (directory.rows(CALLS), directory.rows(ATTEMPTS))
 }
 

@@ -232,19 +232,31 @@ impl Service {
 
     /// The operator console's base URL (`http://127.0.0.1:PORT`), from its log line.
     pub fn console_url(&self) -> String {
-        self.wait_for_log("console HTTP serving");
+        format!("http://{}", self.logged_address("console HTTP serving"))
+    }
+
+    /// The port the FastAGI server took (`HOTLINE_AGI_LISTEN` is port 0), from its
+    /// log line.
+    pub fn agi_port(&self) -> u16 {
+        let address = self.logged_address("FastAGI listening");
+        let port = address.rsplit(':').next().and_then(|p| p.parse().ok());
+        port.unwrap_or_else(|| panic!("no port in the FastAGI address {address:?}"))
+    }
+
+    /// The `address=` field of the first log line with `message`, once it is logged.
+    fn logged_address(&self, message: &str) -> String {
+        self.wait_for_log(message);
         let log = self.log();
         let line = log
             .lines()
-            .find(|l| l.contains("console HTTP serving"))
+            .find(|l| l.contains(message))
             .expect("logged above");
-        let address = line
-            .split("address=")
+        line.split("address=")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .map(|address| address.trim_start_matches("Some(").trim_end_matches(')'))
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        format!("http://{address}")
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned()
     }
 
     /// The service's log so far.
@@ -378,7 +390,8 @@ impl Sipp {
     }
 
     /// Like [`Sipp::citizen`] from another citizen phone of the sandbox: `citizen`
-    /// (port 5070) or `citizen2` (5073), both routed to the Stasis app.
+    /// (port 5070) or `citizen2` (5073), both routed to the Stasis app, or
+    /// `citizen-agi` (5072), routed by the FastAGI dialplan (`agi-example.conf`).
     pub fn citizen_from(
         endpoint: &str,
         line: &str,
@@ -390,6 +403,7 @@ impl Sipp {
         let (port, media_port) = match endpoint {
             "citizen" => ("5070", "30000"),
             "citizen2" => ("5073", "30030"),
+            "citizen-agi" => ("5072", "30720"),
             other => panic!("no citizen phone {other:?} in the sandbox"),
         };
         let mut args = vec![
