@@ -35,7 +35,7 @@
 //! Importing replaces the decree, the transfers and *all* day rows of every year in
 //! the file in one transaction, so re-importing a corrected file is safe and
 //! idempotent; years not in the file are left alone. `docs/calendar-format.md` says
-//! the same for administrators.
+//! the same for administrators. Its unit tests are in `calendar/tests.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

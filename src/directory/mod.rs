@@ -12,7 +12,7 @@
 //!   Russian, and the message for an edit the database refused.
 //! - [`calendar`]: the text format of the annual decrees on transferring days off, its
 //!   import, and the decrees the binary ships (loaded by `hotline migrate`).
-//! - [`demo`]: the demo directory behind `hotline seed-demo`.
+//! - [`demo`]: the demo directory behind `hotline seed-demo` (its rows in `demo.sql`).
 //!
 //! Holds no routing logic: it translates rows into the model and back, nothing more.
 
