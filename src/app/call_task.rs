@@ -35,7 +35,7 @@ pub(super) enum TaskInput {
     Resync(Arc<HashSet<String>>),
     /// The console acts on the call; the call answers at once.
     Console {
-        action: super::ConsoleAction,
+        action: super::control::ConsoleAction,
         reply: oneshot::Sender<Result<(), super::CallControlError>>,
     },
 }
@@ -78,13 +78,13 @@ pub(super) async fn run_call(
                     Some(TaskInput::Console { action, reply }) => {
                         let now = Utc::now();
                         let answer = match action {
-                            super::ConsoleAction::Transfer(request) => {
+                            super::control::ConsoleAction::Transfer(request) => {
                                 call.request_transfer(now, request)
                             }
-                            super::ConsoleAction::CompleteConsultation => {
+                            super::control::ConsoleAction::CompleteConsultation => {
                                 call.complete_consultation(now)
                             }
-                            super::ConsoleAction::CancelConsultation => {
+                            super::control::ConsoleAction::CancelConsultation => {
                                 call.cancel_consultation(now)
                             }
                         };
@@ -108,7 +108,7 @@ pub(super) async fn run_call(
         inputs.close();
         while let Ok(input) = inputs.try_recv() {
             if let TaskInput::Call(CallInput::LegReady(leg)) = input {
-                super::hang_up_stray_leg(&context.ari, leg);
+                super::dispatcher::hang_up_stray_leg(&context.ari, leg);
             }
         }
         context.ari.release_order_key(&key);
@@ -438,7 +438,7 @@ async fn execute(
             send(request, OnFailure::Log("hang up leg")).await
         }
         CallCommand::ContinueInDialplan => {
-            for (request, what) in super::fallback_requests(caller) {
+            for (request, what) in super::dispatcher::fallback_requests(caller) {
                 send(request, OnFailure::Log(what)).await;
             }
             None

@@ -17,10 +17,29 @@
 //! (angarsk; manual), `military` (no agency), `ecology` (minsoc; nobody on it).
 //! Line 122: 1 health, 2 displaced, 3 housing, 0 specialist. Line 117: 1 military,
 //! 2 health, 0 specialist.
+//!
+//! Files of `src/routing/tests/`:
+//!
+//! - `mod.rs`: this directory and the helpers every file builds on (instants, hours,
+//!   staff, [`directory`], and [`decide_at`] and its kin for a policy decision).
+//! - `calendar.rs`: the production calendar, the statutory rule and each shipped
+//!   decree against the published calendar.
+//! - `hunting.rs`: least-recent hunting, the call history that keeps its order, the
+//!   cap on a call's candidates, `LastCalls`.
+//! - `lint.rs`: the gaps `hotline directory check` reports.
+//! - `modes.rs`: the policy's modes, candidates and settings: menu and line
+//!   handling, working hours, absences, transfer modes, per-organisation settings.
+//! - `output.rs`: a decision's JSON shape and text rendering.
+//! - `reasons.rs`: the reasons a decision gives, in Russian and English.
+//! - `schedule.rs`: working hours: holidays, shortened days, overrides, time zones.
+//! - `validation.rs`: `DirectorySnapshot::validated`, each class of problem.
 
 mod calendar;
+mod hunting;
 mod lint;
-mod policy;
+mod modes;
+mod output;
+mod reasons;
 mod schedule;
 mod validation;
 
@@ -31,6 +50,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::model::*;
+use super::policy::{Decision, MenuChoice, NoRecency, RouteRequest, decide};
 
 /// An instant from RFC 3339 text, e.g. `2026-05-12T10:00:00+08:00` (Irkutsk).
 pub(crate) fn at(text: &str) -> DateTime<Utc> {
@@ -390,4 +410,33 @@ pub(super) fn change_organisation(
         .get_mut(&OrganisationCode(code.into()))
         .unwrap_or_else(|| panic!("no organisation {code}"));
     change(Arc::make_mut(org));
+}
+
+/// A routing request: `line`, `choice`, at `instant` (RFC 3339).
+pub(super) fn request(line: &str, choice: MenuChoice, instant: &str) -> RouteRequest {
+    RouteRequest {
+        line: LineNumber(line.into()),
+        choice,
+        at: at(instant),
+    }
+}
+
+/// A menu digit.
+pub(super) fn digit(d: char) -> MenuChoice {
+    MenuChoice::Digit(d)
+}
+
+/// The policy's decision for a request, with no call history.
+pub(super) fn decide_at(
+    snapshot: &DirectorySnapshot,
+    line: &str,
+    choice: MenuChoice,
+    instant: &str,
+) -> Decision {
+    decide(snapshot, &request(line, choice, instant), &NoRecency)
+}
+
+/// The candidates' staff ids, in order.
+pub(super) fn candidate_ids(decision: &Decision) -> Vec<i64> {
+    decision.candidates.iter().map(|c| c.staff.id.0).collect()
 }
