@@ -25,7 +25,8 @@ const ari = require('ari-client');
 const LINES = {
   122: {
     sounds: ['hotline/greeting-122', 'hotline/menu-122'],
-    digits: { 1: 'PJSIP/staff01' },
+    // PEER_STAFF_ENDPOINT: scripts/bench-concurrency's long calls ring staff-long.
+    digits: { 1: process.env.PEER_STAFF_ENDPOINT || 'PJSIP/staff01' },
   },
 };
 
