@@ -9,8 +9,10 @@
 FROM rust:1-bookworm AS build
 WORKDIR /build
 # Everything cargo needs to build the binary (migrations are embedded by
-# sqlx::migrate!, benches are declared in Cargo.toml).
+# sqlx::migrate!, benches are declared in Cargo.toml, .cargo/config.toml bakes
+# jemalloc's defaults in; rust:1-bookworm has the make and cc jemalloc needs).
 COPY Cargo.toml Cargo.lock build.rs ./
+COPY .cargo/ .cargo/
 COPY src/ src/
 COPY migrations/ migrations/
 COPY benches/ benches/
