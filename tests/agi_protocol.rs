@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use hotline::agi::command::{MAX_COMMAND, split_like_asterisk};
+use hotline::agi::command::{
+    MAX_COMMAND, assignments_like_asterisk, set_all, split_lengths, split_like_array,
+    split_like_asterisk,
+};
 use hotline::agi::frame::{MAX_FRAME, MAX_LINE};
 use hotline::agi::{
     AgiText, Command, CommandError, Connection, ConnectionError, Environment, FrameError, Reply,
@@ -482,6 +485,147 @@ fn any_accepted_value_is_one_word_of_one_command() {
             "{text:?}"
         );
     }
+}
+
+/// What Asterisk sets for the commands `set_all` made, each checked to be one
+/// whole line that fits Asterisk's buffer.
+fn assignments_asterisk_reads(commands: &[Command]) -> Vec<(String, String)> {
+    let mut set = Vec::new();
+    for command in commands {
+        let line = command.encode().expect("set_all makes sendable commands");
+        assert!(line.len() <= MAX_COMMAND, "{} bytes", line.len());
+        assert_eq!(line.matches('\n').count(), 1, "{line:?}");
+        if let Command::SetVariables { pairs } = command {
+            assert_eq!(
+                split_like_array(&split_like_asterisk(&line)[3]).len(),
+                pairs.len()
+            );
+        }
+        set.extend(assignments_like_asterisk(&line).expect("a SET VARIABLE line"));
+    }
+    set
+}
+
+#[test]
+fn several_variables_go_in_one_array_command() {
+    let pairs = vec![
+        (name("A"), AgiText::new("x,y").unwrap()),
+        (name("B"), AgiText::new("(z,q").unwrap()),
+        (
+            name("C"),
+            AgiText::new("Привет \"мир\" (да)\\ конец]").unwrap(),
+        ),
+        (name("D"), AgiText::default()),
+        (name("E"), AgiText::new("a|b[c]{d}$x${UNIQUEID}'").unwrap()),
+    ];
+    let commands = set_all(pairs.clone());
+    assert_eq!(commands.len(), 1);
+    // Byte for byte the line Asterisk 22 took in the sandbox, storing A..E as given.
+    let line = commands[0].encode().unwrap();
+    assert_eq!(
+        line,
+        concat!(
+            r#"SET VARIABLE "ARRAY(A,B,C,D,E)" "x\\,y,\\(z\\,q,Привет \\\"мир\\\" "#,
+            r#"\\(да\\)\\\\ конец\\],,a\\|b\\[c\\]\\{d\\}$x$\\{UNIQUEID\\}\\'""#,
+            "\n"
+        )
+    );
+    let expected: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_str().to_owned()))
+        .collect();
+    assert_eq!(assignments_asterisk_reads(&commands), expected);
+    // One assignment alone stays a plain SET VARIABLE.
+    let one = set_all([(name("A"), AgiText::new("1").unwrap())]);
+    assert_eq!(one, [Command::set(name("A"), AgiText::new("1").unwrap())]);
+    assert!(set_all([]).is_empty());
+}
+
+/// However long and hostile the values, `set_all` sends every assignment once, in
+/// order, in commands Asterisk reads whole, and packs them (no command could have
+/// taken the next assignment too).
+#[test]
+fn set_all_packs_any_values_in_order_within_the_buffer() {
+    let alphabet: Vec<char> = "aZ09 \"\\'&,;()[]{}|$%#éЖ".chars().collect();
+    let mut rng = fastrand::Rng::with_seed(14);
+    for round in 0..2_000 {
+        let count = rng.usize(0..60);
+        let pairs: Vec<(VariableName, AgiText)> = (0..count)
+            .map(|i| {
+                let len = match rng.u8(..10) {
+                    0 => rng.usize(500..1500),
+                    _ => rng.usize(0..40),
+                };
+                let text: String = (0..len)
+                    .map(|_| alphabet[rng.usize(..alphabet.len())])
+                    .collect();
+                (name(&format!("V{i}")), AgiText::new(text).unwrap())
+            })
+            .collect();
+        let commands = set_all(pairs.clone());
+        let expected: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.as_str().to_owned()))
+            .collect();
+        assert_eq!(
+            assignments_asterisk_reads(&commands),
+            expected,
+            "round {round}"
+        );
+        for pair in commands.windows(2) {
+            let mut joined = match &pair[0] {
+                Command::SetVariables { pairs } => pairs.clone(),
+                Command::SetVariable { name, value } => vec![(name.clone(), value.clone())],
+                other => panic!("set_all made {other:?}"),
+            };
+            if joined.len() == 64 {
+                continue; // ARRAY's own limit, not the buffer's
+            }
+            joined.push(match &pair[1] {
+                Command::SetVariables { pairs } => pairs[0].clone(),
+                Command::SetVariable { name, value } => (name.clone(), value.clone()),
+                other => panic!("set_all made {other:?}"),
+            });
+            assert!(
+                matches!(
+                    (Command::SetVariables { pairs: joined }).encode(),
+                    Err(CommandError::TooLong { .. })
+                ),
+                "round {round}: a command could have taken one more assignment"
+            );
+        }
+    }
+}
+
+#[test]
+fn several_variables_come_back_length_prefixed() {
+    let get = Command::GetVariables {
+        names: vec![name("A"), name("DIALSTATUS")],
+    };
+    assert_eq!(
+        get.encode().unwrap(),
+        "GET FULL VARIABLE \"${LEN(${A})}:${A}${LEN(${DIALSTATUS})}:${DIALSTATUS}\"\n"
+    );
+    // Asterisk 22's reply for A = `x:5:y`, DIALSTATUS = ANSWER, and what a value
+    // with separators inside still splits into.
+    assert_eq!(
+        split_lengths("5:x:5:y6:ANSWER", 2),
+        Some(vec!["x:5:y".to_owned(), "ANSWER".to_owned()])
+    );
+    assert_eq!(
+        split_lengths("0:0:", 2),
+        Some(vec![String::new(), String::new()])
+    );
+    assert_eq!(
+        split_lengths("12:Привет", 1),
+        Some(vec!["Привет".to_owned()])
+    );
+    // LEN counts bytes. Cut short, too long, not a length, or a length inside a
+    // character.
+    for bad in ["5:abc", "1:ab", "x:a", ":a", "1:Ж", "3:abc0:"] {
+        assert_eq!(split_lengths(bad, 1), None, "{bad:?}");
+    }
+    assert_eq!(split_lengths("3:abc", 2), None);
 }
 
 // ------------------------------------------------------------------- connection

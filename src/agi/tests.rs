@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::command::{Command, split_like_asterisk};
+use super::command::{assignments_like_asterisk, set_all};
 use super::scripts::{
     CallFlow, DialReport, Dialing, RouteArgs, RouteCall, RoutePlan, attempt_result, outcome,
     parse_targets, plan_attempts, plan_route, resolve_callee, vars,
@@ -325,8 +325,9 @@ fn route_arguments_are_checked() {
 }
 
 /// Hostile directory text (which the database would mostly refuse, but a snapshot
-/// may come from anywhere) cannot reach Asterisk as anything but one value of one
-/// `SET VARIABLE`, and the dial strings hold exactly the validated targets.
+/// may come from anywhere) cannot reach Asterisk as anything but the values planned,
+/// in the `SET VARIABLE`s (plain or `ARRAY`) the script sends, and the dial strings
+/// hold exactly the validated targets.
 #[test]
 fn no_directory_text_can_inject_a_command_or_a_dial_destination() {
     let mut snapshot = directory();
@@ -348,19 +349,19 @@ fn no_directory_text_can_inject_a_command_or_a_dial_destination() {
     ] {
         for instant in [WORKING, NIGHT] {
             let plan = plan_at(&snapshot, list, instant);
-            for (name, value) in &plan.variables {
-                let line = Command::set(name.clone(), value.clone())
-                    .encode()
-                    .expect("encodes");
+            let mut sent = Vec::new();
+            for command in set_all(plan.variables.clone()) {
+                let line = command.encode().expect("encodes");
                 assert_eq!(line.matches('\n').count(), 1, "{line:?}");
                 assert!(line.ends_with('\n'));
-                let words = split_like_asterisk(&line);
-                assert_eq!(
-                    words,
-                    ["SET", "VARIABLE", name.as_str(), value.as_str()],
-                    "{line:?}"
-                );
+                sent.extend(assignments_like_asterisk(&line).expect("SET VARIABLE"));
             }
+            let planned: Vec<(String, String)> = plan
+                .variables
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), value.as_str().to_owned()))
+                .collect();
+            assert_eq!(sent, planned);
             for dial in [vars::TARGETS_ALL, vars::SPECIALISTS_TARGET] {
                 let joined = plan.value(dial).unwrap();
                 let targets = parse_targets(joined).expect("only valid targets");

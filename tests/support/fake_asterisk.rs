@@ -1,13 +1,15 @@
 //! A fake Asterisk for FastAGI tests and the load client: opens a session like
-//! `AGI(agi://host/SCRIPT,ARGS…)` would, and answers `SET VARIABLE` / `GET VARIABLE`
-//! against an in-memory channel, parsing commands the way `res_agi.c` does.
+//! `AGI(agi://host/SCRIPT,ARGS…)` would, and answers `SET VARIABLE` (plain or
+//! `ARRAY`), `GET VARIABLE` and `GET FULL VARIABLE` (of `${NAME}` and
+//! `${LEN(${NAME})}`) against an in-memory channel, parsing commands the way
+//! `res_agi.c` and `ARRAY` do.
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a different part
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use hotline::agi::command::split_like_asterisk;
+use hotline::agi::command::{assignments_like_asterisk, split_like_asterisk};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -93,9 +95,14 @@ impl FakeChannel {
         let words = split_like_asterisk(line);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         match words.as_slice() {
-            ["SET", "VARIABLE", name, value] => {
-                self.set(name, value);
+            ["SET", "VARIABLE", _, _] => {
+                for (name, value) in assignments_like_asterisk(line).expect("a SET VARIABLE") {
+                    self.set(&name, &value);
+                }
                 "200 result=1\n".to_owned()
+            }
+            ["GET", "FULL", "VARIABLE", expression] => {
+                format!("200 result=1 ({})\n", self.substitute(expression))
             }
             ["GET", "VARIABLE", name] => match self.vars.get(*name) {
                 Some(value) => format!("200 result=1 ({value})\n"),
@@ -104,5 +111,26 @@ impl FakeChannel {
             ["NOOP"] => "200 result=0\n".to_owned(),
             _ => "510 Invalid or unknown command\n".to_owned(),
         }
+    }
+
+    /// `${NAME}` and `${LEN(${NAME})}` substituted as Asterisk would (an unset
+    /// variable is empty; LEN counts bytes); other text as it is.
+    fn substitute(&self, mut expression: &str) -> String {
+        let mut out = String::new();
+        while let Some(start) = expression.find("${") {
+            out.push_str(&expression[..start]);
+            let rest = &expression[start + 2..];
+            if let Some(inner) = rest.strip_prefix("LEN(${") {
+                let end = inner.find("})}").expect("${LEN(${NAME})}");
+                out.push_str(&self.var(&inner[..end]).unwrap_or("").len().to_string());
+                expression = &inner[end + 3..];
+            } else {
+                let end = rest.find('}').expect("${NAME}");
+                out.push_str(self.var(&rest[..end]).unwrap_or(""));
+                expression = &rest[end + 1..];
+            }
+        }
+        out.push_str(expression);
+        out
     }
 }

@@ -47,6 +47,13 @@
 //!
 //! (`HOTLINE_FALLBACK` is taken: the Stasis dialplan uses it as a hand-back flag.)
 //!
+//! # Round trips
+//! Variables go several to a command (`SET VARIABLE "ARRAY(…)"`, `GET FULL
+//! VARIABLE` of `${LEN(${…})}:${…}`; see [`super::command`]), in the order listed,
+//! so a call costs six or seven round trips instead of some forty: one per `route`
+//! session, and for `result` one read of everything, one of the targets dialled
+//! and one write.
+//!
 //! # `result` (after each `Dial`) and `result,hangup` (in the `h` extension)
 //! Before each `Dial` the dialplan sets `HOTLINE_DIALING` to `staff/N`, `staff/all`
 //! or `specialists/R`. The script reads it, `DIALSTATUS`, `DIALEDTIME_MS`,
@@ -64,7 +71,7 @@ use crate::app::{CallRecencyBook, RoutingClock};
 use crate::directory::DirectoryCache;
 use crate::journal::Journal;
 
-use super::command::{AgiText, Command, CommandError, VariableName};
+use super::command::{AgiText, Command, CommandError, VariableName, set_all, split_lengths};
 use super::connection::{Connection, ConnectionError};
 use super::frame::{Environment, Reply};
 
@@ -247,17 +254,83 @@ fn name(name: &str) -> VariableName {
     VariableName::new(name).expect("script variable names are plain")
 }
 
-async fn set_variable<S>(
+/// Sets the variables in order, several to a round trip (see [`set_all`]).
+async fn set_variables<S>(
     connection: &mut Connection<S>,
-    name: VariableName,
-    value: AgiText,
+    pairs: impl IntoIterator<Item = (VariableName, AgiText)>,
 ) -> Result<(), ScriptError>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let command = Command::set(name, value);
+    for command in set_all(pairs) {
+        match connection.send(&command).await? {
+            Reply::Success { result: 1, .. } => {}
+            reply => return Err(refused(&command, reply)),
+        }
+    }
+    Ok(())
+}
+
+/// The variables' values in one round trip, an unset variable as empty. Should
+/// Asterisk cut the reply short (its buffer holds 4095 bytes), reads them one by
+/// one instead, so a long value costs round trips, never a record.
+async fn get_variables<S, const N: usize>(
+    connection: &mut Connection<S>,
+    variables: [&str; N],
+) -> Result<[String; N], ScriptError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let names = variables
+        .iter()
+        .map(|variable| VariableName::new(*variable))
+        .collect::<Result<Vec<_>, _>>()?;
+    let command = Command::GetVariables { names };
+    let data = match connection.send(&command).await? {
+        Reply::Success {
+            result: 1,
+            data: Some(data),
+            ..
+        } => data,
+        reply => return Err(refused(&command, reply)),
+    };
+    let values = match split_lengths(&data, N) {
+        Some(values) => values,
+        None => {
+            tracing::warn!(
+                len = data.len(),
+                "GET FULL VARIABLE reply cut short; reading the variables one by one"
+            );
+            let mut values = Vec::with_capacity(N);
+            for variable in variables {
+                values.push(
+                    get_variable(connection, variable)
+                        .await?
+                        .unwrap_or_default(),
+                );
+            }
+            values
+        }
+    };
+    Ok(values.try_into().expect("N values"))
+}
+
+/// The variable's value; `None` when it is unset.
+async fn get_variable<S>(
+    connection: &mut Connection<S>,
+    variable: &str,
+) -> Result<Option<String>, ScriptError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let command = Command::get(VariableName::new(variable)?);
     match connection.send(&command).await? {
-        Reply::Success { result: 1, .. } => Ok(()),
+        Reply::Success { result: 0, .. } => Ok(None),
+        Reply::Success {
+            result: 1,
+            data: Some(value),
+            ..
+        } => Ok(Some(value)),
         reply => Err(refused(&command, reply)),
     }
 }
@@ -269,6 +342,14 @@ fn refused(command: &Command, reply: Reply) -> ScriptError {
         Command::GetVariable { name } => write!(words, "GET VARIABLE {name}"),
         Command::Verbose { .. } => write!(words, "VERBOSE"),
         Command::Noop => write!(words, "NOOP"),
+        Command::SetVariables { pairs } => {
+            let names: Vec<&str> = pairs.iter().map(|(name, _)| name.as_str()).collect();
+            write!(words, "SET VARIABLE ARRAY({})", names.join(","))
+        }
+        Command::GetVariables { names } => {
+            let names: Vec<&str> = names.iter().map(VariableName::as_str).collect();
+            write!(words, "GET FULL VARIABLE of {}", names.join(","))
+        }
     }
     .expect("writing to a String");
     ScriptError::Refused {

@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use crate::journal::{CalleeKind, JournalRecord, RecordKind};
 use crate::routing::{DialTarget, DirectorySnapshot, StaffId};
 
-use super::{AgiContext, ScriptError, name, refused, set_variable, vars};
-use crate::agi::command::{AgiText, Command, VariableName};
+use super::{AgiContext, ScriptError, get_variable, get_variables, name, set_variables, vars};
+use crate::agi::command::AgiText;
 use crate::agi::connection::Connection;
-use crate::agi::frame::{Environment, Reply};
+use crate::agi::frame::Environment;
 
 /// Which `Dial` the dialplan announced in `HOTLINE_DIALING`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,8 +252,33 @@ where
             });
         }
     };
-    let routed_key = get_variable(connection, vars::CALL_KEY).await?;
-    if routed_key.as_deref() != Some(call_key) {
+    // Everything this session may need, in one round trip.
+    let [
+        routed_key,
+        pending,
+        topic,
+        answered_by,
+        gave_up,
+        status,
+        peer,
+        dialed_ms,
+        answered_ms,
+    ] = get_variables(
+        connection,
+        [
+            vars::CALL_KEY,
+            vars::DIALING,
+            vars::TOPIC,
+            vars::ANSWERED_BY,
+            vars::GAVE_UP,
+            "DIALSTATUS",
+            "DIALEDPEERNAME",
+            "DIALEDTIME_MS",
+            "ANSWEREDTIME_MS",
+        ],
+    )
+    .await?;
+    if routed_key != call_key {
         // The route script never ran for this channel (it failed, or the caller
         // left during the menu before it did): there is no call record to add to.
         tracing::info!(
@@ -264,8 +289,7 @@ where
     }
     let now = Utc::now();
     let mut answered_now = None;
-    let pending = get_variable(connection, vars::DIALING).await?;
-    if let Some(pending) = pending.filter(|p| !p.is_empty()) {
+    if !pending.is_empty() {
         let dialing = Dialing::parse(&pending).ok_or_else(|| ScriptError::BadArguments {
             script: "result",
             problem: format!(
@@ -273,9 +297,22 @@ where
                 vars::DIALING
             ),
         })?;
-        let report = read_dial_report(connection, dialing).await?;
+        let millis = |value: &str| value.parse::<i64>().unwrap_or(0);
+        let joined = get_variable(connection, &dialing.targets_variable())
+            .await?
+            .unwrap_or_default();
+        let report = DialReport {
+            targets: parse_targets(&joined).map_err(|problem| ScriptError::BadArguments {
+                script: "result",
+                problem: format!("{}: {problem}", dialing.targets_variable()),
+            })?,
+            status,
+            peer,
+            dialed_ms: millis(&dialed_ms),
+            answered_ms: millis(&answered_ms),
+        };
         let topic = match dialing.kind() {
-            CalleeKind::Staff => get_variable(connection, vars::TOPIC).await?,
+            CalleeKind::Staff => Some(topic).filter(|topic| !topic.is_empty()),
             CalleeKind::Specialist => None,
         };
         let snapshot = context.directory.current();
@@ -303,30 +340,20 @@ where
                 kind: record,
             });
         }
-        set_variable(connection, name(vars::DIALING), AgiText::default()).await?;
+        let mut done = vec![(name(vars::DIALING), AgiText::default())];
         if let Some(kind) = answered {
-            set_variable(
-                connection,
-                name(vars::ANSWERED_BY),
-                AgiText::lossy(kind.as_str()),
-            )
-            .await?;
+            done.push((name(vars::ANSWERED_BY), AgiText::lossy(kind.as_str())));
             answered_now = Some(kind);
         }
+        set_variables(connection, done).await?;
     }
     if hangup {
-        let answered_by = match answered_now {
-            Some(kind) => Some(kind),
-            None => match get_variable(connection, vars::ANSWERED_BY)
-                .await?
-                .as_deref()
-            {
-                Some("staff") => Some(CalleeKind::Staff),
-                Some("specialist") => Some(CalleeKind::Specialist),
-                _ => None,
-            },
-        };
-        let gave_up = get_variable(connection, vars::GAVE_UP).await?.as_deref() == Some("1");
+        let answered_by = answered_now.or(match answered_by.as_str() {
+            "staff" => Some(CalleeKind::Staff),
+            "specialist" => Some(CalleeKind::Specialist),
+            _ => None,
+        });
+        let gave_up = gave_up == "1";
         let outcome = outcome(answered_by, gave_up);
         tracing::info!(outcome, "AGI call ended");
         context.journal.record(JournalRecord {
@@ -338,52 +365,4 @@ where
         });
     }
     Ok(())
-}
-
-async fn read_dial_report<S>(
-    connection: &mut Connection<S>,
-    dialing: Dialing,
-) -> Result<DialReport, ScriptError>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let millis = |value: Option<String>| value.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-    let joined = get_variable(connection, &dialing.targets_variable())
-        .await?
-        .unwrap_or_default();
-    let targets = parse_targets(&joined).map_err(|problem| ScriptError::BadArguments {
-        script: "result",
-        problem: format!("{}: {problem}", dialing.targets_variable()),
-    })?;
-    Ok(DialReport {
-        status: get_variable(connection, "DIALSTATUS")
-            .await?
-            .unwrap_or_default(),
-        peer: get_variable(connection, "DIALEDPEERNAME")
-            .await?
-            .unwrap_or_default(),
-        dialed_ms: millis(get_variable(connection, "DIALEDTIME_MS").await?),
-        answered_ms: millis(get_variable(connection, "ANSWEREDTIME_MS").await?),
-        targets,
-    })
-}
-
-/// The variable's value; `None` when it is unset.
-async fn get_variable<S>(
-    connection: &mut Connection<S>,
-    variable: &str,
-) -> Result<Option<String>, ScriptError>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let command = Command::get(VariableName::new(variable)?);
-    match connection.send(&command).await? {
-        Reply::Success { result: 0, .. } => Ok(None),
-        Reply::Success {
-            result: 1,
-            data: Some(value),
-            ..
-        } => Ok(Some(value)),
-        reply => Err(refused(&command, reply)),
-    }
 }

@@ -15,7 +15,7 @@ use crate::routing::{
 
 use super::{
     AgiContext, CallFlow, MAX_DIAL_STRING, MAX_REASON, MAX_TARGETS, ScriptError, name,
-    set_variable, vars,
+    set_variables, vars,
 };
 use crate::agi::command::{AgiText, VariableName};
 use crate::agi::connection::Connection;
@@ -373,8 +373,5 @@ where
             kind: record,
         });
     }
-    for (name, value) in plan.variables {
-        set_variable(connection, name, value).await?;
-    }
-    Ok(())
+    set_variables(connection, plan.variables).await
 }
