@@ -70,6 +70,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         DirectoryCache::start(pool.clone(), CacheOptions::default(), cache_stop.clone()).await?;
 
     let (journal, writer) = JournalWriter::new(pool.clone(), settings.journal_spool.clone());
+    let journal_status = journal.status();
     let journal_task = tokio::spawn(writer.run(Duration::from_secs(10)));
 
     let ari = AriClient::new(AriClientSettings {
@@ -165,6 +166,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             ..crate::http::HttpOptions::default()
         },
         shutdown: shutdown.clone(),
+        journal: journal_status,
     };
     let http_task = start_http(&settings, http_state).await?;
 

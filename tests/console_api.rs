@@ -104,6 +104,7 @@ impl Console {
             clock: RoutingClock::starting_at(at),
             options: HttpOptions::default(),
             shutdown: CancellationToken::new(),
+            journal: Default::default(),
         };
         Self {
             app: app(state.clone()),
@@ -194,6 +195,21 @@ impl Console {
         ids.sort_unstable();
         ids
     }
+}
+
+/// `/health` without signing in: the directory, the database and what the journal
+/// does (`writing`; `spooling, N records` is proved where Postgres goes away, in
+/// tests/journal.rs and scripts/faults).
+#[sqlx::test(migrations = "./migrations")]
+async fn health_reports_the_directory_the_database_and_the_journal(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let (status, _, health) = console.send(Method::GET, "/health", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["directory_loaded"], true);
+    assert_eq!(health["database_reachable"], true);
+    assert_eq!(health["journal"], "writing");
+    assert_eq!(health["journal_waiting"], 0);
 }
 
 #[sqlx::test(migrations = "./migrations")]

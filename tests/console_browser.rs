@@ -415,6 +415,7 @@ impl RunningConsole {
             clock: RoutingClock::starting_at(now.parse().unwrap()),
             options: HttpOptions::default(),
             shutdown: shutdown.clone(),
+            journal: Default::default(),
         };
         let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
             .await

@@ -1,17 +1,25 @@
 //! The journal writer against a real Postgres: a call's facts become its rows; with
 //! Postgres away the facts are spooled to a file and replayed at the next start; a
 //! fact Postgres refuses, or a spool line that is not a fact, is set aside without
-//! holding up the others.
+//! holding up the others. Postgres going away in the middle of a run (a relay the
+//! test cuts) sends the facts to the spool, replayed in order when it is back, also
+//! after a crash, and past the spool's bound they wait in memory.
 //!
 //! Needs `DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/hotline_test`);
 //! `#[sqlx::test]` makes a fresh database per test.
 
-use std::time::Duration;
+#[path = "support/tcp_relay.rs"]
+mod tcp_relay;
+
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use hotline::journal::{CalleeKind, JournalRecord, JournalWriter, RecordKind, Via};
+use hotline::journal::{
+    CalleeKind, Journal, JournalRecord, JournalStatus, JournalWriter, RecordKind, Via,
+};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use tcp_relay::TcpRelay;
 
 fn at(second: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 16, 2, 0, second).unwrap()
@@ -465,6 +473,154 @@ async fn journal_apply_refuses_an_unknown_fact_and_writes_nothing_of_its_batch(p
         call_rows(&pool).await.is_empty(),
         "the batch is all or nothing"
     );
+}
+
+// ------------------------------------------------------- Postgres away mid-run
+
+/// A relay to the test's database and a pool that goes through it.
+async fn pool_through_relay(pool: &PgPool) -> (TcpRelay, PgPool) {
+    let options = (*pool.connect_options()).clone();
+    let server = tokio::net::lookup_host((options.get_host(), options.get_port()))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let relay = TcpRelay::start(server).await;
+    let through = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_lazy_with(options.host("127.0.0.1").port(relay.address.port()));
+    (relay, through)
+}
+
+async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn record_call(journal: &Journal, key: &str) {
+    for record in answered_call(key) {
+        journal.record(record);
+    }
+}
+
+async fn call_keys(pool: &PgPool) -> Vec<String> {
+    call_rows(pool).await.into_iter().map(|row| row.0).collect()
+}
+
+fn spool_lines(spool: &std::path::Path) -> usize {
+    std::fs::read_to_string(spool).map_or(0, |text| text.lines().count())
+}
+
+/// Postgres goes away in the middle of a run: the facts go to the spool (on disk,
+/// `/health`'s "spooling, N records"), nothing reaches Postgres past the spool, and
+/// once it is back the spool is replayed and every row is there, in order.
+#[sqlx::test(migrations = "./migrations")]
+async fn postgres_away_mid_run_spools_and_replays_in_order(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    let (relay, through) = pool_through_relay(&pool).await;
+    let (journal, writer) = JournalWriter::new(through, spool.clone());
+    let status: JournalStatus = journal.status();
+    let task = tokio::spawn(writer.run(Duration::from_secs(5)));
+
+    record_call(&journal, "before");
+    until("the first call's row", async || {
+        call_keys(&pool).await.len() == 1
+    })
+    .await;
+    assert_eq!(status.describe(), "writing");
+
+    relay.cut().await;
+    record_call(&journal, "during1");
+    until("the facts in the spool", async || spool_lines(&spool) == 8).await;
+    assert!(status.spooling());
+    assert_eq!(status.spooled(), 8);
+    assert_eq!(status.describe(), "spooling, 8 records");
+    // Behind the spool, later facts go to the spool too, never around it.
+    record_call(&journal, "during2");
+    until("more facts in the spool", async || {
+        spool_lines(&spool) == 16
+    })
+    .await;
+    assert_eq!(call_keys(&pool).await, ["before"]);
+
+    relay.restore();
+    until("the spool replayed", async || !spool.exists()).await;
+    record_call(&journal, "after");
+    until("every row", async || call_keys(&pool).await.len() == 4).await;
+    assert_eq!(
+        call_keys(&pool).await,
+        ["before", "during1", "during2", "after"]
+    );
+    assert_eq!(attempt_rows(&pool).await.len(), 8);
+    assert_eq!(status.describe(), "writing");
+
+    drop(journal);
+    task.await.unwrap().unwrap();
+}
+
+/// The process dies (`kill -9`: the writer's task simply stops) while Postgres is
+/// away: what reached the spool is replayed by the next start.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_crash_while_spooling_loses_nothing_that_was_spooled(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    let (relay, through) = pool_through_relay(&pool).await;
+    relay.cut().await;
+    let (journal, writer) = JournalWriter::new(through, spool.clone());
+    let task = tokio::spawn(writer.run(Duration::from_secs(5)));
+    record_call(&journal, "crash");
+    until("the facts in the spool", async || spool_lines(&spool) == 8).await;
+    task.abort();
+    let _ = task.await;
+    drop(journal);
+
+    relay.restore();
+    write(pool.clone(), &spool, answered_call("next")).await;
+    assert_eq!(call_keys(&pool).await, ["crash", "next"]);
+    assert!(!spool.exists());
+}
+
+/// Past its bound the spool takes nothing more: facts wait in memory, in order
+/// behind it, and all of them reach Postgres once it is back.
+#[sqlx::test(migrations = "./migrations")]
+async fn past_the_spools_bound_facts_wait_in_memory(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    let (relay, through) = pool_through_relay(&pool).await;
+    relay.cut().await;
+    let (journal, writer) = JournalWriter::new(through, spool.clone());
+    // Room for one call's facts, not two.
+    let one_call: usize = answered_call("spooled")
+        .iter()
+        .map(|record| serde_json::to_string(record).unwrap().len() + 1)
+        .sum();
+    let writer = writer.with_spool_limit(one_call as u64 + 100);
+    let status = journal.status();
+    let task = tokio::spawn(writer.run(Duration::from_secs(5)));
+    record_call(&journal, "spooled");
+    until("the first call in the spool", async || {
+        spool_lines(&spool) == 8
+    })
+    .await;
+    record_call(&journal, "held");
+    until("the spool to be full", async || status.spool_full()).await;
+    assert_eq!(spool_lines(&spool), 8);
+    assert_eq!(status.held(), 8);
+    assert!(
+        status.describe().contains("spool full"),
+        "{}",
+        status.describe()
+    );
+
+    relay.restore();
+    until("every row", async || call_keys(&pool).await.len() == 2).await;
+    assert_eq!(call_keys(&pool).await, ["spooled", "held"]);
+    until("nothing waiting", async || !status.spooling()).await;
+    assert!(!status.spool_full());
+    drop(journal);
+    task.await.unwrap().unwrap();
 }
 
 /// A fresh folder for spool files.

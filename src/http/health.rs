@@ -33,6 +33,11 @@ pub struct Health {
     /// whose decree is not loaded: days off the decree will move are routed wrong
     /// until it is imported. Not a failure of the service, so `status` stays `ok`.
     pub calendar_unconfirmed_years: Vec<i32>,
+    /// What the journal does: `writing`, or `spooling, N records` while Postgres is
+    /// away (calls are still routed and recorded; the records wait on disk).
+    pub journal: String,
+    /// Records waiting for Postgres (in the spool file, or in memory when it is full).
+    pub journal_waiting: u64,
 }
 
 /// `GET /health`: 200 when healthy, 503 otherwise, with the report either way.
@@ -58,6 +63,8 @@ pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Health>
         directory_listening: directory.listening,
         database_reachable,
         calendar_unconfirmed_years,
+        journal: state.journal.describe(),
+        journal_waiting: state.journal.spooled() + state.journal.held(),
     };
     let status = if healthy {
         StatusCode::OK

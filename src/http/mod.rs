@@ -74,6 +74,8 @@ pub struct HttpState {
     pub options: HttpOptions,
     /// Cancelled at shutdown: ends the event streams, so the server can stop.
     pub shutdown: CancellationToken,
+    /// Whether the journal writes or spools, for `/health`.
+    pub journal: crate::journal::JournalStatus,
 }
 
 /// Tunables of the console's sessions.

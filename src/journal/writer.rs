@@ -1,11 +1,23 @@
-//! The journal's queue and the task that writes it to Postgres.
+//! The journal's queue and the task that writes it to Postgres, or to the spool
+//! file while Postgres is away.
+//!
+//! Facts reach Postgres in the order they were recorded, through three places, oldest
+//! first: the **spool file** (JSON lines on disk, fsynced a batch at a time), the
+//! **held** batch (taken from the queue but neither written nor spooled, because the
+//! spool is full or its disk fails), and the **queue**. While the spool or the held
+//! batch has anything, new facts go behind it, never straight to Postgres; the
+//! writer retries the spool with backoff and, once Postgres answers, replays it in
+//! order, then goes back to writing directly.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::PgPool;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::record::JournalRecord;
 
@@ -17,8 +29,16 @@ const BATCH: usize = 256;
 /// for several calls, not about one per call); a row is still in the journal
 /// well within a second.
 const GATHER: Duration = Duration::from_millis(100);
+/// First pause before retrying Postgres after it went away.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest pause between retries while Postgres is away.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long one statement may take before Postgres counts as away: a server that
+/// hangs (a network cut, a stopped VM) must not keep facts off the disk for the
+/// pool's whole acquire timeout.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default bound on the spool file: about a million facts, hours of a busy center.
+pub const DEFAULT_SPOOL_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// Errors of the journal's spool file (Postgres errors are retried, not returned).
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +53,61 @@ pub enum JournalError {
     },
 }
 
+/// What the writer is doing, for `/health` and monitoring: shared by the writer
+/// (which updates it) and every [`Journal`] handle.
+#[derive(Clone, Debug, Default)]
+pub struct JournalStatus(Arc<StatusCells>);
+
+#[derive(Debug, Default)]
+struct StatusCells {
+    spooled: AtomicU64,
+    held: AtomicU64,
+    spool_full: AtomicBool,
+}
+
+impl JournalStatus {
+    /// Facts in the spool file, waiting for Postgres.
+    pub fn spooled(&self) -> u64 {
+        self.0.spooled.load(Ordering::Relaxed)
+    }
+
+    /// Facts held in memory because the spool is full or cannot be written
+    /// (the queue behind them is not counted).
+    pub fn held(&self) -> u64 {
+        self.0.held.load(Ordering::Relaxed)
+    }
+
+    /// True while the spool has reached its bound.
+    pub fn spool_full(&self) -> bool {
+        self.0.spool_full.load(Ordering::Relaxed)
+    }
+
+    /// True while facts wait for Postgres instead of being written.
+    pub fn spooling(&self) -> bool {
+        self.spooled() > 0 || self.held() > 0
+    }
+
+    /// One line for people: `writing`, or `spooling, N records` (and why, when the
+    /// spool is full).
+    pub fn describe(&self) -> String {
+        match (self.spooling(), self.spool_full()) {
+            (false, _) => "writing".to_owned(),
+            (true, false) => format!("spooling, {} records", self.spooled() + self.held()),
+            (true, true) => format!(
+                "spooling, {} records (spool full: {} held in memory)",
+                self.spooled() + self.held(),
+                self.held()
+            ),
+        }
+    }
+}
+
 /// A cheap, cloneable handle calls use to record facts. Never blocks, never fails:
 /// if the writer is gone (shutdown), the fact is logged at error level instead.
 #[derive(Clone, Debug)]
 pub struct Journal {
     tx: mpsc::UnboundedSender<JournalRecord>,
+    status: JournalStatus,
 }
 
 impl Journal {
@@ -47,6 +117,11 @@ impl Journal {
             tracing::error!(record = ?lost.0, "journal writer is gone; record not stored");
         }
     }
+
+    /// What the writer is doing.
+    pub fn status(&self) -> JournalStatus {
+        self.status.clone()
+    }
 }
 
 /// The single task that owns the queue's receiving end and writes to Postgres.
@@ -54,100 +129,383 @@ impl Journal {
 pub struct JournalWriter {
     rx: mpsc::UnboundedReceiver<JournalRecord>,
     pool: PgPool,
-    /// Where unwritten facts go at shutdown, and are replayed from at start.
+    /// Where facts wait while Postgres is away, and what a crashed or stopped run
+    /// left for this one to replay first.
     spool: PathBuf,
+    /// Bytes the spool may grow to; past it, facts wait in memory (the disk is not
+    /// filled by an outage that lasts days).
+    spool_limit: u64,
+    /// Facts in the spool file (lines, unreadable ones included).
+    spooled: u64,
+    /// The spool file's size.
+    spool_bytes: u64,
+    /// Facts taken from the queue that are neither written nor spooled.
+    held: Vec<JournalRecord>,
+    /// When to try Postgres again while facts wait.
+    next_try: Instant,
+    /// The pause after the next failed try.
+    backoff: Duration,
+    status: JournalStatus,
+}
+
+/// What became of facts sent to Postgres.
+#[derive(Debug, PartialEq, Eq)]
+enum Applied {
+    /// Every fact is written (or, refused for good, set aside).
+    All,
+    /// Postgres went away: the facts from this index on are not written.
+    StoppedAt(usize),
 }
 
 impl JournalWriter {
     /// A writer and the handle that feeds it.
     pub fn new(pool: PgPool, spool: PathBuf) -> (Journal, JournalWriter) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (Journal { tx }, JournalWriter { rx, pool, spool })
+        let status = JournalStatus::default();
+        let journal = Journal {
+            tx,
+            status: status.clone(),
+        };
+        let writer = JournalWriter {
+            rx,
+            pool,
+            spool,
+            spool_limit: DEFAULT_SPOOL_LIMIT,
+            spooled: 0,
+            spool_bytes: 0,
+            held: Vec::new(),
+            next_try: Instant::now(),
+            backoff: FIRST_BACKOFF,
+            status,
+        };
+        (journal, writer)
+    }
+
+    /// Bounds the spool file to `bytes` (at shutdown the bound gives way: the
+    /// facts still in memory are spooled whatever its size).
+    pub fn with_spool_limit(mut self, bytes: u64) -> Self {
+        self.spool_limit = bytes;
+        self
     }
 
     /// Writes facts until every [`Journal`] handle is dropped and the queue is empty.
-    /// Replays the spool first. If Postgres stays away after the last handle is
-    /// dropped, the rest goes to the spool file after `give_up_after`.
+    /// Replays the spool an earlier run left first. While Postgres is away, facts
+    /// go to the spool and are replayed, in order, once it answers. If it is still
+    /// away `give_up_after` the last handle was dropped, what waits stays in the
+    /// spool for the next start.
     ///
     /// A spool it cannot replay never stops the journal: a line that is not a
     /// record (say, torn by a crash while it was written) is set aside in the
-    /// `.rejected` file beside the spool, and a spool it cannot read or remove is
-    /// left for an admin, with an error in the log. The calls of this run are
-    /// journaled either way.
+    /// `.rejected` file beside the spool, and a spool it cannot read is left for an
+    /// admin, with an error in the log. The calls of this run are journaled either
+    /// way.
     pub async fn run(mut self, give_up_after: Duration) -> Result<(), JournalError> {
-        self.replay_spool().await;
+        self.count_spool().await;
         let mut batch = Vec::with_capacity(BATCH);
         loop {
-            if self.rx.recv_many(&mut batch, BATCH).await == 0 {
-                return Ok(());
-            }
-            if batch.len() < BATCH && !self.rx.is_closed() {
-                tokio::time::sleep(GATHER).await;
-                while batch.len() < BATCH {
-                    match self.rx.try_recv() {
-                        Ok(record) => batch.push(record),
-                        Err(_) => break,
+            let waiting = self.spooled > 0 || !self.held.is_empty();
+            // With facts held, the queue waits behind them (their order is kept).
+            let take = self.held.is_empty() || self.rx.is_closed();
+            tokio::select! {
+                biased;
+                () = tokio::time::sleep_until(self.next_try), if waiting => self.retry().await,
+                taken = self.rx.recv_many(&mut batch, BATCH), if take => {
+                    if taken == 0 {
+                        return self.finish(give_up_after).await;
                     }
+                    self.gather(&mut batch).await;
+                    self.held.append(&mut batch);
+                    self.flush_held().await;
                 }
-            }
-            let closing = self.rx.is_closed();
-            let deadline = closing.then(|| tokio::time::Instant::now() + give_up_after);
-            let unwritten = self
-                .write_with_retry(std::mem::take(&mut batch), deadline)
-                .await;
-            if !unwritten.is_empty() {
-                let mut rest = unwritten;
-                while let Ok(record) = self.rx.try_recv() {
-                    rest.push(record);
-                }
-                tracing::error!(count = rest.len(), path = %self.spool.display(),
-                    "Postgres unreachable at shutdown; journal spooled to file");
-                if let Err(error) = append_spool(&self.spool, &rest).await {
-                    // The last place left for them is the log.
-                    for record in &rest {
-                        tracing::error!(?record, "journal record neither written nor spooled");
-                    }
-                    return Err(error);
-                }
-                return Ok(());
             }
         }
     }
 
-    /// Writes what the previous run spooled, then removes the spool.
-    async fn replay_spool(&mut self) {
-        let (spooled, unreadable) = match read_spool(&self.spool).await {
-            Ok(read) => read,
-            Err(error) => {
-                tracing::error!(%error, "journal spool unreadable; left in place, not replayed");
-                return;
+    /// Lets facts gather for [`GATHER`] so one statement carries several calls.
+    async fn gather(&mut self, batch: &mut Vec<JournalRecord>) {
+        if batch.len() < BATCH && !self.rx.is_closed() {
+            tokio::time::sleep(GATHER).await;
+            while batch.len() < BATCH {
+                match self.rx.try_recv() {
+                    Ok(record) => batch.push(record),
+                    Err(_) => break,
+                }
             }
+        }
+    }
+
+    /// Sends the held facts on: to Postgres when nothing older waits in the spool,
+    /// else (or when Postgres fails) to the end of the spool.
+    async fn flush_held(&mut self) {
+        if self.spooled == 0 && !self.held.is_empty() {
+            let held = std::mem::take(&mut self.held);
+            match self.apply(&held).await {
+                Applied::All => {}
+                Applied::StoppedAt(at) => {
+                    self.held = held;
+                    self.held.drain(..at);
+                    tracing::warn!(path = %self.spool.display(),
+                        "Postgres unreachable: the journal spools to file until it is back");
+                    self.schedule_retry();
+                }
+            }
+        }
+        if !self.held.is_empty() {
+            self.spool_held(false).await;
+        }
+        self.publish();
+    }
+
+    /// One retry while facts wait: replay the spool, then the held facts.
+    async fn retry(&mut self) {
+        if self.spooled > 0 && self.replay_spool().await {
+            self.backoff = FIRST_BACKOFF;
+        }
+        self.flush_held().await;
+        if self.spooled > 0 || !self.held.is_empty() {
+            self.schedule_retry();
+        }
+    }
+
+    fn schedule_retry(&mut self) {
+        self.next_try = Instant::now() + self.backoff;
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    /// All queue handles are gone: keep trying until `give_up_after`, then leave
+    /// what still waits in the spool.
+    async fn finish(&mut self, give_up_after: Duration) -> Result<(), JournalError> {
+        let deadline = Instant::now() + give_up_after;
+        while self.spooled > 0 || !self.held.is_empty() {
+            if self.next_try >= deadline {
+                break;
+            }
+            tokio::time::sleep_until(self.next_try).await;
+            self.retry().await;
+        }
+        if !self.held.is_empty() && !self.spool_held(true).await {
+            // The last place left for them is the log.
+            for record in &self.held {
+                tracing::error!(?record, "journal record neither written nor spooled");
+            }
+            return Err(JournalError::Spool {
+                path: self.spool.clone(),
+                source: std::io::Error::other("the spool could not be written at shutdown"),
+            });
+        }
+        if self.spooled > 0 {
+            tracing::error!(count = self.spooled, path = %self.spool.display(),
+                "Postgres unreachable at shutdown; journal left in the spool for the next start");
+        }
+        Ok(())
+    }
+
+    /// Appends the held facts to the spool (fsynced); on success they are no longer
+    /// held. Refuses past the bound unless `shutting_down`.
+    async fn spool_held(&mut self, shutting_down: bool) -> bool {
+        let lines: Vec<String> = self
+            .held
+            .iter()
+            .map(|record| serde_json::to_string(record).expect("journal records serialise"))
+            .collect();
+        let bytes: u64 = lines.iter().map(|line| line.len() as u64 + 1).sum();
+        if !shutting_down && self.spool_bytes + bytes > self.spool_limit {
+            if !self.status.spool_full() {
+                tracing::error!(limit = self.spool_limit, path = %self.spool.display(),
+                    "journal spool full: records wait in memory until Postgres is back");
+            }
+            self.status.0.spool_full.store(true, Ordering::Relaxed);
+            self.publish();
+            return false;
+        }
+        match append_lines(&self.spool, &lines).await {
+            Ok(()) => {
+                self.spooled += self.held.len() as u64;
+                self.spool_bytes += bytes;
+                self.held.clear();
+                self.publish();
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, held = self.held.len(),
+                    "journal spool cannot be written: records wait in memory");
+                self.publish();
+                false
+            }
+        }
+    }
+
+    /// Counts what an earlier run left in the spool; it is replayed first.
+    async fn count_spool(&mut self) {
+        match tokio::fs::read(&self.spool).await {
+            Ok(bytes) => {
+                let torn = bytes.last().is_some_and(|&b| b != b'\n');
+                if torn {
+                    // A crash tore the last line: end it, so the facts appended next
+                    // start on a line of their own (the torn one is set aside).
+                    if let Err(error) = append_lines(&self.spool, [""]).await {
+                        tracing::error!(%error, "could not end the torn last line of the journal spool");
+                    }
+                }
+                self.spool_bytes = bytes.len() as u64 + u64::from(torn);
+                self.spooled = bytes
+                    .split(|&b| b == b'\n')
+                    .filter(|line| !line.trim_ascii().is_empty())
+                    .count() as u64;
+                if self.spooled > 0 {
+                    tracing::info!(
+                        count = self.spooled,
+                        "replaying the journal spool of an earlier run"
+                    );
+                } else {
+                    self.remove_drained_spool().await;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::error!(%error, path = %self.spool.display(),
+                    "journal spool unreadable; left in place, not replayed");
+            }
+        }
+        self.next_try = Instant::now();
+        self.publish();
+    }
+
+    /// Replays the spool in order, a batch at a time. Returns true when it is all
+    /// written and removed; otherwise keeps the part not yet written.
+    async fn replay_spool(&mut self) -> bool {
+        match self.replay_spool_file().await {
+            Ok(done) => done,
+            Err(error) => {
+                tracing::error!(%error, "journal spool could not be replayed; retrying later");
+                false
+            }
+        }
+    }
+
+    async fn replay_spool_file(&mut self) -> Result<bool, JournalError> {
+        let spool_error = |source| JournalError::Spool {
+            path: self.spool.clone(),
+            source,
         };
-        if spooled.is_empty() && unreadable.is_empty() {
+        let file = match tokio::fs::File::open(&self.spool).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.spooled = 0;
+                self.spool_bytes = 0;
+                return Ok(true);
+            }
+            Err(source) => return Err(spool_error(source)),
+        };
+        let mut lines = tokio::io::BufReader::new(file).lines();
+        // Bytes and lines of the spool written so far; the chunk being read.
+        let (mut written_bytes, mut written_lines) = (0u64, 0u64);
+        let (mut chunk, mut chunk_bytes, mut chunk_lines) = (Vec::new(), 0u64, 0u64);
+        let mut unreadable: Vec<(u64, String, serde_json::Error)> = Vec::new();
+        let mut replayed = 0usize;
+        loop {
+            let line = lines.next_line().await.map_err(spool_error)?;
+            let end = line.is_none();
+            if let Some(line) = line {
+                chunk_bytes += line.len() as u64 + 1;
+                chunk_lines += 1;
+                if !line.trim().is_empty() {
+                    match serde_json::from_str(&line) {
+                        Ok(record) => chunk.push(record),
+                        Err(error) => {
+                            unreadable.push((written_lines + chunk_lines, line, error));
+                        }
+                    }
+                }
+            }
+            if chunk.len() == BATCH || (end && (chunk_lines > 0)) {
+                if let Applied::StoppedAt(_) = self.apply(&chunk).await {
+                    self.keep_spool_from(written_bytes, written_lines).await?;
+                    return Ok(false);
+                }
+                self.set_aside_unreadable(std::mem::take(&mut unreadable))
+                    .await;
+                replayed += chunk.len();
+                written_bytes += chunk_bytes;
+                written_lines += chunk_lines;
+                (chunk_bytes, chunk_lines) = (0, 0);
+                chunk.clear();
+            }
+            if end {
+                break;
+            }
+        }
+        tracing::info!(
+            count = replayed,
+            "Postgres answers: the journal spool is replayed"
+        );
+        self.remove_drained_spool().await;
+        self.spooled = 0;
+        self.spool_bytes = 0;
+        self.status.0.spool_full.store(false, Ordering::Relaxed);
+        self.publish();
+        Ok(true)
+    }
+
+    /// Rewrites the spool without its first `bytes` (already written), through a
+    /// temporary file renamed over it, so a crash leaves the old or the new spool.
+    async fn keep_spool_from(&mut self, bytes: u64, lines: u64) -> Result<(), JournalError> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        let spool_error = |source| JournalError::Spool {
+            path: self.spool.clone(),
+            source,
+        };
+        let mut file = tokio::fs::File::open(&self.spool)
+            .await
+            .map_err(spool_error)?;
+        file.seek(std::io::SeekFrom::Start(bytes))
+            .await
+            .map_err(spool_error)?;
+        let mut rest = Vec::new();
+        file.read_to_end(&mut rest).await.map_err(spool_error)?;
+        let temporary = self.spool.with_extension("rewrite");
+        let mut out = tokio::fs::File::create(&temporary)
+            .await
+            .map_err(spool_error)?;
+        out.write_all(&rest).await.map_err(spool_error)?;
+        out.sync_all().await.map_err(spool_error)?;
+        tokio::fs::rename(&temporary, &self.spool)
+            .await
+            .map_err(spool_error)?;
+        self.spooled = self.spooled.saturating_sub(lines);
+        self.spool_bytes = rest.len() as u64;
+        self.publish();
+        Ok(())
+    }
+
+    async fn remove_drained_spool(&self) {
+        if let Err(error) = tokio::fs::remove_file(&self.spool).await
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            // Left in place, it is replayed again: applying a fact a second time
+            // changes nothing (see journal_apply).
+            tracing::error!(%error, "replayed journal spool could not be removed");
+        }
+    }
+
+    /// Sets spool lines that are not facts aside in the `.rejected` file.
+    async fn set_aside_unreadable(&self, unreadable: Vec<(u64, String, serde_json::Error)>) {
+        if unreadable.is_empty() {
             return;
         }
-        if !unreadable.is_empty() {
-            let rejected = self.rejected_path();
-            for (line, _, error) in &unreadable {
-                tracing::error!(path = %self.spool.display(), line, %error, rejected = %rejected.display(),
-                    "journal spool line is not a record; set aside");
-            }
-            let texts: Vec<&str> = unreadable
-                .iter()
-                .map(|(_, text, _)| text.as_str())
-                .collect();
-            if let Err(io) = append_lines(&rejected, &texts).await {
-                tracing::error!(%io, ?texts, "could not set aside the unreadable spool lines");
-            }
+        let rejected = self.rejected_path();
+        for (line, _, error) in &unreadable {
+            tracing::error!(path = %self.spool.display(), line, %error, rejected = %rejected.display(),
+                "journal spool line is not a record; set aside");
         }
-        if !spooled.is_empty() {
-            tracing::info!(count = spooled.len(), "replaying journal spool");
-            self.write_with_retry(spooled, None).await;
-        }
-        if let Err(error) = remove_spool(&self.spool).await {
-            // Left in place, it is replayed again at the next start: applying a fact
-            // a second time changes nothing (see journal_apply).
-            tracing::error!(%error, "replayed journal spool could not be removed");
+        let texts: Vec<&str> = unreadable
+            .iter()
+            .map(|(_, text, _)| text.as_str())
+            .collect();
+        if let Err(io) = append_lines(&rejected, &texts).await {
+            tracing::error!(%io, ?texts, "could not set aside the unreadable spool lines");
         }
     }
 
@@ -157,49 +515,50 @@ impl JournalWriter {
         self.spool.with_extension("rejected")
     }
 
-    /// Applies a batch, retrying while Postgres is unreachable; returns what could
-    /// not be written before `deadline` (only set while shutting down).
-    async fn write_with_retry(
-        &mut self,
-        batch: Vec<JournalRecord>,
-        mut deadline: Option<tokio::time::Instant>,
-    ) -> Vec<JournalRecord> {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match apply_batch(&self.pool, &batch).await {
-                Ok(()) => return Vec::new(),
-                Err(error) if is_permanent(&error) => {
-                    // One fact is refused for good: write them one by one so the
-                    // others are kept and only the culprit is set aside.
-                    self.write_one_by_one(batch).await;
-                    return Vec::new();
-                }
-                Err(error) => {
-                    tracing::warn!(%error, retry_in = ?backoff, "journal write failed; retrying");
-                }
+    /// Applies facts in one statement; if Postgres refuses one for good, one by one
+    /// so that only the culprit is set aside.
+    async fn apply(&self, batch: &[JournalRecord]) -> Applied {
+        if batch.is_empty() {
+            return Applied::All;
+        }
+        match tokio::time::timeout(WRITE_TIMEOUT, apply_batch(&self.pool, batch)).await {
+            Ok(Ok(())) => Applied::All,
+            Ok(Err(error)) if is_permanent(&error) => self.apply_one_by_one(batch).await,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "journal write failed");
+                Applied::StoppedAt(0)
             }
-            if deadline.is_none() && self.rx.is_closed() {
-                deadline = Some(tokio::time::Instant::now() + Duration::from_secs(10));
+            Err(_) => {
+                tracing::warn!(timeout = ?WRITE_TIMEOUT, "journal write timed out");
+                Applied::StoppedAt(0)
             }
-            if deadline.is_some_and(|d| tokio::time::Instant::now() + backoff > d) {
-                return batch;
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
-    async fn write_one_by_one(&mut self, batch: Vec<JournalRecord>) {
-        for record in batch {
-            let one = std::slice::from_ref(&record);
-            if let Err(error) = apply_batch(&self.pool, one).await {
-                let rejected = self.rejected_path();
-                tracing::error!(%error, ?record, path = %rejected.display(),
-                    "journal record refused by Postgres; set aside");
-                if let Err(io) = append_spool(&rejected, one).await {
-                    tracing::error!(%io, ?record, "could not set aside refused journal record");
+    async fn apply_one_by_one(&self, batch: &[JournalRecord]) -> Applied {
+        for (index, record) in batch.iter().enumerate() {
+            let one = std::slice::from_ref(record);
+            match tokio::time::timeout(WRITE_TIMEOUT, apply_batch(&self.pool, one)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) if is_permanent(&error) => {
+                    let rejected = self.rejected_path();
+                    tracing::error!(%error, ?record, path = %rejected.display(),
+                        "journal record refused by Postgres; set aside");
+                    if let Err(io) = append_spool(&rejected, one).await {
+                        tracing::error!(%io, ?record, "could not set aside refused journal record");
+                    }
                 }
+                _ => return Applied::StoppedAt(index),
             }
+        }
+        Applied::All
+    }
+
+    fn publish(&self) {
+        self.status.0.spooled.store(self.spooled, Ordering::Relaxed);
+        (self.status.0.held).store(self.held.len() as u64, Ordering::Relaxed);
+        if self.spooled == 0 && self.held.is_empty() {
+            self.status.0.spool_full.store(false, Ordering::Relaxed);
         }
     }
 }
@@ -218,37 +577,6 @@ async fn apply_batch(pool: &PgPool, batch: &[JournalRecord]) -> Result<(), sqlx:
         .execute(pool)
         .await
         .map(drop)
-}
-
-/// A spool line that is not a record: its 1-based number, its text, why.
-type UnreadableLine = (usize, String, serde_json::Error);
-
-/// The spool's records, and its lines that are not records.
-async fn read_spool(
-    path: &Path,
-) -> Result<(Vec<JournalRecord>, Vec<UnreadableLine>), JournalError> {
-    let text = match tokio::fs::read_to_string(path).await {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
-        Err(source) => {
-            return Err(JournalError::Spool {
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
-    let mut records = Vec::new();
-    let mut unreadable = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(line) {
-            Ok(record) => records.push(record),
-            Err(error) => unreadable.push((index + 1, line.to_owned(), error)),
-        }
-    }
-    Ok((records, unreadable))
 }
 
 async fn append_spool(path: &Path, records: &[JournalRecord]) -> Result<(), JournalError> {
@@ -280,13 +608,4 @@ async fn append_lines(
         .map_err(spool_error)?;
     file.write_all(text.as_bytes()).await.map_err(spool_error)?;
     file.sync_all().await.map_err(spool_error)
-}
-
-async fn remove_spool(path: &Path) -> Result<(), JournalError> {
-    tokio::fs::remove_file(path)
-        .await
-        .map_err(|source| JournalError::Spool {
-            path: path.to_owned(),
-            source,
-        })
 }
