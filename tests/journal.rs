@@ -475,6 +475,54 @@ async fn journal_apply_refuses_an_unknown_fact_and_writes_nothing_of_its_batch(p
     );
 }
 
+/// A conversation an instance left bridged when it died ends under the next one:
+/// `conversation_ended` closes the call with the outcome its journaled answer gives,
+/// in the same batch as ordinary facts, and only once.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_conversation_left_by_a_dead_instance_ends_with_its_answer(pool: PgPool) {
+    let spool = tempdir().join("journal.spool");
+    let mut answered: Vec<JournalRecord> = answered_call("talking")
+        .into_iter()
+        .filter(|r| !matches!(r.kind, RecordKind::Ended { .. }))
+        .collect();
+    let ended = |key: &str, second| JournalRecord {
+        call_key: key.to_owned(),
+        kind: RecordKind::ConversationEnded { at: at(second) },
+    };
+    answered.push(ended("talking", 40));
+    // A later `ended` (say, replayed) changes nothing.
+    answered.push(JournalRecord {
+        call_key: "talking".into(),
+        kind: RecordKind::Ended {
+            outcome: "failed".into(),
+            at: at(50),
+        },
+    });
+    let mut unanswered: Vec<JournalRecord> = answered_call("menu").into_iter().take(2).collect();
+    unanswered.push(ended("menu", 41));
+    write(pool.clone(), &spool, [answered, unanswered].concat()).await;
+    let rows: Vec<(String, Option<String>, Option<DateTime<Utc>>)> =
+        sqlx::query_as("SELECT call_key, outcome::text, ended_at FROM call_record ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (
+                "talking".to_owned(),
+                Some("answered_by_staff".to_owned()),
+                Some(at(40))
+            ),
+            (
+                "menu".to_owned(),
+                Some("abandoned".to_owned()),
+                Some(at(41))
+            ),
+        ]
+    );
+}
+
 // ------------------------------------------------------- Postgres away mid-run
 
 /// A relay to the test's database and a pool that goes through it.

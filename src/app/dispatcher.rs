@@ -78,6 +78,11 @@ pub struct StasisApp {
     admission: Admission,
 }
 
+/// The playbacks of a dead instance stopped on a caller adopted at resync: ids
+/// `{caller}-play1` to this (a call's menus and announcements come first among the
+/// ids it chooses; a playback past this would only delay the adopted call).
+const ADOPTED_PLAYBACKS_TO_STOP: u32 = 24;
+
 /// How long an ended call's key is remembered (see [`StasisApp::call_done`]).
 const RECENTLY_DONE: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -192,7 +197,7 @@ impl StasisApp {
             Dispatch::Event(Routed::ToCall { call_key, input }) => self.deliver(&call_key, input),
             Dispatch::Event(Routed::LeftBridge { bridge, remaining }) => {
                 if !self.is_known_call(translate::call_key_of(&bridge)) {
-                    self.clean_up_orphan_bridge(&bridge, &remaining).await;
+                    self.clean_up_orphan_bridge(&bridge, &remaining);
                 }
             }
             Dispatch::Event(Routed::NewCall { .. } | Routed::Ignore) => {}
@@ -276,6 +281,7 @@ impl StasisApp {
         caller_number: String,
         inbox: Option<mpsc::UnboundedReceiver<TaskInput>>,
     ) {
+        let adopted = inbox.is_none();
         let (sender, inputs) = {
             let mut calls = lock(&self.calls);
             let Some(inputs) = inbox.or_else(|| open_inbox(&mut calls, &caller)) else {
@@ -310,7 +316,12 @@ impl StasisApp {
             digit_timeout_seconds,
             menu_attempts,
         };
-        let call = Call::new(start, self.context.call_settings.clone(), Utc::now());
+        let settings = self.context.call_settings.clone();
+        let call = if adopted {
+            Call::adopted(start, settings, Utc::now())
+        } else {
+            Call::new(start, settings, Utc::now())
+        };
         tokio::spawn(run_call(
             call,
             sender,
@@ -390,7 +401,13 @@ impl StasisApp {
         for channel in legs {
             let key = translate::call_key_of(&channel.id).to_owned();
             tracing::info!(leg = %channel.id, "hanging up an orphan leg");
-            let _ = ari.hangup(&channel.id, "normal").await;
+            // In the background: the callers adopted below must not wait for it.
+            tokio::spawn({
+                let (ari, leg) = (ari.clone(), channel.id.clone());
+                async move {
+                    let _ = ari.hangup(&leg, "normal").await;
+                }
+            });
             // The instance that lost it may have crashed before its attempt
             // reached the journal: record it (once) and close it.
             let directory = self.context.directory.current();
@@ -401,6 +418,19 @@ impl StasisApp {
                 });
             }
         }
+        // A caller the dead instance was playing a prompt to would hear it to the
+        // end before Asterisk carries out anything else on that channel (the
+        // answer, the new menu): stop what it may have been playing first.
+        let stops = callers.iter().flat_map(|channel| {
+            (1..=ADOPTED_PLAYBACKS_TO_STOP).map(|n| {
+                let playback = format!("{}-play{n}", channel.id);
+                let ari = ari.clone();
+                async move {
+                    let _ = ari.stop_playback(&playback).await;
+                }
+            })
+        });
+        futures_util::future::join_all(stops).await;
         for channel in callers {
             tracing::info!(call_id = %channel.id, "adopting a caller left in Stasis");
             self.context.journal.record(JournalRecord {
@@ -416,20 +446,29 @@ impl StasisApp {
                 && !self.is_known_call(key)
                 && bridge.channels.len() < 2
             {
-                self.clean_up_orphan_bridge(&bridge.id, &bridge.channels)
-                    .await;
+                self.clean_up_orphan_bridge(&bridge.id, &bridge.channels);
             }
         }
     }
 
     /// A bridge no call owns lost a party (a conversation left bridged by a previous
-    /// instance ended): hang up whoever is left and destroy it.
-    async fn clean_up_orphan_bridge(&self, bridge: &str, remaining: &[String]) {
+    /// instance ended): journal the end of that call, hang up whoever is left and
+    /// destroy the bridge. The requests run in the background: Asterisk takes a
+    /// while to destroy a bridge, and calls in progress (callers adopted a moment
+    /// ago among them) must not wait behind that.
+    fn clean_up_orphan_bridge(&self, bridge: &str, remaining: &[String]) {
         tracing::info!(bridge, "cleaning up an orphan bridge");
-        let ari = &self.context.ari;
-        for channel in remaining {
-            let _ = ari.hangup(channel, "normal").await;
-        }
-        let _ = ari.destroy_bridge(bridge).await;
+        self.context.journal.record(JournalRecord {
+            call_key: translate::call_key_of(bridge).to_owned(),
+            kind: RecordKind::ConversationEnded { at: Utc::now() },
+        });
+        let ari = self.context.ari.clone();
+        let (bridge, remaining) = (bridge.to_owned(), remaining.to_vec());
+        tokio::spawn(async move {
+            for channel in &remaining {
+                let _ = ari.hangup(channel, "normal").await;
+            }
+            let _ = ari.destroy_bridge(&bridge).await;
+        });
     }
 }

@@ -119,9 +119,30 @@ pub struct Call {
     hard_deadline: DateTime<Utc>,
 }
 
+/// Where the ids of an adopted call start (see [`Call::adopted`]): a call chooses
+/// far fewer ids than this (menus, announcements, at most 32 candidates' legs).
+pub const ADOPTED_FIRST_ID: u32 = 1000;
+
 impl Call {
+    /// A caller an instance that died left in Stasis, taken over by this one: the
+    /// same call as [`Call::new`] (answer, menu), but the ids it chooses start past
+    /// [`ADOPTED_FIRST_ID`], so none collides with a leg or playback of the dead
+    /// instance that Asterisk may still have.
+    pub fn adopted(start: CallStart, settings: CallSettings, now: DateTime<Utc>) -> Self {
+        Self::entered(start, settings, now, ADOPTED_FIRST_ID)
+    }
+
     /// A new call that has just entered Stasis: answers and plays the line's menu.
     pub fn new(start: CallStart, settings: CallSettings, now: DateTime<Utc>) -> Self {
+        Self::entered(start, settings, now, 0)
+    }
+
+    fn entered(
+        start: CallStart,
+        settings: CallSettings,
+        now: DateTime<Utc>,
+        first_id: u32,
+    ) -> Self {
         let hard_deadline = now + settings.max_call_duration;
         let mut call = Self {
             start,
@@ -130,7 +151,7 @@ impl Call {
             commands: VecDeque::new(),
             decision: None,
             fallback: Vec::new(),
-            next_id: 0,
+            next_id: first_id,
             menus_offered: 0,
             answered_by: None,
             ringing: false,

@@ -162,6 +162,13 @@ pub enum RecordKind {
         /// When.
         at: DateTime<Utc>,
     },
+    /// A conversation an earlier instance left bridged is over (that instance died
+    /// before it could see the end): the call ends with the outcome its journaled
+    /// answer gives (`journal_apply`, migration 20261204000001).
+    ConversationEnded {
+        /// When the new instance saw a party leave.
+        at: DateTime<Utc>,
+    },
     /// The call is over.
     Ended {
         /// `answered_by_staff`, `answered_by_specialist`, `abandoned`, `failed`.

@@ -19,6 +19,20 @@ fn a_new_call_is_journaled_answered_and_hears_its_lines_menu() {
     );
 }
 
+/// An adopted caller gets the same answer and menu, but its ids start past any a
+/// dead instance may have left in Asterisk (its playback `c1-play1` could still be
+/// playing; a second one under that id would be refused).
+#[test]
+fn an_adopted_call_chooses_ids_the_dead_instance_never_used() {
+    let mut h = Harness::adopted("122", WORKING);
+    let commands = h.commands();
+    assert_eq!(commands[1], CallCommand::Answer);
+    let menu = played(&commands);
+    assert_eq!(menu.0, format!("c1-play{}", ADOPTED_FIRST_ID + 1));
+    let fresh = played(&Harness::new("122", WORKING).commands());
+    assert_eq!(fresh.0, "c1-play1");
+}
+
 #[test]
 fn an_invalid_digit_replays_the_menu_then_a_valid_one_routes() {
     let mut h = Harness::new("122", WORKING);

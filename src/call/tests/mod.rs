@@ -58,6 +58,14 @@ impl Harness {
         }
     }
 
+    /// The same call, adopted from an instance that died.
+    fn adopted(line: &str, route_at: &str) -> Self {
+        let mut harness = Self::new(line, route_at);
+        let start = harness.call.start.clone();
+        harness.call = Call::adopted(start, CallSettings::default(), harness.now);
+        harness
+    }
+
     /// Drains the commands; answers `Decide` with the real policy, as the driver does.
     fn commands(&mut self) -> Vec<CallCommand> {
         let mut out = Vec::new();
