@@ -117,6 +117,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     // AGI as rung when a Stasis call decides, and the other way round.
     let recency = Arc::new(CallRecencyBook::new(last_calls(&pool).await?));
     let context = Arc::new(AppContext {
+        pool: pool.clone(),
         ari: ari.clone(),
         directory,
         journal,

@@ -381,6 +381,16 @@ impl StasisApp {
         for task in lock(&self.calls).values() {
             let _ = task.send(TaskInput::Resync(alive.clone()));
         }
+        let known: HashSet<String> = lock(&self.calls)
+            .keys()
+            .chain(&self.recently_done_keys)
+            .cloned()
+            .collect();
+        tokio::spawn(close_vanished_calls(
+            self.context.clone(),
+            alive.clone(),
+            known,
+        ));
         // Callers and callees still talking in a bridge of a previous instance (left
         // bridged at its shutdown) are not disturbed.
         let talking: HashSet<&String> = bridges
@@ -469,6 +479,46 @@ impl StasisApp {
                 let _ = ari.hangup(channel, "normal").await;
             }
             let _ = ari.destroy_bridge(&bridge).await;
+        });
+    }
+}
+
+/// Closes the calls the journal still shows open that no instance runs any more:
+/// a killed instance took their last facts (at most its last 100 ms) with it, and
+/// their channels are gone from Asterisk. Each ends as `conversation_ended` gives
+/// (answered by whoever answered, else abandoned). Calls of this instance and
+/// calls whose channel Asterisk still has are left alone; so is anything when
+/// Postgres does not answer (the next resync tries again).
+async fn close_vanished_calls(
+    context: Arc<AppContext>,
+    alive: Arc<HashSet<String>>,
+    known: HashSet<String>,
+) {
+    let query = sqlx::query_scalar::<_, String>(
+        "SELECT call_key FROM call_record
+          WHERE via = 'ari' AND ended_at IS NULL
+            AND entered_at > now() - interval '1 day' AND entered_at < now() - interval '2 seconds'",
+    )
+    .fetch_all(&context.pool);
+    let open = match tokio::time::timeout(std::time::Duration::from_secs(5), query).await {
+        Ok(Ok(open)) => open,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "open calls in the journal not checked");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!("open calls in the journal not checked: Postgres did not answer");
+            return;
+        }
+    };
+    for key in open {
+        if alive.contains(&key) || known.contains(&key) {
+            continue;
+        }
+        tracing::info!(call_id = %key, "closing a call the journal shows open and Asterisk no longer has");
+        context.journal.record(JournalRecord {
+            call_key: key,
+            kind: RecordKind::ConversationEnded { at: Utc::now() },
         });
     }
 }

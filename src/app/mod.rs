@@ -127,6 +127,10 @@ pub struct AppContext {
     /// New calls go to the dialplan fallback while ARI round trips take longer
     /// than this (see [`admission`]); `None` takes every call.
     pub shed_above: Option<std::time::Duration>,
+    /// The journal's database, read at resync: calls it still shows open that
+    /// Asterisk no longer has (their end was lost with a killed instance) are
+    /// closed there.
+    pub pool: sqlx::PgPool,
 }
 
 #[cfg(test)]
