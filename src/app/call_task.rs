@@ -74,7 +74,7 @@ pub(super) async fn run_call(
                         call.handle_refer(Utc::now(), leg, request);
                     }
                     Some(TaskInput::Call(input)) => call.handle_input(Utc::now(), input),
-                    Some(TaskInput::Resync(alive)) => resync(&mut call, &alive),
+                    Some(TaskInput::Resync(alive)) => resync(&call, &alive, &context, &inbox),
                     Some(TaskInput::Console { action, reply }) => {
                         let now = Utc::now();
                         let answer = match action {
@@ -162,8 +162,16 @@ fn refer_request(context: &AppContext, call: &Call, destination: Option<&str>) -
 }
 
 /// Reports the call's channels that Asterisk no longer has.
-fn resync(call: &mut Call, alive: &HashSet<String>) {
-    let now = Utc::now();
+/// After a reconnection: a channel of the call missing from Asterisk's list may
+/// have ended while the socket was down (its events are lost), or may only be
+/// newer than the list (a caller or leg that came while it was being taken). Each
+/// missing one is asked about on its own; only one Asterisk says is gone ends.
+fn resync(
+    call: &Call,
+    alive: &HashSet<String>,
+    context: &Arc<AppContext>,
+    inbox: &mpsc::WeakUnboundedSender<TaskInput>,
+) {
     for channel in call.channels() {
         if alive.contains(&channel.0) {
             continue;
@@ -171,10 +179,22 @@ fn resync(call: &mut Call, alive: &HashSet<String>) {
         let input = if &channel == call.caller() {
             CallInput::CallerHungUp
         } else {
-            CallInput::LegHungUp(channel, result_of_cause(0))
+            CallInput::LegHungUp(channel.clone(), result_of_cause(0))
         };
-        tracing::info!(?input, "channel vanished while the event socket was down");
-        call.handle_input(now, input);
+        let (ari, inbox) = (context.ari.clone(), inbox.clone());
+        tokio::spawn(async move {
+            match ari.channel_exists(&channel.0).await {
+                Ok(true) => {}
+                // Gone, or Asterisk cannot say: the call ends that side (hanging up
+                // a channel that is in fact there is safer than waiting on it).
+                Ok(false) | Err(_) => {
+                    tracing::info!(?input, "channel vanished while the event socket was down");
+                    if let Some(inbox) = inbox.upgrade() {
+                        let _ = inbox.send(TaskInput::Call(input));
+                    }
+                }
+            }
+        });
     }
 }
 

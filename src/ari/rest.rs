@@ -351,6 +351,15 @@ impl AriClient {
         self.run(request).await.map(drop)
     }
 
+    /// Whether Asterisk has this channel now (a 404 says it has not).
+    pub async fn channel_exists(&self, channel: &str) -> Result<bool, AriError> {
+        match self.get(&format!("channels/{channel}")).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.is_not_found() => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Every channel Asterisk has.
     pub async fn list_channels(&self) -> Result<Vec<Channel>, AriError> {
         let value = self.get("channels").await?;
