@@ -35,11 +35,14 @@ impl TcpRelay {
                     let Ok((client, _)) = listener.accept().await else {
                         continue;
                     };
+                    // Checked under the lock `cut` takes: a connection accepted
+                    // while a cut runs is refused, never left open behind it.
+                    let mut pipes = pipes.lock().await;
                     if !up.load(Ordering::SeqCst) {
                         drop(client); // refused: closed at once
                         continue;
                     }
-                    pipes.lock().await.spawn(async move {
+                    pipes.spawn(async move {
                         if let Ok(mut upstream) = TcpStream::connect(server).await {
                             let mut client = client;
                             let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
@@ -56,10 +59,13 @@ impl TcpRelay {
         }
     }
 
-    /// The server goes away: open connections are cut, new ones closed at once.
+    /// The server goes away: open connections are cut (closed by the time this
+    /// returns), new ones closed at once.
     pub async fn cut(&self) {
+        let mut pipes = self.pipes.lock().await;
         self.up.store(false, Ordering::SeqCst);
-        self.pipes.lock().await.abort_all();
+        pipes.abort_all();
+        while pipes.join_next().await.is_some() {}
     }
 
     /// The server is back.
