@@ -411,7 +411,7 @@ impl StasisApp {
         for channel in legs {
             let key = translate::call_key_of(&channel.id).to_owned();
             tracing::info!(leg = %channel.id, "hanging up an orphan leg");
-            // In the background: the callers adopted below must not wait for it.
+            // In the background: the dispatcher does not wait on it.
             tokio::spawn({
                 let (ari, leg) = (ari.clone(), channel.id.clone());
                 async move {
@@ -463,9 +463,8 @@ impl StasisApp {
 
     /// A bridge no call owns lost a party (a conversation left bridged by a previous
     /// instance ended): journal the end of that call, hang up whoever is left and
-    /// destroy the bridge. The requests run in the background: Asterisk takes a
-    /// while to destroy a bridge, and calls in progress (callers adopted a moment
-    /// ago among them) must not wait behind that.
+    /// destroy the bridge. The requests run in the background, so the dispatcher
+    /// (and the callers it adopts at resync) never waits on them.
     fn clean_up_orphan_bridge(&self, bridge: &str, remaining: &[String]) {
         tracing::info!(bridge, "cleaning up an orphan bridge");
         self.context.journal.record(JournalRecord {
