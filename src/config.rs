@@ -91,6 +91,16 @@ pub struct Settings {
     pub http_listen: SocketAddr,
     /// Mark the console's session cookie `Secure` (HTTPS only): on behind a TLS proxy.
     pub http_secure_cookie: bool,
+    /// Minutes without a request after which a console session ends (its open event
+    /// streams close too).
+    pub http_session_idle_minutes: u32,
+    /// Take the client's address for sign-in throttling from the last
+    /// `X-Forwarded-For` entry: on only behind a proxy that sets it, or anyone could
+    /// pick the address they are counted under.
+    pub http_trust_forwarded_for: bool,
+    /// Origins (`https://console.example`) besides the service's own `Host` that may
+    /// send state-changing requests: set it when a proxy rewrites `Host`.
+    pub http_allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -121,6 +131,9 @@ impl Default for Settings {
             agi_max_sessions: 256,
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             http_secure_cookie: false,
+            http_session_idle_minutes: 60,
+            http_trust_forwarded_for: false,
+            http_allowed_origins: Vec::new(),
         }
     }
 }

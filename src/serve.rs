@@ -164,10 +164,16 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         clock,
         options: crate::http::HttpOptions {
             secure_cookie: settings.http_secure_cookie,
+            session_idle: chrono::Duration::minutes(i64::from(
+                settings.http_session_idle_minutes.max(1),
+            )),
+            trust_forwarded_for: settings.http_trust_forwarded_for,
+            allowed_origins: settings.http_allowed_origins.clone(),
             ..crate::http::HttpOptions::default()
         },
         shutdown: shutdown.clone(),
         journal: journal_status,
+        sessions: Default::default(),
     };
     let http_task = start_http(&settings, http_state).await?;
 

@@ -8,194 +8,24 @@
 //! a fresh, migrated database, filled here with the demo directory.
 
 mod common;
+#[path = "support/console.rs"]
+mod console;
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use axum::http::{Method, Request, StatusCode};
 use axum::response::IntoResponse;
-use chrono::{DateTime, Utc};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
-use hotline::app::{CallControl, QueueHandle, RoutingClock};
-use hotline::directory::{DirectoryCache, demo::seed_demo, load_snapshot};
-use hotline::http::accounts::{NewUser, Role, save_user};
+use console::{Console, PASSWORD};
 use hotline::http::error::HttpError;
-use hotline::http::events::{ConsoleEvents, start_event_sources};
-use hotline::http::{HttpOptions, HttpState, app};
-use hotline::queue::QueueSettings;
-use hotline::routing::{
-    LineNumber, MenuChoice, OrganisationCode, RouteRequest, decide, policy::NoRecency,
-};
-
-/// Every test user's password.
-const PASSWORD: &str = "test-password-1";
-
-/// Tuesday 19 May 2026, 10:00 in Irkutsk: every demo organisation is open, nobody on leave.
-const WORKING_HOURS: &str = "2026-05-19T10:00:00+08:00";
-
-/// The API of one test database, with demo directory and one login per case.
-struct Console {
-    app: Router,
-    pool: PgPool,
-    state: HttpState,
-}
-
-/// The demo logins: (login, role, organisation).
-const USERS: &[(&str, Role, Option<&str>)] = &[
-    ("operator1", Role::Specialist, None),
-    ("operator-no-phone", Role::Specialist, None),
-    ("admin", Role::Admin, None),
-    ("minzdrav1", Role::Staff, Some("minzdrav")),
-    ("okb1", Role::Staff, Some("okb")),
-    ("adm1", Role::Staff, Some("adm-irkutsk")),
-];
-
-impl Console {
-    /// Demo directory, the logins above, the routing clock at [`WORKING_HOURS`].
-    async fn new(pool: PgPool) -> Self {
-        Self::at(pool, WORKING_HOURS).await
-    }
-
-    /// The same with the routing clock at another instant.
-    async fn at(pool: PgPool, instant: &str) -> Self {
-        seed_demo(&pool).await.expect("demo directory");
-        let spec01: i64 =
-            sqlx::query_scalar("SELECT id FROM specialist WHERE endpoint = 'PJSIP/spec01'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        for &(login, role, organisation) in USERS {
-            let user = NewUser {
-                login: login.to_owned(),
-                full_name: format!("Тест {login}"),
-                role,
-                organisation: organisation.map(|code| OrganisationCode(code.to_owned())),
-                // operator1 answers at spec01's phone.
-                specialist_id: (login == "operator1").then_some(spec01),
-            };
-            save_user(&pool, &user, PASSWORD, false)
-                .await
-                .unwrap_or_else(|error| panic!("user {login}: {error}"));
-        }
-        Self::reopen(pool, instant).await
-    }
-
-    /// A console on a database [`Console::at`] already filled: the directory as it is
-    /// now, the routing clock at `instant`.
-    async fn reopen(pool: PgPool, instant: &str) -> Self {
-        let snapshot = load_snapshot(&pool).await.expect("directory loads");
-        let at: DateTime<Utc> = instant.parse().unwrap();
-        let directory = DirectoryCache::fixed(snapshot);
-        let events = ConsoleEvents::new();
-        let queue = QueueHandle::start(directory.clone(), events.clone(), QueueSettings::default());
-        let state = HttpState {
-            pool: pool.clone(),
-            directory,
-            events,
-            queue,
-            calls: CallControl::new().0,
-            clock: RoutingClock::starting_at(at),
-            options: HttpOptions::default(),
-            shutdown: CancellationToken::new(),
-            journal: Default::default(),
-        };
-        Self {
-            app: app(state.clone()),
-            pool,
-            state,
-        }
-    }
-
-    /// Sends one request; `cookie` is the session cookie's `name=value`.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        cookie: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, axum::http::HeaderMap, Value) {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(cookie) = cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        let request = match body {
-            Some(body) => request
-                .header(CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string())),
-            None => request.body(Body::empty()),
-        }
-        .unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        (status, headers, json)
-    }
-
-    /// Signs in and returns the cookie to send back.
-    async fn sign_in(&self, login: &str) -> String {
-        let (status, headers, body) = self
-            .send(
-                Method::POST,
-                "/api/login",
-                None,
-                Some(json!({"login": login, "password": PASSWORD})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "sign-in of {login}: {body}");
-        let set_cookie = headers[SET_COOKIE].to_str().unwrap();
-        set_cookie.split(';').next().unwrap().to_owned()
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> (StatusCode, Value) {
-        let (status, _, body) = self.send(Method::GET, path, Some(cookie), None).await;
-        (status, body)
-    }
-
-    async fn post(&self, path: &str, cookie: &str, body: Value) -> (StatusCode, Value) {
-        let (status, _, body) = self
-            .send(Method::POST, path, Some(cookie), Some(body))
-            .await;
-        (status, body)
-    }
-
-    /// Registers an appeal as `operator1`; returns its id.
-    async fn appeal(&self, body: Value) -> i64 {
-        let operator = self.sign_in("operator1").await;
-        let (status, appeal) = self.post("/api/appeals", &operator, body).await;
-        assert_eq!(status, StatusCode::CREATED, "{appeal}");
-        appeal["id"].as_i64().unwrap()
-    }
-
-    /// Ids of the appeals `login` is shown with `status`.
-    async fn visible(&self, cookie: &str, status: &str) -> Vec<i64> {
-        let (code, list) = self
-            .get(&format!("/api/appeals?status={status}"), cookie)
-            .await;
-        assert_eq!(code, StatusCode::OK, "{list}");
-        let mut ids: Vec<i64> = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|appeal| appeal["id"].as_i64().unwrap())
-            .collect();
-        ids.sort_unstable();
-        ids
-    }
-}
+use hotline::http::events::start_event_sources;
+use hotline::routing::{LineNumber, MenuChoice, RouteRequest, decide, policy::NoRecency};
 
 /// `/health` without signing in: the directory, the database and what the journal
 /// does (`writing`; `spooling, N records` is proved where Postgres goes away, in
@@ -352,6 +182,11 @@ fn protected_endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
     vec![
         (Method::POST, "/api/logout", None),
         (Method::GET, "/api/me", None),
+        (
+            Method::POST,
+            "/api/password",
+            Some(json!({"current_password": "test-password-1", "new_password": "x-password-2"})),
+        ),
         (Method::GET, "/api/route?line=122&digit=1", None),
         (Method::GET, "/api/directory", None),
         (
@@ -738,14 +573,9 @@ async fn the_directory_shows_who_is_on_duty(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn a_created_appeal_arrives_live_only_for_those_who_may_see_it(pool: PgPool) {
     let console = Console::new(pool).await;
-    let sources = start_event_sources(
-        &console.pool,
-        console.state.directory.clone(),
-        console.state.events.clone(),
-        console.state.shutdown.clone(),
-    )
-    .await
-    .expect("listener connects");
+    let sources = start_event_sources(&console.state)
+        .await
+        .expect("listener connects");
     let minzdrav = console.sign_in("minzdrav1").await;
     let request = Request::get("/api/events")
         .header(COOKIE, &minzdrav)

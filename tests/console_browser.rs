@@ -416,6 +416,7 @@ impl RunningConsole {
             options: HttpOptions::default(),
             shutdown: shutdown.clone(),
             journal: Default::default(),
+            sessions: Default::default(),
         };
         let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
             .await
@@ -486,6 +487,71 @@ async fn admins_see_a_banner_when_next_years_calendar_is_unconfirmed(pool: PgPoo
 
     admin.close().await.unwrap();
     operator.close().await.unwrap();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profiles);
+    console.stop().await;
+}
+
+/// A password changed on one device signs the user out on the other: its live
+/// stream is closed by the server, and the page, finding no session, goes to the
+/// sign-in page by itself.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_password_changed_in_one_browser_signs_the_other_out(pool: PgPool) {
+    if !browser_wanted() {
+        return;
+    }
+    let console = RunningConsole::start(pool.clone(), "2026-05-19T10:00:00+08:00").await;
+    let driver = Driver::start();
+    driver.ready().await;
+    let profiles = tempfile_dir("console-password");
+    let desk = browser(&driver, &profiles.join("desk")).await;
+    let laptop = browser(&driver, &profiles.join("laptop")).await;
+    for client in [&desk, &laptop] {
+        sign_in(client, &console.base, "operator1", DEMO_PASSWORD).await;
+        wait_for_text(client, "#live", "в реальном времени").await;
+    }
+    click(&laptop, "#password-link").await;
+    let field = laptop
+        .wait()
+        .for_element(Locator::Id("current"))
+        .await
+        .unwrap();
+    field.send_keys(DEMO_PASSWORD).await.unwrap();
+    for id in ["new", "repeat"] {
+        laptop
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys("a-new-password-7")
+            .await
+            .unwrap();
+    }
+    click(&laptop, "#change").await;
+    wait_for_text(&laptop, "#password-message", "Пароль изменён").await;
+    screenshot(&laptop, "10-password-changed").await;
+
+    // The other browser is sent to the sign-in page without anyone touching it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = desk.current_url().await.unwrap();
+        if url.path() == "/login" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the other browser is still on {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // This browser stays signed in, with its new session.
+    laptop
+        .goto(&format!("{}/specialist", console.base))
+        .await
+        .unwrap();
+    wait_for_text(&laptop, "#live", "в реальном времени").await;
+
+    desk.close().await.unwrap();
+    laptop.close().await.unwrap();
     drop(driver);
     let _ = std::fs::remove_dir_all(&profiles);
     console.stop().await;

@@ -267,6 +267,22 @@ const REFUSED: &[Refused] = &[
         constraint: "staff_endpoint_is_single_safe_channel",
     },
     Refused {
+        sql: "INSERT INTO staff (full_name, organisation, endpoint) VALUES ('Тест', 'minzdrav', 'PJSIP/a)')",
+        constraint: "staff_endpoint_is_single_safe_channel",
+    },
+    Refused {
+        sql: "INSERT INTO staff (full_name, organisation, endpoint) VALUES ('Тест', 'minzdrav', 'PJSIP/a^b')",
+        constraint: "staff_endpoint_is_single_safe_channel",
+    },
+    Refused {
+        sql: "INSERT INTO staff (full_name, organisation, endpoint) VALUES ('Тест', 'minzdrav', 'PJSIP/a|b')",
+        constraint: "staff_endpoint_is_single_safe_channel",
+    },
+    Refused {
+        sql: "UPDATE specialist SET endpoint = E'PJSIP/spec01\\nPJSIP/x' WHERE id = 1",
+        constraint: "specialist_endpoint_is_single_safe_channel",
+    },
+    Refused {
         sql: "INSERT INTO staff (full_name, organisation, endpoint) VALUES ('Тест', 'minzdrav', 'SIP/a')",
         constraint: "staff_endpoint_is_single_safe_channel",
     },

@@ -372,6 +372,41 @@ fn no_directory_text_can_inject_a_command_or_a_dial_destination() {
     }
 }
 
+/// Characters that would change a `Dial()` string or an application's arguments:
+/// another destination (`&`), another argument (`,` `|`), the end of an option's
+/// argument (`)`), an option argument separator (`^`), a second command (newline),
+/// a variable or function (`$`, `{`, `}`, `(`), a comment (`;`).
+const DIAL_METACHARACTERS: &[char] = &[
+    '&', ',', '|', ')', '(', '^', '\n', '\r', '$', '{', '}', ';', ' ', '"', '\\',
+];
+
+/// Neither a dial target (a roster row read from the database, the `result`
+/// script's dial variable) nor a `route` argument (line, choice) takes any of them.
+#[test]
+fn dial_string_metacharacters_are_refused_wherever_text_reaches_asterisk() {
+    for &c in DIAL_METACHARACTERS {
+        for text in [
+            format!("PJSIP/a{c}b"),
+            format!("PJSIP/a@h{c}"),
+            format!("PJSIP{c}/a"),
+        ] {
+            assert!(DialTarget::parse(&text).is_err(), "dial target {text:?}");
+            assert!(parse_targets(&text).is_err(), "dial variable {text:?}");
+        }
+        let choice = format!("health{c}x");
+        assert!(
+            RouteArgs::parse(&["122", &choice, "1"]).is_err(),
+            "route choice {choice:?}"
+        );
+        let line = format!("12{c}");
+        assert!(RouteArgs::parse(&[&line]).is_err(), "route line {line:?}");
+        assert!(
+            RouteArgs::parse(&["122", "1", &format!("1{c}")]).is_err(),
+            "route try with {c:?}"
+        );
+    }
+}
+
 // ------------------------------------------------------------------- result
 
 fn target(text: &str) -> DialTarget {

@@ -437,6 +437,10 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "a session expires after it starts / сеанс истекает позже, чем начинается",
     ),
     (
+        "console_login_failure_pkey",
+        "each failed sign-in is counted once / каждая неудачная попытка входа учитывается один раз",
+    ),
+    (
         "appeal_pkey",
         "each appeal id appears once / номер обращения должен быть уникален",
     ),

@@ -227,27 +227,22 @@ pub async fn save_user(
     Ok(id)
 }
 
-/// Sets a new password and signs the user out everywhere (their sessions are deleted).
+/// Sets a new password. The schema's `console_user_sign_out` trigger then signs the
+/// user out everywhere (their sessions are deleted, their event streams close).
 pub async fn set_password(pool: &PgPool, login: &str, password: &str) -> Result<(), AccountError> {
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|error| AccountError::Hashing(error.to_string()))??;
-    let mut tx = pool.begin().await?;
     let id: Option<i64> = sqlx::query_scalar(
         "UPDATE console_user SET password_hash = $2 WHERE login = $1 RETURNING id",
     )
     .bind(login)
     .bind(&hash)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(pool)
     .await?;
-    let id = id.ok_or_else(|| AccountError::UnknownLogin(login.to_owned()))?;
-    sqlx::query("DELETE FROM console_session WHERE user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    id.map(drop)
+        .ok_or_else(|| AccountError::UnknownLogin(login.to_owned()))
 }
 
 /// Checks a login and password. `Ok(None)`: wrong login or password (indistinguishable
@@ -348,11 +343,13 @@ pub struct SessionUser {
     pub user: ConsoleUser,
 }
 
-/// The session a cookie value names, if it is unexpired, its secret matches and its
-/// user is active. Anything malformed is simply no session.
+/// The session a cookie value names, if it is unexpired, was used within `idle`, its
+/// secret matches and its user is active; using it counts as activity. Anything
+/// malformed is simply no session.
 pub async fn session_user(
     pool: &PgPool,
     cookie_value: &str,
+    idle: chrono::Duration,
 ) -> Result<Option<SessionUser>, sqlx::Error> {
     let Some((id, secret)) = cookie_value.split_once('.') else {
         return Ok(None);
@@ -367,13 +364,17 @@ pub async fn session_user(
     struct Row {
         secret_hash: Vec<u8>,
         expires_at: DateTime<Utc>,
+        /// Whether the last use is old enough to be worth writing down again.
+        stale: bool,
         #[sqlx(flatten)]
         user: UserRow,
     }
     let sql = format!(
-        "SELECT s.secret_hash, s.expires_at, {} FROM console_session s \
+        "SELECT s.secret_hash, s.expires_at, s.last_seen_at < now() - interval '30 seconds' AS stale, \
+         {} FROM console_session s \
          JOIN console_user u ON u.id = s.user_id \
-         WHERE s.id = $1 AND s.expires_at > now() AND u.active",
+         WHERE s.id = $1 AND s.expires_at > now() AND u.active \
+         AND s.last_seen_at > now() - make_interval(secs => $2)",
         USER_COLUMNS
             .split(", ")
             .map(|column| format!("u.{column}"))
@@ -382,6 +383,7 @@ pub async fn session_user(
     );
     let Some(row) = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
+        .bind(idle.num_seconds() as f64)
         .fetch_optional(pool)
         .await?
     else {
@@ -391,11 +393,27 @@ pub async fn session_user(
     if !bool::from(presented.as_slice().ct_eq(&row.secret_hash)) {
         return Ok(None);
     }
+    // At most one write per session every 30 s, however busy the console.
+    if row.stale {
+        sqlx::query("UPDATE console_session SET last_seen_at = now() WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+    }
     Ok(Some(SessionUser {
         session_id: id.to_owned(),
         expires_at: row.expires_at,
         user: row.user.into_user()?,
     }))
+}
+
+/// Whether a session is still there (not signed out, swept or replaced), whatever
+/// its age: open event streams ask after missing notifications.
+pub async fn session_exists(pool: &PgPool, session_id: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM console_session WHERE id = $1)")
+        .bind(session_id)
+        .fetch_one(pool)
+        .await
 }
 
 /// Ends a session (signing out).

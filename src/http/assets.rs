@@ -50,6 +50,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("static/directory.html"),
     },
     Asset {
+        path: "/password",
+        content_type: HTML,
+        body: include_str!("static/password.html"),
+    },
+    Asset {
+        path: "/static/password.js",
+        content_type: JS,
+        body: include_str!("static/password.js"),
+    },
+    Asset {
         path: "/static/console.css",
         content_type: CSS,
         body: include_str!("static/console.css"),

@@ -6,7 +6,7 @@
 //!
 //! | Endpoint | specialist | staff | admin |
 //! |---|---|---|---|
-//! | `GET /api/me`, `POST /api/logout` | yes | yes | yes |
+//! | `GET /api/me`, `POST /api/logout`, `POST /api/password` | yes | yes | yes |
 //! | `GET /api/route`, `GET /api/directory` | yes | yes | yes |
 //! | `POST /api/appeals` | yes | **no** | yes |
 //! | `GET /api/appeals` | all | own organisation and its institutions | all |
@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::HttpState;
 use super::accounts::{self, ConsoleUser, Role};
 use super::error::HttpError;
+use super::throttle::ClientAddress;
 use crate::routing::{DirectorySnapshot, OrganisationCode, OrganisationKind};
 
 /// Name of the session cookie.
@@ -60,7 +61,7 @@ impl FromRequestParts<HttpState> for CurrentUser {
         state: &HttpState,
     ) -> Result<Self, Self::Rejection> {
         let cookie = session_cookie(&parts.headers).ok_or(HttpError::SignInRequired)?;
-        let session = accounts::session_user(&state.pool, cookie)
+        let session = accounts::session_user(&state.pool, cookie, state.options.session_idle)
             .await?
             .ok_or(HttpError::SignInRequired)?;
         Ok(Self {
@@ -227,21 +228,35 @@ impl Me {
     }
 }
 
-/// `POST /api/login`: checks the password and sets the session cookie.
+/// `POST /api/login`: checks the password and sets the session cookie. Refused
+/// without checking the password while the login or the address has too many recent
+/// failures ([`super::throttle`]).
 pub async fn login(
     State(state): State<HttpState>,
+    address: ClientAddress,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, HttpError> {
     let Json(request) = body?;
     let login = request.login.trim().to_lowercase();
-    let user = accounts::authenticate(&state.pool, &login, &request.password)
-        .await?
-        .ok_or(HttpError::BadCredentials)?;
+    let throttle = &state.options.login_throttle;
+    throttle.check(&state.pool, &login, address).await?;
+    let Some(user) = accounts::authenticate(&state.pool, &login, &request.password).await? else {
+        throttle
+            .record_failure(&state.pool, &login, address)
+            .await?;
+        return Err(HttpError::BadCredentials);
+    };
+    throttle.forget_login(&state.pool, &login).await?;
     if !user.active {
         return Err(HttpError::AccountDisabled);
     }
-    let session = accounts::open_session(&state.pool, user.id, state.options.session_ttl).await?;
     tracing::info!(login = %user.login, role = %user.role, "console sign-in");
+    signed_in(&state, &user).await
+}
+
+/// Opens a session for `user` and answers with the cookie and [`Me`].
+async fn signed_in(state: &HttpState, user: &ConsoleUser) -> Result<Response, HttpError> {
+    let session = accounts::open_session(&state.pool, user.id, state.options.session_ttl).await?;
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         session.cookie_value,
@@ -252,7 +267,7 @@ pub async fn login(
             ""
         }
     );
-    let me = Me::new(&user, session.expires_at, &state.directory.current());
+    let me = Me::new(user, session.expires_at, &state.directory.current());
     let mut response = Json(me).into_response();
     response.headers_mut().insert(
         SET_COOKIE,
@@ -274,6 +289,48 @@ pub async fn logout(
         [(SET_COOKIE, HeaderValue::from_str(&clear).expect("ASCII"))],
     )
         .into_response())
+}
+
+/// `POST /api/password` body.
+#[derive(Debug, Deserialize)]
+pub struct PasswordChange {
+    /// The password now, proving it is the user at the keyboard.
+    pub current_password: String,
+    /// The new one ([`accounts::MIN_PASSWORD_CHARS`] or more).
+    pub new_password: String,
+}
+
+/// `POST /api/password`: a new password for the signed-in user. Every session of the
+/// user ends, on every device (their event streams close); this browser gets a new
+/// one. A wrong current password counts as a failed sign-in.
+pub async fn change_password(
+    State(state): State<HttpState>,
+    address: ClientAddress,
+    user: CurrentUser,
+    body: Result<Json<PasswordChange>, JsonRejection>,
+) -> Result<Response, HttpError> {
+    user.require_signed_in()?;
+    let Json(change) = body?;
+    let login = user.user.login.clone();
+    let throttle = &state.options.login_throttle;
+    throttle.check(&state.pool, &login, address).await?;
+    if accounts::authenticate(&state.pool, &login, &change.current_password)
+        .await?
+        .is_none()
+    {
+        throttle
+            .record_failure(&state.pool, &login, address)
+            .await?;
+        return Err(HttpError::WrongPassword);
+    }
+    accounts::set_password(&state.pool, &login, &change.new_password)
+        .await
+        .map_err(|error| match error {
+            accounts::AccountError::WeakPassword => HttpError::InvalidRequest(error.to_string()),
+            other => HttpError::Internal(other.to_string()),
+        })?;
+    tracing::info!(login = %login, "console password changed; every session of the user ended");
+    signed_in(&state, &user.user).await
 }
 
 /// `GET /api/me`: who is signed in.

@@ -10,7 +10,8 @@
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -28,6 +29,24 @@ pub enum HttpError {
     /// tell which logins exist (401).
     #[error("wrong login or password")]
     BadCredentials,
+    /// Too many failed sign-ins for this login or from this address lately: no
+    /// password is checked until the oldest counted failure ages out (429, with
+    /// `Retry-After`).
+    #[error("too many failed sign-ins; retry in {retry_after_seconds} s")]
+    TooManySignIns {
+        /// Seconds until a sign-in is checked again.
+        retry_after_seconds: u64,
+    },
+    /// Changing the password: the current password given is wrong (403).
+    #[error("wrong current password")]
+    WrongPassword,
+    /// A state-changing request sent by a page of another site (its `Origin` or
+    /// `Sec-Fetch-Site` says so): refused whatever cookie it carries (403).
+    #[error("cross-site request refused")]
+    CrossSite,
+    /// The request body is larger than the API takes (413).
+    #[error("request body too large")]
+    TooLarge,
     /// The password was right but the account is deactivated (403).
     #[error("account deactivated")]
     AccountDisabled,
@@ -108,6 +127,9 @@ impl From<sqlx::Error> for HttpError {
 
 impl From<JsonRejection> for HttpError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::TooLarge;
+        }
         Self::InvalidRequest(rejection.body_text())
     }
 }
@@ -151,7 +173,12 @@ impl HttpError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::SignInRequired | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::AccountDisabled | Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::AccountDisabled
+            | Self::Forbidden { .. }
+            | Self::CrossSite
+            | Self::WrongPassword => StatusCode::FORBIDDEN,
+            Self::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -178,6 +205,37 @@ impl IntoResponse for HttpError {
             Self::AccountDisabled => (
                 "account_disabled",
                 "this account is deactivated / учётная запись отключена".to_owned(),
+                None,
+            ),
+            Self::TooManySignIns {
+                retry_after_seconds,
+            } => {
+                let minutes = retry_after_seconds.div_ceil(60).max(1);
+                (
+                    "too_many_sign_ins",
+                    format!(
+                        "too many failed sign-ins; try again in {minutes} min / слишком много неудачных попыток входа; повторите через {minutes} мин"
+                    ),
+                    None,
+                )
+            }
+            Self::WrongPassword => (
+                "wrong_password",
+                "the current password is wrong / текущий пароль указан неверно".to_owned(),
+                None,
+            ),
+            Self::CrossSite => (
+                "cross_site",
+                "request from another site refused / запрос с другого сайта отклонён".to_owned(),
+                None,
+            ),
+            Self::TooLarge => (
+                "too_large",
+                format!(
+                    "request body over {} KiB / тело запроса больше {} КиБ",
+                    super::guards::BODY_LIMIT / 1024,
+                    super::guards::BODY_LIMIT / 1024
+                ),
                 None,
             ),
             Self::Forbidden { need } => ("forbidden", (*need).to_owned(), None),
@@ -224,7 +282,16 @@ impl IntoResponse for HttpError {
             message,
             constraint,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Self::TooManySignIns {
+            retry_after_seconds,
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        response
     }
 }
 

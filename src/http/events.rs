@@ -36,6 +36,7 @@ pub use crate::console_events::{Audience, CAPACITY, ConsoleEvent, ConsoleEvents}
 use super::HttpState;
 use super::auth::CurrentUser;
 use super::error::HttpError;
+use super::sessions::{SESSION_CLOSED_CHANNEL, SessionSignal, SessionSignals};
 use crate::directory::DirectoryCache;
 use crate::routing::OrganisationCode;
 
@@ -70,43 +71,63 @@ impl AppealNotification {
     }
 }
 
-/// Starts feeding `events` from the database and the directory cache until
-/// `shutdown`. Returns once the appeal listener is connected and listening, so an
-/// appeal written after this returns is certain to be announced.
-pub async fn start_event_sources(
-    pool: &PgPool,
-    directory: DirectoryCache,
-    events: ConsoleEvents,
-    shutdown: CancellationToken,
-) -> Result<JoinHandle<()>, sqlx::Error> {
-    let listen_pool = crate::directory::cache::listener_pool(pool, LISTENER_APPLICATION_NAME);
+/// Starts feeding the state's `events` from the database and the directory cache,
+/// its `sessions` from the database, and sweeping ended sessions, until `shutdown`.
+/// Returns once the listener is connected and listening, so an appeal written or a
+/// session ended after this returns is certain to be announced.
+pub async fn start_event_sources(state: &HttpState) -> Result<JoinHandle<()>, sqlx::Error> {
+    let listen_pool =
+        crate::directory::cache::listener_pool(&state.pool, LISTENER_APPLICATION_NAME);
     let listener = connect_listener(&listen_pool).await?;
-    let appeals = tokio::spawn(forward_appeals(
+    let sinks = Sinks {
+        events: state.events.clone(),
+        sessions: state.sessions.clone(),
+    };
+    let notifications = tokio::spawn(forward_database(
         listener,
         listen_pool,
-        events.clone(),
-        shutdown.clone(),
+        sinks,
+        state.shutdown.clone(),
     ));
-    let directory_task = tokio::spawn(forward_directory_changes(directory, events, shutdown));
+    let directory_task = tokio::spawn(forward_directory_changes(
+        state.directory.clone(),
+        state.events.clone(),
+        state.shutdown.clone(),
+    ));
+    let sweep = tokio::spawn(super::sessions::sweep(
+        state.pool.clone(),
+        state.options.session_idle,
+        state.shutdown.clone(),
+    ));
     Ok(tokio::spawn(async move {
-        let _ = tokio::join!(appeals, directory_task);
+        let _ = tokio::join!(notifications, directory_task, sweep);
     }))
 }
 
-/// A listener subscribed to [`APPEAL_CHANNEL`]; reconnection is ours, not the driver's.
+/// Where notifications go.
+struct Sinks {
+    events: ConsoleEvents,
+    sessions: SessionSignals,
+}
+
+/// A listener subscribed to [`APPEAL_CHANNEL`] and [`SESSION_CLOSED_CHANNEL`];
+/// reconnection is ours, not the driver's.
 async fn connect_listener(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.eager_reconnect(false);
-    listener.listen(APPEAL_CHANNEL).await?;
+    listener
+        .listen_all([APPEAL_CHANNEL, SESSION_CLOSED_CHANNEL])
+        .await?;
     Ok(listener)
 }
 
-/// Turns notifications into events; on a lost connection reconnects with backoff
-/// (250 ms doubling to 30 s) and publishes [`ConsoleEvent::Resync`].
-async fn forward_appeals(
+/// Turns notifications into events and session signals; on a lost connection
+/// reconnects with backoff (250 ms doubling to 30 s), then publishes
+/// [`ConsoleEvent::Resync`] and [`SessionSignal::Recheck`] for what it missed.
+async fn forward_database(
     first: PgListener,
     pool: PgPool,
-    events: ConsoleEvents,
+    sinks: Sinks,
     shutdown: CancellationToken,
 ) {
     const RECONNECT_MIN: Duration = Duration::from_millis(250);
@@ -127,7 +148,8 @@ async fn forward_appeals(
                     Ok(listener) => {
                         tracing::info!("console listener reconnected");
                         backoff = RECONNECT_MIN;
-                        events.publish(ConsoleEvent::Resync);
+                        sinks.events.publish(ConsoleEvent::Resync);
+                        sinks.sessions.publish(SessionSignal::Recheck);
                         listener
                     }
                     Err(error) => {
@@ -139,7 +161,7 @@ async fn forward_appeals(
             }
         };
         // The listener (and the pool's only connection) is dropped when this returns.
-        match forward_notifications(listener, &events, &shutdown).await {
+        match forward_notifications(listener, &sinks, &shutdown).await {
             None => break,
             Some(reason) => {
                 tracing::warn!(%reason, "console listener lost its connection; reconnecting")
@@ -153,16 +175,21 @@ async fn forward_appeals(
 /// `shutdown` (returns `None`).
 async fn forward_notifications(
     mut listener: PgListener,
-    events: &ConsoleEvents,
+    sinks: &Sinks,
     shutdown: &CancellationToken,
 ) -> Option<String> {
     loop {
         match shutdown.run_until_cancelled(listener.try_recv()).await? {
+            Ok(Some(notification)) if notification.channel() == SESSION_CLOSED_CHANNEL => {
+                sinks
+                    .sessions
+                    .publish(SessionSignal::Closed(notification.payload().to_owned()));
+            }
             Ok(Some(notification)) => {
                 match serde_json::from_str::<AppealNotification>(notification.payload()) {
                     Ok(parsed) => {
                         if let Some(event) = parsed.into_event() {
-                            events.publish(event);
+                            sinks.events.publish(event);
                         }
                     }
                     Err(error) => {
@@ -203,6 +230,7 @@ pub async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, HttpError> {
     user.require_signed_in()?;
     let receiver = state.events.subscribe();
+    let sessions = state.sessions.subscribe();
     let remaining = (user.session_expires_at - chrono::Utc::now())
         .to_std()
         .unwrap_or_default();
@@ -212,6 +240,7 @@ pub async fn stream(
         .data(serde_json::json!({ "login": user.user.login }).to_string());
     let feed = Feed {
         receiver,
+        sessions,
         state,
         user,
         deadline,
@@ -228,6 +257,8 @@ pub async fn stream(
 struct Feed {
     /// Every published event.
     receiver: broadcast::Receiver<ConsoleEvent>,
+    /// Ended sessions: this stream's among them ends it.
+    sessions: broadcast::Receiver<SessionSignal>,
     /// For the shutdown token and the directory (organisation hierarchy).
     state: HttpState,
     /// Whose stream: decides which events pass.
@@ -242,6 +273,13 @@ impl Feed {
         loop {
             let received = tokio::select! {
                 received = self.receiver.recv() => received,
+                signal = self.sessions.recv() => {
+                    if self.session_ended(signal).await {
+                        tracing::debug!(login = %self.user.user.login, "event stream closed with its session");
+                        return None;
+                    }
+                    continue;
+                }
                 () = self.state.shutdown.cancelled() => return None,
                 () = tokio::time::sleep_until(self.deadline) => return None,
             };
@@ -254,6 +292,25 @@ impl Feed {
                 let data = serde_json::to_string(&event).unwrap_or_default();
                 return Some(Event::default().event(event.name()).data(data));
             }
+        }
+    }
+
+    /// Whether `signal` ends this stream's session. Missed signals (lagged) and a
+    /// reconnected listener make it ask the database; so does a database error
+    /// (which ends the stream: the browser reconnects and is asked to sign in if
+    /// need be).
+    async fn session_ended(
+        &self,
+        signal: Result<SessionSignal, broadcast::error::RecvError>,
+    ) -> bool {
+        match signal {
+            Ok(SessionSignal::Closed(id)) => id == self.user.session_id,
+            Ok(SessionSignal::Recheck) | Err(broadcast::error::RecvError::Lagged(_)) => !matches!(
+                super::accounts::session_exists(&self.state.pool, &self.user.session_id).await,
+                Ok(true)
+            ),
+            // Cannot happen while the state holds the sender; ending beats spinning.
+            Err(broadcast::error::RecvError::Closed) => true,
         }
     }
 

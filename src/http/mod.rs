@@ -15,6 +15,10 @@
 //!   browsers as Server-Sent Events, filtered per user.
 //! - [`error`]: [`error::HttpError`], the only error type handlers return.
 //! - [`health`]: `GET /health`; `assets`: the compiled-in pages (`static/`).
+//! - [`guards`]: what every request passes (same-origin check for state changes,
+//!   body limit) and the security headers on every answer.
+//! - [`sessions`]: ended sessions (sign-out, password change, idle) closing open
+//!   event streams; [`throttle`]: failed sign-ins counted per login and address.
 //!
 //! Every `/api/` handler except `POST /api/login` takes a [`auth::CurrentUser`] (no
 //! session: 401 before the handler runs) and calls a `require_*` check first. The
@@ -28,19 +32,20 @@ pub mod auth;
 pub mod directory_view;
 pub mod error;
 pub mod events;
+pub mod guards;
 pub mod health;
 pub mod queue_view;
+pub mod sessions;
+pub mod throttle;
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
-};
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderValue, Uri};
-use axum::middleware::map_response;
-use axum::response::{IntoResponse, Response};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -76,23 +81,37 @@ pub struct HttpState {
     pub shutdown: CancellationToken,
     /// Whether the journal writes or spools, for `/health`.
     pub journal: crate::journal::JournalStatus,
+    /// Ended sessions, told to open event streams.
+    pub sessions: sessions::SessionSignals,
 }
 
-/// Tunables of the console's sessions.
+/// Tunables of the console's sessions and request checks.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
-    /// How long a sign-in lasts: a shift, plus some.
+    /// How long a sign-in lasts at most: a shift, plus some.
     pub session_ttl: chrono::Duration,
+    /// How long a session may go without a request before it ends.
+    pub session_idle: chrono::Duration,
     /// Mark the cookie `Secure` (only sent over HTTPS): set it when a TLS proxy fronts
     /// the service; leave it off for plain-HTTP access on a trusted network.
     pub secure_cookie: bool,
+    /// Failed sign-ins allowed per login and per address.
+    pub login_throttle: throttle::LoginThrottle,
+    /// Take the client's address from `X-Forwarded-For` (behind a proxy only).
+    pub trust_forwarded_for: bool,
+    /// Origins besides the service's own that may send state-changing requests.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             session_ttl: chrono::Duration::hours(12),
+            session_idle: chrono::Duration::minutes(60),
             secure_cookie: false,
+            login_throttle: throttle::LoginThrottle::default(),
+            trust_forwarded_for: false,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -103,6 +122,7 @@ pub fn app(state: HttpState) -> Router {
         .route("/login", post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/me", get(auth::me))
+        .route("/password", post(auth::change_password))
         .route("/route", get(directory_view::route))
         .route("/directory", get(directory_view::directory))
         .route("/appeals", get(appeals::list).post(appeals::create))
@@ -120,12 +140,14 @@ pub fn app(state: HttpState) -> Router {
         )
         .route("/events", get(events::stream))
         .fallback(api_not_found)
+        .layer(from_fn_with_state(state.clone(), guards::same_origin_only))
+        .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
         .layer(map_response(no_store));
     Router::new()
         .nest("/api", api)
         .route("/health", get(health::health))
         .merge(assets::routes())
-        .layer(map_response(security_headers))
+        .layer(map_response(guards::security_headers))
         .with_state(state)
 }
 
@@ -143,23 +165,6 @@ async fn no_store(mut response: Response) -> Response {
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// Everything the console loads comes from this service; no framing, no sniffing, no
-/// referrers leaking appeal numbers.
-async fn security_headers(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response.into_response()
 }
 
 /// Why the HTTP server could not start.
@@ -205,17 +210,13 @@ impl HttpServer {
     /// open event streams end, requests in flight finish, and the task returns.
     pub async fn start(self) -> Result<JoinHandle<()>, HttpStartError> {
         let state = self.state;
-        let sources = events::start_event_sources(
-            &state.pool,
-            state.directory.clone(),
-            state.events.clone(),
-            state.shutdown.clone(),
-        )
-        .await?;
+        let sources = events::start_event_sources(&state).await?;
         let shutdown = state.shutdown.clone();
         let address = self.listener.local_addr().ok();
         tracing::info!(?address, "console HTTP serving");
-        let server = axum::serve(self.listener, app(state))
+        // The peer's address reaches handlers (sign-in throttling per address).
+        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await });
         Ok(tokio::spawn(async move {
             if let Err(error) = server.await {

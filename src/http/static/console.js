@@ -74,8 +74,9 @@ const Console = (() => {
     }
     const who = me.full_name + " (" + (ROLE_NAMES[me.role] || me.role) +
       (me.organisation_name ? ", " + me.organisation_name : "") + ")";
+    const password = el("a", { href: "/password", id: "password-link", text: "Сменить пароль" });
     const logout = el("button", { type: "button", id: "logout", text: "Выйти", onclick: signOut });
-    document.querySelector("header.top").append(nav, el("span", { class: "who", id: "who", text: who }), logout);
+    document.querySelector("header.top").append(nav, el("span", { class: "who", id: "who", text: who }), password, logout);
     return me;
   }
 
@@ -94,7 +95,15 @@ const Console = (() => {
       live.textContent = on ? "обновления в реальном времени" : "нет связи, переподключение…";
     };
     source.addEventListener("ready", () => mark(true));
-    source.addEventListener("error", () => mark(false));
+    source.addEventListener("error", () => {
+      mark(false);
+      // Закрыт насовсем (сервер ответил ошибкой, например 401 после выхода на другом
+      // устройстве или смены пароля): проверяем сеанс — api() без сеанса уводит на
+      // страницу входа; с сеансом подписываемся заново.
+      if (source.readyState === EventSource.CLOSED) {
+        api("GET", "/api/me").then(() => setTimeout(() => listen(handlers), 3000), () => {});
+      }
+    });
     for (const [name, handler] of Object.entries(handlers)) {
       source.addEventListener(name, (event) => handler(JSON.parse(event.data)));
     }
