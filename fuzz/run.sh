@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# fuzz/run.sh [SECONDS] — fuzz the FastAGI frame parser for a bounded time
-# (default 60 s). New inputs go to fuzz/corpus-work/ (ignored by git); the
-# committed seeds in fuzz/corpus/agi_frame/ are only read. A crash leaves its
-# input in fuzz/artifacts/agi_frame/ and makes this script fail.
+# fuzz/run.sh [SECONDS] [TARGET] — fuzz one target for a bounded time (default
+# 60 s; targets: agi_frame (the default), ari_event, calendar_file). New inputs
+# go to fuzz/corpus-work/TARGET/ (ignored by git); the committed seeds in
+# fuzz/corpus/TARGET/ are only read. A crash leaves its input in
+# fuzz/artifacts/TARGET/ and makes this script fail.
 #
 # With cargo-fuzz and a nightly toolchain it runs `cargo +nightly fuzz run`
 # (with AddressSanitizer). Otherwise, on the stable toolchain, it builds the
@@ -12,12 +13,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
-mkdir -p corpus-work artifacts/agi_frame
+target=${2:-agi_frame}
+[ -d "corpus/$target" ] || { echo "fuzz/run.sh: no target $target (see fuzz/README.md)" >&2; exit 2; }
+mkdir -p "corpus-work/$target" "artifacts/$target"
 libfuzzer_args=(-max_total_time="$seconds" -max_len=4096 -timeout=5
-    -artifact_prefix=artifacts/agi_frame/ -print_final_stats=1)
+    -artifact_prefix="artifacts/$target/" -print_final_stats=1)
 
 if command -v cargo-fuzz >/dev/null && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    exec cargo +nightly fuzz run agi_frame corpus-work corpus/agi_frame -- "${libfuzzer_args[@]}"
+    exec cargo +nightly fuzz run "$target" "corpus-work/$target" "corpus/$target" -- "${libfuzzer_args[@]}"
 fi
 
 echo "fuzz/run.sh: no cargo-fuzz with nightly here; building the libFuzzer target on stable" >&2
@@ -29,5 +32,5 @@ RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module \
  -Cllvm-args=-sanitizer-coverage-pc-table \
  -Cllvm-args=-sanitizer-coverage-trace-compares \
  -Cdebug-assertions -Coverflow-checks" \
-    cargo build --release --target "$host" --bin agi_frame
-exec "target/$host/release/agi_frame" corpus-work corpus/agi_frame "${libfuzzer_args[@]}"
+    cargo build --release --target "$host" --bin "$target"
+exec "target/$host/release/$target" "corpus-work/$target" "corpus/$target" "${libfuzzer_args[@]}"
