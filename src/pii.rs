@@ -6,8 +6,13 @@
 
 use std::fmt;
 
-/// Wraps personal data so that formatting it for logs redacts it.
-#[derive(Clone, PartialEq, Eq, Hash)]
+use serde::{Deserialize, Serialize};
+
+/// Wraps personal data so that formatting it for logs redacts it. It serialises as
+/// the bare value (the journal, its spool and the database need the number), so a
+/// struct carrying a `Pii` field can derive `Debug` and be logged whole safely.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Pii<T>(pub T);
 
 impl<T: AsRef<str>> fmt::Display for Pii<T> {
@@ -32,6 +37,31 @@ impl<T: AsRef<str>> fmt::Display for Pii<T> {
 impl<T: AsRef<str>> fmt::Debug for Pii<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Pii({self})")
+    }
+}
+
+impl From<&str> for Pii<String> {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl From<String> for Pii<String> {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+/// Comparing with plain text (tests, matching) reveals nothing in a log.
+impl PartialEq<str> for Pii<String> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Pii<String> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }
 

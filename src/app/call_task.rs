@@ -17,7 +17,6 @@ use crate::call::{
     TransferRequest,
 };
 use crate::journal::{Journal, JournalRecord};
-use crate::pii::Pii;
 use crate::routing::TopicCode;
 use crate::routing::{self, RouteRequest};
 
@@ -431,13 +430,13 @@ async fn execute(
             caller_number,
             caller_name,
         } => {
-            tracing::debug!(%target, caller = %Pii(&caller_number), "creating a leg");
+            tracing::debug!(%target, caller = %caller_number, "creating a leg");
             // What the callee's phone shows: the citizen's number and the topic.
             // PJSIP builds an outgoing INVITE's From from the leg's connected line.
             // A transfer button pressed on the callee's phone (SIP REFER) comes to
             // the app as ChannelTransfer instead of being carried out by Asterisk.
             let variables = [
-                ("CONNECTEDLINE(num)", caller_number.as_str()),
+                ("CONNECTEDLINE(num)", caller_number.0.as_str()),
                 ("CONNECTEDLINE(name)", caller_name.as_str()),
                 ("PJSIP_TRANSFER_HANDLING()", "ari-only"),
             ];

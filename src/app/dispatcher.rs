@@ -278,7 +278,7 @@ impl StasisApp {
         &mut self,
         caller: String,
         line: String,
-        caller_number: String,
+        caller_number: Pii<String>,
         inbox: Option<mpsc::UnboundedReceiver<TaskInput>>,
     ) {
         let adopted = inbox.is_none();
@@ -306,7 +306,7 @@ impl StasisApp {
                 // menu the policy routes it to specialists (unknown line).
                 None => ("hotline/menu-122".to_owned(), None, 3, 1),
             };
-        tracing::info!(call_id = %caller, %line, caller = %Pii(&caller_number), "call entered");
+        tracing::info!(call_id = %caller, %line, caller = %caller_number, "call entered");
         let start = CallStart {
             caller: ChannelId(caller.clone()),
             line,
@@ -334,7 +334,7 @@ impl StasisApp {
     /// Shutting down or overloaded: the caller goes straight to the dialplan
     /// fallback (the specialists), and the journal says so. Done aside, so the
     /// dispatcher never waits for Asterisk.
-    fn hand_to_dialplan(&self, caller: String, line: String, caller_number: String) {
+    fn hand_to_dialplan(&self, caller: String, line: String, caller_number: Pii<String>) {
         let context = self.context.clone();
         context.journal.record(JournalRecord {
             call_key: caller.clone(),
@@ -448,7 +448,7 @@ impl StasisApp {
                 kind: RecordKind::OpenAttemptsCancelled { at: Utc::now() },
             });
             let line = channel.dialplan.exten.clone();
-            self.start_call(channel.id, line, channel.caller.number, None);
+            self.start_call(channel.id, line, Pii(channel.caller.number), None);
         }
         for bridge in bridges {
             let key = translate::call_key_of(&bridge.id);

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::call::{CallInput, OfferedSpecialist, QueueRequest};
 use crate::console_events::{ConsoleEvent, ConsoleEvents};
 use crate::directory::DirectoryCache;
+use crate::pii::Pii;
 use crate::queue::{QueueAction, QueueSettings, SpecialistQueue, SpecialistState};
 use crate::routing::SpecialistId;
 
@@ -81,7 +82,7 @@ pub struct CallDetails {
     /// The line called.
     pub line: String,
     /// The citizen's number.
-    pub caller_number: String,
+    pub caller_number: Pii<String>,
     /// The topic's Russian name, if one was chosen.
     pub topic: Option<String>,
     /// The topic's code, if one was chosen.

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::ari::{AriMessage, EventSink};
 use crate::call::CallInput;
+use crate::pii::Pii;
 
 use super::call_task::TaskInput;
 use super::translate::{Routed, route_event};
@@ -23,7 +24,7 @@ pub(super) enum Dispatch {
     NewCall {
         caller: String,
         line: String,
-        caller_number: String,
+        caller_number: Pii<String>,
         inbox: mpsc::UnboundedReceiver<TaskInput>,
     },
     /// An event for no running call, or about a bridge.

@@ -6,6 +6,7 @@
 
 use crate::ari::AriEvent;
 use crate::call::{AttemptResult, CallInput, ChannelId, PlaybackId};
+use crate::pii::Pii;
 
 /// The `Stasis()` argument our own dial legs carry, to tell them from citizens.
 pub const LEG_APP_ARG: &str = "leg";
@@ -20,7 +21,7 @@ pub enum Routed {
         /// The line: from `Stasis(hotline,line=122)`, else the dialled extension.
         line: String,
         /// The citizen's number.
-        caller_number: String,
+        caller_number: Pii<String>,
     },
     /// An input for an existing call (keyed by the caller's channel id).
     ToCall {
@@ -76,7 +77,7 @@ pub fn route_event(event: AriEvent) -> Routed {
             Routed::NewCall {
                 caller: channel.id,
                 line,
-                caller_number: channel.caller.number,
+                caller_number: Pii(channel.caller.number),
             }
         }
         AriEvent::ChannelTransfer {

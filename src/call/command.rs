@@ -2,6 +2,7 @@
 //! what the specialists' queue is told.
 
 use super::{BridgeId, ChannelId, JournalEntry, PlaybackId};
+use crate::pii::Pii;
 use crate::routing::{DialTarget, LineNumber, MenuChoice, SpecialistId, TopicCode};
 
 /// What the driver must do for the call, in order.
@@ -83,7 +84,7 @@ pub enum CallCommand {
         /// Where to call.
         target: DialTarget,
         /// Caller id number shown on the callee's phone (the citizen's number).
-        caller_number: String,
+        caller_number: Pii<String>,
         /// Caller id name shown on the callee's phone (the topic).
         caller_name: String,
     },
@@ -125,7 +126,7 @@ pub enum QueueRequest {
         /// The line called.
         line: LineNumber,
         /// The citizen's number.
-        caller_number: String,
+        caller_number: Pii<String>,
         /// The topic's Russian name, if one was chosen.
         topic: Option<String>,
         /// The topic's code, if one was chosen (what a transfer goes to by default).

@@ -2,6 +2,7 @@
 //! about it, and a specialist's transfer request (with why it may be refused).
 
 use super::{AttemptResult, ChannelId, PlaybackId, TransferOrigin};
+use crate::pii::Pii;
 use crate::routing::{DialTarget, LineNumber, SpecialistId, StaffId, TopicCode};
 
 /// Facts the call was created with, from the caller's `StasisStart`.
@@ -12,7 +13,7 @@ pub struct CallStart {
     /// The line called.
     pub line: LineNumber,
     /// The citizen's number, shown to callees.
-    pub caller_number: String,
+    pub caller_number: Pii<String>,
     /// The line's menu prompt sound.
     pub menu_prompt: String,
     /// The line's greeting, played once before the first menu.

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::ChannelId;
+use crate::pii::Pii;
 use crate::routing::{
     DecisionMode, DialTarget, LineNumber, OrganisationCode, SpecialistId, StaffId, TopicCode,
 };
@@ -17,7 +18,7 @@ pub enum JournalEntry {
         /// The line called.
         line: LineNumber,
         /// The citizen's number.
-        caller_number: String,
+        caller_number: Pii<String>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -90,7 +91,7 @@ pub enum JournalEntry {
         /// The line called.
         line: LineNumber,
         /// The citizen's number.
-        caller_number: String,
+        caller_number: Pii<String>,
         /// The topic chosen, if any.
         topic: Option<TopicCode>,
         /// The topic's responsible agency, if any.

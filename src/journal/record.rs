@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::call::{Callee, JournalEntry};
+use crate::pii::Pii;
 
 /// Which front door the call came through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +67,7 @@ pub enum RecordKind {
         /// The line called.
         line: String,
         /// The citizen's number.
-        caller_number: String,
+        caller_number: Pii<String>,
         /// When.
         at: DateTime<Utc>,
     },
@@ -141,7 +142,7 @@ pub enum RecordKind {
         /// The line called.
         line: String,
         /// The citizen's number.
-        caller_number: String,
+        caller_number: Pii<String>,
         /// Topic code, if any.
         topic: Option<String>,
         /// Responsible organisation (the topic's agency); none = the contact center.
@@ -277,5 +278,34 @@ impl JournalRecord {
             call_key: call_key.to_owned(),
             kind,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record is logged whole when it can be neither written nor spooled: the
+    /// caller's number shows redacted there, and whole in the spool and database.
+    #[test]
+    fn a_logged_record_hides_the_number_the_spool_keeps() {
+        let record = JournalRecord {
+            call_key: "1700000000.1".to_owned(),
+            kind: RecordKind::Started {
+                via: Via::Ari,
+                line: "122".to_owned(),
+                caller_number: "79021234567".into(),
+                at: "2026-12-05T10:00:00Z".parse().unwrap(),
+            },
+        };
+        let logged = format!("{record:?}");
+        assert!(!logged.contains("790212345"), "{logged}");
+        assert!(logged.contains("***67"), "{logged}");
+        let spooled = serde_json::to_string(&record).unwrap();
+        assert!(spooled.contains(r#""caller_number":"79021234567""#), "{spooled}");
+        assert_eq!(
+            serde_json::from_str::<JournalRecord>(&spooled).unwrap(),
+            record
+        );
     }
 }

@@ -145,7 +145,7 @@ pub fn plan_route(
     plan.records.push(RecordKind::Started {
         via: Via::Agi,
         line: args.line.0.clone(),
-        caller_number: call.caller_number.to_owned(),
+        caller_number: Pii(call.caller_number.to_owned()),
         at: call.now,
     });
     let line = snapshot.lines.get(&args.line);

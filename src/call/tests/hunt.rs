@@ -32,7 +32,7 @@ fn health_in_working_hours_rings_the_first_responsible_staff_and_bridges() {
     });
     assert_eq!(
         shown,
-        Some((&"79021234567".to_owned(), &"Здравоохранение".to_owned()))
+        Some((&"79021234567".into(), &"Здравоохранение".to_owned()))
     );
 
     // Dialled only once the created leg is in the app, and only once.
