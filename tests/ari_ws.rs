@@ -556,3 +556,75 @@ async fn a_request_only_socket_carries_the_calls_requests_under_an_app_of_its_ow
     // Stopped: the call's requests come back for HTTP.
     assert!(client.submit("c1", AriRequest::ring("c1"), |_| {}).is_err());
 }
+
+/// A cut of the socket with an `addChannel` in flight: Asterisk may or may not have
+/// carried it out, and adding a channel to its bridge again is answered 204
+/// (`tests/ari_repeat_e2e.rs`), so it is sent again over HTTP and the call goes on,
+/// whether the call awaited it (`run`) or not (`submit`). A request that is not
+/// repeatable still fails (the test above, `answer c9`).
+#[tokio::test]
+async fn a_repeatable_request_whose_socket_closes_is_sent_again_over_http() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(fake_ari(
+        listener,
+        vec![
+            Script::AnswerRest {
+                close_on: "bridges/b1/addChannel?channel=c1",
+            },
+            Script::AnswerRest {
+                close_on: "bridges/b2/addChannel?channel=c2",
+            },
+            Script::SendThenHold(vec![]),
+        ],
+    ));
+    let client = client(port, Duration::from_secs(5), true);
+    let (mut rx, shutdown, task) = connected(&client).await;
+    let mut on_socket = false;
+    for _ in 0..50 {
+        if client.hangup("c0", "normal").await.unwrap() == Gone::AlreadyGone {
+            on_socket = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(on_socket, "requests never moved to the event socket");
+
+    // Awaited: the answer comes over HTTP (the fake's 204) instead of an error.
+    client
+        .run(AriRequest::add_to_bridge("b1", &["c1"]))
+        .await
+        .expect("sent again over HTTP");
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Disconnected { .. }
+    ));
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Connected { reconnected: true }
+    ));
+
+    // Not awaited: no error reaches the call.
+    wait_until_a_socket_takes_requests(&client).await;
+    let (errors, mut failed) = mpsc::unbounded_channel();
+    client
+        .submit(
+            "c1",
+            AriRequest::add_to_bridge("b2", &["c2"]),
+            move |error| {
+                let _ = errors.send(error.to_string());
+            },
+        )
+        .expect("a socket takes it");
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Disconnected { .. }
+    ));
+    let reported = tokio::time::timeout(Duration::from_secs(2), failed.recv()).await;
+    assert!(
+        matches!(reported, Err(_) | Ok(None)),
+        "the call was told it failed: {reported:?}"
+    );
+
+    stop(shutdown, task).await;
+}

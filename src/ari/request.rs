@@ -20,6 +20,10 @@ pub struct AriRequest {
     pub(super) body: Option<Value>,
     /// A 404 means "already gone" (hang-up, removals): not an error.
     pub(super) gone_is_fine: bool,
+    /// Sending it twice does what sending it once does, so when the socket it went
+    /// on closes before the answer (Asterisk may or may not have carried it out), it
+    /// is sent again over HTTP instead of failing the call.
+    pub(super) repeatable: bool,
 }
 
 impl AriRequest {
@@ -30,14 +34,22 @@ impl AriRequest {
             query: Vec::new(),
             body: None,
             gone_is_fine: false,
+            repeatable: false,
         }
     }
 
+    /// A removal: "already gone" (404) is done, so it may be repeated.
     fn removal(path: String) -> Self {
         Self {
             gone_is_fine: true,
+            repeatable: true,
             ..Self::new(Method::DELETE, path)
         }
+    }
+
+    fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
     }
 
     fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
@@ -177,11 +189,12 @@ impl AriRequest {
         }
     }
 
-    /// Sets a channel variable.
+    /// Sets a channel variable (repeatable: the same value again).
     pub fn set_variable(channel: &str, name: &str, value: &str) -> Self {
         Self::new(Method::POST, format!("channels/{channel}/variable"))
             .with("variable", name)
             .with("value", value)
+            .repeatable()
     }
 
     /// Creates a mixing bridge with an id we chose.
@@ -194,10 +207,13 @@ impl AriRequest {
         Self::new(Method::POST, format!("bridges/{bridge}")).with("type", kind)
     }
 
-    /// Puts channels into a bridge.
+    /// Puts channels into a bridge. Repeatable: Asterisk 22 answers 204 again to
+    /// adding a channel that is in the bridge already (measured on the sandbox, and
+    /// checked by `tests/ari_repeat_e2e.rs`).
     pub fn add_to_bridge(bridge: &str, channels: &[&str]) -> Self {
         Self::new(Method::POST, format!("bridges/{bridge}/addChannel"))
             .with("channel", channels.join(","))
+            .repeatable()
     }
 
     /// Destroys a bridge.

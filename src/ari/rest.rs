@@ -23,7 +23,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::models::{Application, Bridge, Channel};
 use super::request::AriRequest;
 use super::socket_rest::{
-    AnswerCallback, SocketLink, SocketReply, SocketRequest, SocketRole, Waiter,
+    AnswerCallback, SOCKET_CLOSED, SocketLink, SocketReply, SocketRequest, SocketRole, Waiter,
 };
 
 /// ARI user and password (`ari.conf`).
@@ -440,7 +440,12 @@ impl AriClient {
     ) -> Result<Value, AriError> {
         let (method, path) = (request.method.clone(), request.path.clone());
         let answer = match self.inner.socket.sender(order_key) {
-            Some(socket) => match self.send_over_socket(&socket, request).await {
+            Some(socket) => match self.send_over_socket(&socket, request.clone()).await {
+                // Its socket closed under it: sent again over HTTP if that is harmless.
+                Ok(Answer::Lost(SOCKET_CLOSED)) if request.repeatable => {
+                    tracing::debug!(%method, %path, "answer lost with its socket; sending it again over HTTP");
+                    self.send_over_http_measured(request).await?
+                }
                 Ok(answer) => answer,
                 // The socket went away before it took the request: it never reached
                 // Asterisk, so HTTP may carry it.
@@ -487,9 +492,24 @@ impl AriClient {
             request.path.clone(),
             request.gone_is_fine,
         );
+        // Its socket closed under it: sent again over HTTP if that is harmless.
+        let again = (request.repeatable).then(|| (self.clone(), request.clone()));
         let callback = AnswerCallback::new(move |answer| {
             let answer = match answer {
                 Ok(reply) => Answer::Socket(reply),
+                Err(SOCKET_CLOSED) if again.is_some() => {
+                    let (client, request) = again.expect("checked");
+                    tokio::spawn(async move {
+                        tracing::debug!(%method, %path, "answer lost with its socket; sending it again over HTTP");
+                        let answer = client.send_over_http_measured(request).await;
+                        if let Err(error) = answer.and_then(|answer| answer.body(&method, &path))
+                            && !(gone_is_fine && error.is_not_found())
+                        {
+                            on_error(error);
+                        }
+                    });
+                    return;
+                }
                 Err(reason) => Answer::Lost(reason),
             };
             if let Err(error) = answer.body(&method, &path)
@@ -602,7 +622,7 @@ impl AriClient {
         Ok(
             match tokio::time::timeout(self.inner.request_timeout, answer).await {
                 Ok(Ok(reply)) => Answer::Socket(reply),
-                Ok(Err(_)) => Answer::Lost("the event socket closed before the answer"),
+                Ok(Err(_)) => Answer::Lost(SOCKET_CLOSED),
                 Err(_) => Answer::Lost("no answer in time"),
             },
         )

@@ -56,6 +56,10 @@ pub struct SocketReply {
 /// Why a request sent on the socket got no answer.
 pub type NoAnswer = &'static str;
 
+/// The [`NoAnswer`] of a request whose socket closed before its answer came: it may
+/// or may not have reached Asterisk.
+pub const SOCKET_CLOSED: NoAnswer = "the event socket closed before the answer";
+
 /// What a pipelined request's callback is given.
 type AnswerFn = Box<dyn FnOnce(Result<SocketReply, NoAnswer>) + Send>;
 
@@ -87,7 +91,7 @@ impl AnswerCallback {
 impl Drop for AnswerCallback {
     fn drop(&mut self) {
         if let Some(callback) = self.0.take() {
-            callback(Err("the event socket closed before the answer"));
+            callback(Err(SOCKET_CLOSED));
         }
     }
 }

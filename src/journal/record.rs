@@ -302,7 +302,10 @@ mod tests {
         assert!(!logged.contains("790212345"), "{logged}");
         assert!(logged.contains("***67"), "{logged}");
         let spooled = serde_json::to_string(&record).unwrap();
-        assert!(spooled.contains(r#""caller_number":"79021234567""#), "{spooled}");
+        assert!(
+            spooled.contains(r#""caller_number":"79021234567""#),
+            "{spooled}"
+        );
         assert_eq!(
             serde_json::from_str::<JournalRecord>(&spooled).unwrap(),
             record
