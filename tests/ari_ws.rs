@@ -44,10 +44,22 @@ enum Script {
     /// the order they came: a channel named `fail` gets a 500, one named `silent`
     /// no answer at all, `DELETE` a 404, `GET` a 200, the rest a 204.
     AnswerAndReport(mpsc::UnboundedSender<String>),
+    /// Answer the first `answered` REST requests (204), take `silent` more without
+    /// answering, then close the socket.
+    AnswerThenSilent { answered: usize, silent: usize },
 }
 
 /// A fake ARI: answers REST calls with 204 and plays one script per WebSocket.
 async fn fake_ari(listener: TcpListener, scripts: Vec<Script>) {
+    fake_ari_reporting_http(listener, scripts, None).await;
+}
+
+/// The same, reporting each HTTP request's `METHOD path` in the order they came.
+async fn fake_ari_reporting_http(
+    listener: TcpListener,
+    scripts: Vec<Script>,
+    http: Option<mpsc::UnboundedSender<String>>,
+) {
     let mut scripts = scripts.into_iter();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -58,6 +70,15 @@ async fn fake_ari(listener: TcpListener, scripts: Vec<Script>) {
             continue;
         }
         if &first != b"GET " {
+            // Read here, in accept order, so the report keeps the order of arrival.
+            let mut stream = stream;
+            let mut buffer = vec![0u8; 4096];
+            let read = stream.read(&mut buffer).await.unwrap_or(0);
+            if let Some(http) = &http {
+                let head = String::from_utf8_lossy(&buffer[..read]);
+                let line = head.lines().next().unwrap_or_default();
+                let _ = http.send(line.rsplit_once(' ').map_or(line, |(l, _)| l).to_owned());
+            }
             tokio::spawn(answer_rest(stream));
             continue;
         }
@@ -68,10 +89,8 @@ async fn fake_ari(listener: TcpListener, scripts: Vec<Script>) {
     }
 }
 
-/// Any REST request (the event filter): 204 No Content.
+/// Any REST request (the event filter), already read: 204 No Content.
 async fn answer_rest(mut stream: TcpStream) {
-    let mut buffer = vec![0u8; 4096];
-    let _ = stream.read(&mut buffer).await;
     let _ = stream
         .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         .await;
@@ -100,6 +119,31 @@ async fn play(stream: TcpStream, script: Script) {
         Script::SendThenHold(texts) => (texts, false),
         Script::AnswerRest { close_on } => return answer_on_socket(socket, close_on).await,
         Script::AnswerAndReport(report) => return answer_and_report(socket, report).await,
+        Script::AnswerThenSilent { answered, silent } => {
+            let mut taken = 0;
+            while taken < answered + silent {
+                let text = match socket.next().await {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(_)) => continue,
+                    _ => return,
+                };
+                taken += 1;
+                if taken <= answered {
+                    let request: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+                    let (status, body) = match request["method"].as_str() {
+                        Some("GET") => (200, r#"{"ping":"pong"}"#),
+                        _ => (204, ""),
+                    };
+                    let answer = serde_json::json!({
+                        "type": "RESTResponse", "request_id": request["request_id"],
+                        "status_code": status, "message_body": body,
+                    });
+                    let _ = socket.send(Message::text(answer.to_string())).await;
+                }
+            }
+            let _ = socket.close(None).await;
+            return;
+        }
     };
     for text in texts {
         socket.send(Message::text(text)).await.unwrap();
@@ -626,5 +670,74 @@ async fn a_repeatable_request_whose_socket_closes_is_sent_again_over_http() {
         "the call was told it failed: {reported:?}"
     );
 
+    stop(shutdown, task).await;
+}
+
+/// A call's bridge is created and its channels added in two requests; a cut loses
+/// both answers. Sent again over HTTP, they reach Asterisk in their first order (the
+/// add before the create would find no bridge), and the call hears of no failure.
+#[tokio::test]
+async fn requests_lost_together_are_sent_again_in_their_order() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (http, mut http_seen) = mpsc::unbounded_channel();
+    tokio::spawn(fake_ari_reporting_http(
+        listener,
+        vec![
+            // The ping and the probe of `wait_until_a_socket_takes_requests`
+            // answered; the call's three requests taken and never answered.
+            Script::AnswerThenSilent {
+                answered: 2,
+                silent: 3,
+            },
+            Script::SendThenHold(vec![]),
+        ],
+        Some(http),
+    ));
+    let client = client(port, Duration::from_secs(5), true);
+    let (mut rx, shutdown, task) = connected(&client).await;
+    wait_until_a_socket_takes_requests(&client).await;
+
+    let (errors, mut failed) = mpsc::unbounded_channel();
+    for request in [
+        AriRequest::create_bridge("b7", false),
+        AriRequest::add_to_bridge("b7", &["c7", "c8"]),
+        AriRequest::set_variable("c7", "X", "1"),
+    ] {
+        let errors = errors.clone();
+        client
+            .submit("c1", request, move |error| {
+                let _ = errors.send(error.to_string());
+            })
+            .expect("the socket takes it");
+    }
+    assert!(matches!(
+        next(&mut rx).await,
+        AriMessage::Disconnected { .. }
+    ));
+    let mut resent = Vec::new();
+    while resent.len() < 3 {
+        let line = tokio::time::timeout(Duration::from_secs(5), http_seen.recv())
+            .await
+            .expect("the three requests sent again over HTTP")
+            .unwrap();
+        if line.contains("b7") || line.contains("c7") {
+            resent.push(line);
+        }
+    }
+    assert_eq!(
+        resent,
+        [
+            "POST /ari/bridges/b7?type=mixing",
+            "POST /ari/bridges/b7/addChannel?channel=c7%2Cc8",
+            "POST /ari/channels/c7/variable?variable=X&value=1",
+        ]
+    );
+    let reported = tokio::time::timeout(Duration::from_millis(500), failed.recv()).await;
+    assert!(
+        matches!(reported, Err(_) | Ok(None)),
+        "the call was told it failed: {reported:?}"
+    );
+    drop(errors);
     stop(shutdown, task).await;
 }

@@ -5,6 +5,7 @@
 pub mod events;
 pub mod models;
 pub mod request;
+mod resend;
 pub mod rest;
 pub mod socket_rest;
 pub mod ws;

@@ -24,6 +24,9 @@ pub struct AriRequest {
     /// on closes before the answer (Asterisk may or may not have carried it out), it
     /// is sent again over HTTP instead of failing the call.
     pub(super) repeatable: bool,
+    /// A creation under an id we chose: sent again, a 409 ("already exists") means
+    /// the first try did it.
+    pub(super) exists_is_fine: bool,
 }
 
 impl AriRequest {
@@ -35,6 +38,7 @@ impl AriRequest {
             body: None,
             gone_is_fine: false,
             repeatable: false,
+            exists_is_fine: false,
         }
     }
 
@@ -50,6 +54,12 @@ impl AriRequest {
     fn repeatable(mut self) -> Self {
         self.repeatable = true;
         self
+    }
+
+    /// A creation under our own id: repeatable, "already exists" being done.
+    fn creation(mut self) -> Self {
+        self.exists_is_fine = true;
+        self.repeatable()
     }
 
     fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
@@ -159,7 +169,8 @@ impl AriRequest {
             .with("endpoint", endpoint)
             .with("app", app)
             .with("appArgs", "leg")
-            .with("channelId", channel_id);
+            .with("channelId", channel_id)
+            .creation();
         if let Some(originator) = originator {
             request = request.with("originator", originator);
         }
@@ -197,14 +208,16 @@ impl AriRequest {
             .repeatable()
     }
 
-    /// Creates a mixing bridge with an id we chose.
+    /// Creates a mixing bridge with an id we chose (again: 409, "already exists").
     pub fn create_bridge(bridge: &str, dtmf_events: bool) -> Self {
         let kind = if dtmf_events {
             "mixing,dtmf_events"
         } else {
             "mixing"
         };
-        Self::new(Method::POST, format!("bridges/{bridge}")).with("type", kind)
+        Self::new(Method::POST, format!("bridges/{bridge}"))
+            .with("type", kind)
+            .creation()
     }
 
     /// Puts channels into a bridge. Repeatable: Asterisk 22 answers 204 again to

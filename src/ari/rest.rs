@@ -22,6 +22,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::models::{Application, Bridge, Channel};
 use super::request::AriRequest;
+use super::resend::ResendQueue;
 use super::socket_rest::{
     AnswerCallback, SOCKET_CLOSED, SocketLink, SocketReply, SocketRequest, SocketRole, Waiter,
 };
@@ -141,11 +142,11 @@ pub struct AriClientSettings {
 /// The typed ARI REST client. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AriClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(super) struct Inner {
     http: reqwest::Client,
     base: Url,
     credentials: AriCredentials,
@@ -157,6 +158,8 @@ struct Inner {
     /// Recent round trip of a request (waiting for a permit included), µs, as an
     /// exponentially weighted moving average.
     latency_micros: AtomicU64,
+    /// Requests sent again after their socket closed under them (`resend`).
+    pub(super) resends: ResendQueue,
 }
 
 impl AriClient {
@@ -194,6 +197,7 @@ impl AriClient {
                     0
                 }),
                 latency_micros: AtomicU64::new(0),
+                resends: ResendQueue::default(),
             }),
         })
     }
@@ -443,8 +447,7 @@ impl AriClient {
             Some(socket) => match self.send_over_socket(&socket, request.clone()).await {
                 // Its socket closed under it: sent again over HTTP if that is harmless.
                 Ok(Answer::Lost(SOCKET_CLOSED)) if request.repeatable => {
-                    tracing::debug!(%method, %path, "answer lost with its socket; sending it again over HTTP");
-                    self.send_over_http_measured(request).await?
+                    self.resend_awaited(request).await?
                 }
                 Ok(answer) => answer,
                 // The socket went away before it took the request: it never reached
@@ -499,15 +502,17 @@ impl AriClient {
                 Ok(reply) => Answer::Socket(reply),
                 Err(SOCKET_CLOSED) if again.is_some() => {
                     let (client, request) = again.expect("checked");
-                    tokio::spawn(async move {
-                        tracing::debug!(%method, %path, "answer lost with its socket; sending it again over HTTP");
-                        let answer = client.send_over_http_measured(request).await;
-                        if let Err(error) = answer.and_then(|answer| answer.body(&method, &path))
-                            && !(gone_is_fine && error.is_not_found())
-                        {
-                            on_error(error);
-                        }
-                    });
+                    client.resend(
+                        request,
+                        Box::new(move |answer| {
+                            if let Err(error) =
+                                answer.and_then(|answer| answer.body(&method, &path))
+                                && !(gone_is_fine && error.is_not_found())
+                            {
+                                on_error(error);
+                            }
+                        }),
+                    );
                     return;
                 }
                 Err(reason) => Answer::Lost(reason),
@@ -558,7 +563,10 @@ impl AriClient {
 
     /// HTTP, with a slot below Asterisk's session limit; the wait for the slot counts
     /// in the latency.
-    async fn send_over_http_measured(&self, request: AriRequest) -> Result<Answer, AriError> {
+    pub(super) async fn send_over_http_measured(
+        &self,
+        request: AriRequest,
+    ) -> Result<Answer, AriError> {
         let started = Instant::now();
         let answer = {
             let _permit = self
@@ -635,7 +643,7 @@ impl AriClient {
 }
 
 /// What came back for a request, by the way it went.
-enum Answer {
+pub(super) enum Answer {
     Http(StatusCode, Vec<u8>),
     Socket(SocketReply),
     Lost(&'static str),

@@ -282,6 +282,18 @@ struct RestResponse<'a> {
     message_body: Option<String>,
 }
 
+/// The socket closed: its waiting requests fail in the order they were sent, so
+/// those sent again (`resend`) reach Asterisk in their first order too.
+impl Drop for AwaitingAnswers {
+    fn drop(&mut self) {
+        let mut waiting: Vec<_> = self.waiting.drain().collect();
+        waiting.sort_unstable_by_key(|(id, _)| *id);
+        for (_, (waiter, _)) in waiting {
+            waiter.answer(Err(SOCKET_CLOSED));
+        }
+    }
+}
+
 impl AwaitingAnswers {
     /// Registers `request` and gives the frame to send for it.
     pub fn frame(&mut self, request: SocketRequest) -> String {

@@ -60,12 +60,19 @@ pub struct JournalStatus(Arc<StatusCells>);
 
 #[derive(Debug, Default)]
 struct StatusCells {
+    written: AtomicU64,
     spooled: AtomicU64,
     held: AtomicU64,
     spool_full: AtomicBool,
 }
 
 impl JournalStatus {
+    /// Facts Postgres has acknowledged since the start (replays included, so a fact
+    /// written, then spooled because its acknowledgement was lost, counts twice).
+    pub fn written(&self) -> u64 {
+        self.0.written.load(Ordering::Relaxed)
+    }
+
     /// Facts in the spool file, waiting for Postgres.
     pub fn spooled(&self) -> u64 {
         self.0.spooled.load(Ordering::Relaxed)
@@ -522,7 +529,10 @@ impl JournalWriter {
             return Applied::All;
         }
         match tokio::time::timeout(WRITE_TIMEOUT, apply_batch(&self.pool, batch)).await {
-            Ok(Ok(())) => Applied::All,
+            Ok(Ok(())) => {
+                (self.status.0.written).fetch_add(batch.len() as u64, Ordering::Relaxed);
+                Applied::All
+            }
             Ok(Err(error)) if is_permanent(&error) => self.apply_one_by_one(batch).await,
             Ok(Err(error)) => {
                 tracing::warn!(%error, "journal write failed");
@@ -539,7 +549,9 @@ impl JournalWriter {
         for (index, record) in batch.iter().enumerate() {
             let one = std::slice::from_ref(record);
             match tokio::time::timeout(WRITE_TIMEOUT, apply_batch(&self.pool, one)).await {
-                Ok(Ok(())) => {}
+                Ok(Ok(())) => {
+                    (self.status.0.written).fetch_add(1, Ordering::Relaxed);
+                }
                 Ok(Err(error)) if is_permanent(&error) => {
                     let rejected = self.rejected_path();
                     tracing::error!(%error, ?record, path = %rejected.display(),
