@@ -1,7 +1,9 @@
 //! The Asterisk REST Interface adapter: typed REST ([`rest`]), typed events
 //! ([`events`], models in [`models`]) and the event WebSocket with reconnection
-//! ([`ws`]). It knows nothing about calls or routing.
+//! ([`ws`]); `answer` reads what came back, `resend` sends again what a closed
+//! socket lost. It knows nothing about calls or routing.
 
+mod answer;
 pub mod events;
 pub mod models;
 pub mod request;

@@ -22,8 +22,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use tokio::sync::{mpsc, oneshot};
 
+use super::answer::Answer;
 use super::request::AriRequest;
-use super::rest::{Answer, AriClient, AriError, Inner};
+use super::rest::{AriClient, AriError, Inner};
 
 /// Waits between tries of a resend that could not reach Asterisk at all.
 const BACKOFF: [Duration; 5] = [

@@ -20,11 +20,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::answer::Answer;
 use super::models::{Application, Bridge, Channel};
 use super::request::AriRequest;
 use super::resend::ResendQueue;
 use super::socket_rest::{
-    AnswerCallback, SOCKET_CLOSED, SocketLink, SocketReply, SocketRequest, SocketRole, Waiter,
+    AnswerCallback, SOCKET_CLOSED, SocketLink, SocketRequest, SocketRole, Waiter,
 };
 
 /// ARI user and password (`ari.conf`).
@@ -639,51 +640,6 @@ impl AriClient {
     /// How long a request on the socket may go unanswered.
     pub(crate) fn request_timeout(&self) -> Duration {
         self.inner.request_timeout
-    }
-}
-
-/// What came back for a request, by the way it went.
-pub(super) enum Answer {
-    Http(StatusCode, Vec<u8>),
-    Socket(SocketReply),
-    Lost(&'static str),
-}
-
-impl Answer {
-    /// The body of a successful answer, whichever way it came; an error status
-    /// becomes [`AriError::Status`] with Asterisk's message.
-    fn body(self, method: &Method, path: &str) -> Result<Vec<u8>, AriError> {
-        let (status, bytes) = match self {
-            Self::Http(status, bytes) => (status, bytes),
-            Self::Socket(reply) => {
-                let status = StatusCode::from_u16(reply.status).map_err(|_| AriError::Socket {
-                    method: method.clone(),
-                    path: path.to_owned(),
-                    reason: "an invalid status code",
-                })?;
-                (status, reply.body.into_bytes())
-            }
-            Self::Lost(reason) => {
-                return Err(AriError::Socket {
-                    method: method.clone(),
-                    path: path.to_owned(),
-                    reason,
-                });
-            }
-        };
-        if status.is_success() {
-            return Ok(bytes);
-        }
-        let message = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-        Err(AriError::Status {
-            method: method.clone(),
-            path: path.to_owned(),
-            status,
-            message,
-        })
     }
 }
 
