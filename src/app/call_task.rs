@@ -160,17 +160,34 @@ fn refer_request(context: &AppContext, call: &Call, destination: Option<&str>) -
     request
 }
 
-/// Reports the call's channels that Asterisk no longer has.
-/// After a reconnection: a channel of the call missing from Asterisk's list may
-/// have ended while the socket was down (its events are lost), or may only be
-/// newer than the list (a caller or leg that came while it was being taken). Each
-/// missing one is asked about on its own; only one Asterisk says is gone ends.
+/// How long a channel missing after a reconnection gets before it counts as gone:
+/// the request creating it may be on its way again over HTTP (`ari::resend`, with
+/// its own retries), after the first question was answered.
+const VANISHED_RECHECK: std::time::Duration = std::time::Duration::from_millis(1_500);
+
+/// After a reconnection, tells the call what it missed while the socket was down
+/// (the events are lost):
+/// - a leg it created and waits to see enter the app that Asterisk lists did enter
+///   it: its `StasisStart` came while the socket was down;
+/// - a channel of the call missing from Asterisk's list may have ended, or may only
+///   be newer than the list (a caller or leg that came while it was being taken, or
+///   whose creation is being sent again). Each missing one is asked about, in order
+///   with the call's requests and once more a moment later; only one Asterisk twice
+///   says is gone ends.
 fn resync(
     call: &Call,
     alive: &HashSet<String>,
     context: &Arc<AppContext>,
     inbox: &mpsc::WeakUnboundedSender<TaskInput>,
 ) {
+    for leg in call.legs_awaiting_ready() {
+        if alive.contains(&leg.0)
+            && let Some(inbox) = inbox.upgrade()
+        {
+            tracing::info!(leg = %leg.0, "leg entered the app while the event socket was down");
+            let _ = inbox.send(TaskInput::Call(CallInput::LegReady(leg)));
+        }
+    }
     for channel in call.channels() {
         if alive.contains(&channel.0) {
             continue;
@@ -181,8 +198,17 @@ fn resync(
             CallInput::LegHungUp(channel.clone(), result_of_cause(0))
         };
         let (ari, inbox) = (context.ari.clone(), inbox.clone());
+        let order_key = call.caller().0.clone();
         tokio::spawn(async move {
-            match ari.channel_exists(&channel.0).await {
+            // In order with the call's requests: a leg just asked for and not yet in
+            // Asterisk's list is created by the time this is answered, unless its
+            // creation is being sent again: hence the second question.
+            let mut exists = ari.channel_exists(&order_key, &channel.0).await;
+            if !matches!(exists, Ok(true)) {
+                tokio::time::sleep(VANISHED_RECHECK).await;
+                exists = ari.channel_exists(&order_key, &channel.0).await;
+            }
+            match exists {
                 Ok(true) => {}
                 // Gone, or Asterisk cannot say: the call ends that side (hanging up
                 // a channel that is in fact there is safer than waiting on it).

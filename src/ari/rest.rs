@@ -356,9 +356,12 @@ impl AriClient {
         self.run(request).await.map(drop)
     }
 
-    /// Whether Asterisk has this channel now (a 404 says it has not).
-    pub async fn channel_exists(&self, channel: &str) -> Result<bool, AriError> {
-        match self.get(&format!("channels/{channel}")).await {
+    /// Whether Asterisk has this channel now (a 404 says it has not), asked after
+    /// the requests of `order_key` sent before it (see [`submit`](Self::submit)): a
+    /// leg the call has just asked for is there by then, not taken for vanished.
+    pub async fn channel_exists(&self, order_key: &str, channel: &str) -> Result<bool, AriError> {
+        let request = AriRequest::get(format!("channels/{channel}"));
+        match self.run_in_order(Some(order_key), request).await {
             Ok(_) => Ok(true),
             Err(error) if error.is_not_found() => Ok(false),
             Err(error) => Err(error),

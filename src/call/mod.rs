@@ -204,6 +204,19 @@ impl Call {
         channels
     }
 
+    /// Legs created for this call that have not entered the app yet (their
+    /// `StasisStart` is awaited before they are dialled): after a reconnection, one
+    /// Asterisk lists entered it while the events were lost.
+    pub fn legs_awaiting_ready(&self) -> Vec<ChannelId> {
+        match &self.state {
+            State::Hunting(hunt) => (hunt.legs.iter())
+                .filter(|leg| !leg.dialled)
+                .map(|leg| leg.id.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// True once the call is over and its commands drained: the driver drops it.
     pub fn is_finished(&self) -> bool {
         self.state == State::Finished && self.commands.is_empty()

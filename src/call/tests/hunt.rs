@@ -196,3 +196,20 @@ fn a_leg_the_call_does_not_wait_for_is_hung_up_when_it_turns_up() {
         [CallCommand::HangupLeg(leg("c1-leg9"))]
     );
 }
+
+/// After a reconnection the driver asks which legs still wait to enter the app
+/// (their `StasisStart` may have come while the socket was down): the created leg
+/// until it is ready, none once dialled or answered, so a late `LegReady` never
+/// reaches (and hangs up) a leg in conversation.
+#[test]
+fn legs_awaiting_ready_are_the_created_ones_not_yet_dialled() {
+    let mut h = Harness::new("122", WORKING);
+    assert!(h.call.legs_awaiting_ready().is_empty());
+    let announced = h.choose('1');
+    h.input(CallInput::PlaybackFinished(played(&announced)));
+    assert_eq!(h.call.legs_awaiting_ready(), [leg("c1-leg3")]);
+    h.input(CallInput::LegReady(leg("c1-leg3")));
+    assert!(h.call.legs_awaiting_ready().is_empty());
+    h.input(CallInput::LegAnswered(leg("c1-leg3")));
+    assert!(h.call.legs_awaiting_ready().is_empty());
+}
