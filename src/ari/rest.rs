@@ -451,7 +451,8 @@ impl AriClient {
             Some(socket) => match self.send_over_socket(&socket, request.clone()).await {
                 // Its socket closed under it: sent again over HTTP if that is harmless.
                 Ok(Answer::Lost(SOCKET_CLOSED)) if request.repeatable => {
-                    self.resend_awaited(request).await?
+                    let key = order_key.unwrap_or(request.path.as_str()).to_owned();
+                    self.resend_awaited(&key, request).await?
                 }
                 Ok(answer) => answer,
                 // The socket went away before it took the request: it never reached
@@ -500,13 +501,15 @@ impl AriClient {
             request.gone_is_fine,
         );
         // Its socket closed under it: sent again over HTTP if that is harmless.
-        let again = (request.repeatable).then(|| (self.clone(), request.clone()));
+        let again =
+            (request.repeatable).then(|| (self.clone(), request.clone(), order_key.to_owned()));
         let callback = AnswerCallback::new(move |answer| {
             let answer = match answer {
                 Ok(reply) => Answer::Socket(reply),
                 Err(SOCKET_CLOSED) if again.is_some() => {
-                    let (client, request) = again.expect("checked");
+                    let (client, request, order_key) = again.expect("checked");
                     client.resend(
+                        &order_key,
                         request,
                         Box::new(move |answer| {
                             if let Err(error) =
