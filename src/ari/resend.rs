@@ -49,7 +49,9 @@ pub(super) struct ResendQueue(Mutex<HashMap<String, VecDeque<(AriRequest, Done)>
 impl std::fmt::Debug for ResendQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let queues = self.0.lock().map(|q| q.len()).unwrap_or_default();
-        f.debug_struct("ResendQueue").field("keys", &queues).finish()
+        f.debug_struct("ResendQueue")
+            .field("keys", &queues)
+            .finish()
     }
 }
 
