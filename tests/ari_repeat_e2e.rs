@@ -52,6 +52,28 @@ fn adding_a_channel_twice_and_removing_twice_are_harmless() {
             "{connected:?}"
         );
 
+        // What a run that failed half-way left behind (its own ids, `repeat-*`).
+        let leftovers = tokio::task::spawn_blocking(|| {
+            let ids = |path: &str| -> Vec<String> {
+                e2e::ari_get(path)
+                    .and_then(|list| list.as_array().cloned())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|item| item["id"].as_str().map(str::to_owned))
+                    .filter(|id| id.starts_with("repeat-"))
+                    .collect()
+            };
+            (ids("channels"), ids("bridges"))
+        })
+        .await
+        .unwrap();
+        for channel in leftovers.0 {
+            let _ = client.hangup(&channel, "normal").await;
+        }
+        for bridge in leftovers.1 {
+            let _ = client.destroy_bridge(&bridge).await;
+        }
+
         // A channel in the app (created, not dialled: like a call's leg) and a bridge,
         // named after this process (a run that failed half-way leaves nothing in the way).
         let channel = format!("repeat-{}-c1", std::process::id());
@@ -86,19 +108,23 @@ fn adding_a_channel_twice_and_removing_twice_are_harmless() {
                 .expect("the bridge");
         assert_eq!(listed["channels"], serde_json::json!([&channel]));
 
-        // Removals: the second is "already gone".
+        // Removals, twice: never an error. The second is "already gone" (404), or
+        // 204 again while Asterisk is still tearing the channel down (a hang-up is
+        // carried out asynchronously: seen in a CI run).
         assert_eq!(
             client.hangup(&channel, "normal").await.unwrap(),
             Gone::Removed
         );
-        assert_eq!(
-            client.hangup(&channel, "normal").await.unwrap(),
-            Gone::AlreadyGone
+        let again = client.hangup(&channel, "normal").await;
+        assert!(
+            matches!(again, Ok(Gone::AlreadyGone | Gone::Removed)),
+            "{again:?}"
         );
         assert_eq!(client.destroy_bridge(&bridge).await.unwrap(), Gone::Removed);
-        assert_eq!(
-            client.destroy_bridge(&bridge).await.unwrap(),
-            Gone::AlreadyGone
+        let again = client.destroy_bridge(&bridge).await;
+        assert!(
+            matches!(again, Ok(Gone::AlreadyGone | Gone::Removed)),
+            "{again:?}"
         );
 
         shutdown.cancel();
