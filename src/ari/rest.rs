@@ -500,35 +500,23 @@ impl AriClient {
             request.path.clone(),
             request.gone_is_fine,
         );
-        // Its socket closed under it: sent again over HTTP if that is harmless.
-        let again =
-            (request.repeatable).then(|| (self.clone(), request.clone(), order_key.to_owned()));
-        let callback = AnswerCallback::new(move |answer| {
-            let answer = match answer {
-                Ok(reply) => Answer::Socket(reply),
-                Err(SOCKET_CLOSED) if again.is_some() => {
-                    let (client, request, order_key) = again.expect("checked");
-                    client.resend(
-                        &order_key,
-                        request,
-                        Box::new(move |answer| {
-                            if let Err(error) =
-                                answer.and_then(|answer| answer.body(&method, &path))
-                                && !(gone_is_fine && error.is_not_found())
-                            {
-                                on_error(error);
-                            }
-                        }),
-                    );
-                    return;
-                }
-                Err(reason) => Answer::Lost(reason),
-            };
-            if let Err(error) = answer.body(&method, &path)
+        // An error reaches the call unless it is "already gone" on a removal.
+        let report = move |answer: Result<Answer, AriError>| {
+            if let Err(error) = answer.and_then(|answer| answer.body(&method, &path))
                 && !(gone_is_fine && error.is_not_found())
             {
                 on_error(error);
             }
+        };
+        // Its socket closed under it: sent again over HTTP if that is harmless.
+        let again =
+            (request.repeatable).then(|| (self.clone(), request.clone(), order_key.to_owned()));
+        let callback = AnswerCallback::new(move |answer| match (answer, again) {
+            (Ok(reply), _) => report(Ok(Answer::Socket(reply))),
+            (Err(SOCKET_CLOSED), Some((client, request, order_key))) => {
+                client.resend(&order_key, request, Box::new(report));
+            }
+            (Err(reason), _) => report(Ok(Answer::Lost(reason))),
         });
         let sent = socket.send(SocketRequest {
             request,

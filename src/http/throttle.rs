@@ -90,32 +90,13 @@ impl LoginThrottle {
         login: &str,
         address: ClientAddress,
     ) -> Result<(), HttpError> {
-        let window = self.window.num_seconds() as f64;
-        // The limit-th newest failure in the window: once it ages out, fewer than
-        // `limit` remain. None: under the limit.
-        let by_login: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "SELECT at FROM console_login_failure \
-             WHERE login = $1 AND at > now() - make_interval(secs => $2) \
-             ORDER BY at DESC OFFSET $3 LIMIT 1",
-        )
-        .bind(login)
-        .bind(window)
-        .bind(i64::from(self.per_account) - 1)
-        .fetch_optional(pool)
-        .await?;
-        let by_address: Option<DateTime<Utc>> = match address.0 {
+        let by_login = self
+            .limit_reached(pool, "login", login, self.per_account)
+            .await?;
+        let by_address = match address.0 {
             None => None,
             Some(ip) => {
-                sqlx::query_scalar(
-                    "SELECT at FROM console_login_failure \
-                     WHERE address = $1 AND at > now() - make_interval(secs => $2) \
-                     ORDER BY at DESC OFFSET $3 LIMIT 1",
-                )
-                .bind(ip.to_string())
-                .bind(window)
-                .bind(i64::from(self.per_address) - 1)
-                .fetch_optional(pool)
-                .await?
+                (self.limit_reached(pool, "address", &ip.to_string(), self.per_address)).await?
             }
         };
         let Some(until) = by_login.max(by_address).map(|at| at + self.window) else {
@@ -131,6 +112,28 @@ impl LoginThrottle {
         Err(HttpError::TooManySignIns {
             retry_after_seconds,
         })
+    }
+
+    /// When `limit` failures with this `column` value within the window are reached,
+    /// the limit-th newest one: once it ages out, fewer remain. `None`: under it.
+    async fn limit_reached(
+        &self,
+        pool: &PgPool,
+        column: &'static str,
+        value: &str,
+        limit: u32,
+    ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        let sql = format!(
+            "SELECT at FROM console_login_failure \
+             WHERE {column} = $1 AND at > now() - make_interval(secs => $2) \
+             ORDER BY at DESC OFFSET $3 LIMIT 1"
+        );
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .bind(self.window.num_seconds() as f64)
+            .bind(i64::from(limit) - 1)
+            .fetch_optional(pool)
+            .await
     }
 
     /// Counts a failed try.
