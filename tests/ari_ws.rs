@@ -134,11 +134,7 @@ async fn play(stream: TcpStream, script: Script) {
                         Some("GET") => (200, r#"{"ping":"pong"}"#),
                         _ => (204, ""),
                     };
-                    let answer = serde_json::json!({
-                        "type": "RESTResponse", "request_id": request["request_id"],
-                        "status_code": status, "message_body": body,
-                    });
-                    let _ = socket.send(Message::text(answer.to_string())).await;
+                    let _ = socket.send(rest_answer(&request, status, body)).await;
                 }
             }
             let _ = socket.close(None).await;
@@ -213,18 +209,23 @@ async fn answer_and_report(
                 _ => (204, ""),
             }
         };
-        let answer = serde_json::json!({
-            "type": "RESTResponse", "request_id": request["request_id"],
-            "status_code": status, "message_body": body,
-        });
         if socket
-            .send(Message::text(answer.to_string()))
+            .send(rest_answer(&request, status, body))
             .await
             .is_err()
         {
             return;
         }
     }
+}
+
+/// The `RESTResponse` frame answering `request`, with only the fields the client reads.
+fn rest_answer(request: &serde_json::Value, status: u16, body: &str) -> Message {
+    let answer = serde_json::json!({
+        "type": "RESTResponse", "request_id": request["request_id"],
+        "status_code": status, "message_body": body,
+    });
+    Message::text(answer.to_string())
 }
 
 /// A client of the fake ARI on `port`, as user `hotline` with password `secret`.
