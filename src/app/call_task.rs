@@ -195,7 +195,7 @@ fn resync(
         let input = if &channel == call.caller() {
             CallInput::CallerHungUp
         } else {
-            CallInput::LegHungUp(channel.clone(), result_of_cause(0))
+            CallInput::LegVanished(channel.clone())
         };
         let (ari, inbox) = (context.ari.clone(), inbox.clone());
         let order_key = call.caller().0.clone();

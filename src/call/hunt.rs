@@ -127,7 +127,43 @@ impl Call {
                 deadline,
                 timeout_seconds,
                 dialled: false,
+                second_try: false,
             });
+        }
+    }
+
+    /// A leg Asterisk no longer has after a reconnection. One that never rang
+    /// (Asterisk dropped it when the app's socket went away right after creating
+    /// it) is created once more for the same callee: the callee never saw the
+    /// first one. Any other ends as a hang-up with no known cause.
+    pub(super) fn on_leg_vanished(&mut self, leg: &ChannelId, now: DateTime<Utc>) {
+        let retry = match &mut self.state {
+            State::Hunting(hunt) => hunt
+                .legs
+                .iter()
+                .position(|l| &l.id == leg && !l.dialled && !l.second_try)
+                .map(|index| hunt.legs.remove(index)),
+            _ => None,
+        };
+        let Some(vanished) = retry else {
+            self.on_leg_hung_up(leg, AttemptResult::Failed, now);
+            return;
+        };
+        self.commands
+            .push_back(CallCommand::Journal(JournalEntry::AttemptEnded {
+                leg: leg.clone(),
+                result: AttemptResult::Failed,
+                at: now,
+            }));
+        let target = Target {
+            callee: vanished.callee,
+            endpoint: vanished.endpoint,
+        };
+        self.dial(target, vanished.timeout_seconds, now);
+        if let State::Hunting(hunt) = &mut self.state
+            && let Some(replacement) = hunt.legs.last_mut()
+        {
+            replacement.second_try = true;
         }
     }
 

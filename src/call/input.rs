@@ -47,6 +47,10 @@ pub enum CallInput {
     /// A dial leg's channel is gone; the result says why (from the hang-up cause),
     /// and counts if it was still ringing.
     LegHungUp(ChannelId, AttemptResult),
+    /// After a reconnection, Asterisk (asked twice) no longer has this leg: its
+    /// end was missed with the socket. A leg created just before the socket went
+    /// down is dropped by Asterisk without ever ringing; it is created once more.
+    LegVanished(ChannelId),
     /// Asterisk refused or did not answer a command about this channel (e.g. the
     /// dial target does not exist): treated as that leg failing.
     CommandFailed(ChannelId),

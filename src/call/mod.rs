@@ -321,6 +321,7 @@ impl Call {
             CallInput::LegFailed(leg, result) => self.leg_failed(&leg, result, now),
             CallInput::CommandFailed(leg) => self.leg_failed(&leg, AttemptResult::Unavailable, now),
             CallInput::LegHungUp(leg, result) => self.on_leg_hung_up(&leg, result, now),
+            CallInput::LegVanished(leg) => self.on_leg_vanished(&leg, now),
             CallInput::QueueOffer(specialists) => self.on_queue_offer(specialists, now),
             CallInput::QueuePosition(position) => self.on_queue_position(position),
             CallInput::QueueCallbackOffer => self.on_callback_offer(),

@@ -77,6 +77,9 @@ pub(super) struct Leg {
     pub(super) timeout_seconds: u32,
     /// Whether `DialLeg` was sent (the leg entered the app).
     pub(super) dialled: bool,
+    /// Whether this leg already replaces one that vanished before it was dialled
+    /// (created just before the event socket went down): it is not replaced again.
+    pub(super) second_try: bool,
 }
 
 /// Dialling a list of callees by a strategy.

@@ -213,3 +213,50 @@ fn legs_awaiting_ready_are_the_created_ones_not_yet_dialled() {
     h.input(CallInput::LegAnswered(leg("c1-leg3")));
     assert!(h.call.legs_awaiting_ready().is_empty());
 }
+
+/// A leg created just before the event socket went down is dropped by Asterisk
+/// without ringing (its app had no socket); the reconnection finds it gone. It is
+/// created once more for the same callee, journaled as a failed attempt and a new
+/// one; a second such loss, or one after dialling, ends the attempt.
+#[test]
+fn a_leg_that_vanished_before_ringing_is_created_once_more() {
+    let mut h = Harness::new("122", WORKING);
+    let first = hunt(&mut h, '1');
+    assert_eq!(
+        dialled(&first),
+        [("c1-leg3".into(), "PJSIP/staff01".into())]
+    );
+
+    let again = h.input(CallInput::LegVanished(leg("c1-leg3")));
+    assert_eq!(
+        dialled(&again),
+        [("c1-leg4".into(), "PJSIP/staff01".into())]
+    );
+    assert!(matches!(
+        journal(&again)[..],
+        [
+            JournalEntry::AttemptEnded { leg: l, result: AttemptResult::Failed, .. },
+            JournalEntry::AttemptStarted { leg: n, .. },
+        ] if l.0 == "c1-leg3" && n.0 == "c1-leg4"
+    ));
+    assert_eq!(h.call.legs_awaiting_ready(), [leg("c1-leg4")]);
+
+    // The replacement vanishing too is not replaced: the hunt moves on.
+    let next = h.input(CallInput::LegVanished(leg("c1-leg4")));
+    assert!(matches!(
+        journal(&next)[0],
+        JournalEntry::AttemptEnded { leg: l, result: AttemptResult::Failed, .. } if l.0 == "c1-leg4"
+    ));
+    let (_, target) = &dialled(&next)[0];
+    assert_ne!(target, "PJSIP/staff01");
+
+    // A leg that was dialled and then vanished rang somewhere: not replaced either.
+    let dialled_leg = h.call.legs_awaiting_ready()[0].clone();
+    h.input(CallInput::LegReady(dialled_leg.clone()));
+    let gone = h.input(CallInput::LegVanished(dialled_leg.clone()));
+    assert!(matches!(
+        journal(&gone)[0],
+        JournalEntry::AttemptEnded { leg: l, .. } if *l == dialled_leg
+    ));
+    assert!(dialled(&gone).iter().all(|(id, _)| *id != dialled_leg.0));
+}
