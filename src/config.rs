@@ -60,6 +60,10 @@ pub struct Settings {
     pub clock_start: Option<DateTime<FixedOffset>>,
     /// File where journal records go if Postgres is away at shutdown.
     pub journal_spool: PathBuf,
+    /// The file where the dialplan's fallback notes each call it served while the
+    /// app was away (`HOTLINE_FALLBACK_JOURNAL` in the dialplan, as this process
+    /// sees it); imported into the journal every few seconds. Empty: no import.
+    pub dialplan_fallback_log: PathBuf,
     /// Seconds calls in progress may take to finish at shutdown before they are
     /// handed back to the dialplan fallback.
     pub shutdown_drain_seconds: u64,
@@ -118,6 +122,7 @@ impl Default for Settings {
             shed_latency_ms: 250,
             clock_start: None,
             journal_spool: PathBuf::from("hotline-journal.spool"),
+            dialplan_fallback_log: PathBuf::from("/var/log/asterisk/hotline-fallback.csv"),
             shutdown_drain_seconds: 30,
             specialist_ring_seconds: 30,
             specialist_rounds: 3,

@@ -21,9 +21,11 @@ use crate::ari::{AriClient, AriClientSettings, AriCredentials, run_events, run_r
 use crate::call::CallSettings;
 use crate::config::Settings;
 use crate::directory::{CacheOptions, DirectoryCache};
-use crate::journal::JournalWriter;
+use crate::journal::{FallbackImporter, JournalWriter};
 use crate::queue::QueueSettings;
 use crate::routing::{LastCalls, StaffId};
+/// How often the dialplan fallback's file is looked at for calls to journal.
+const FALLBACK_IMPORT_EVERY: Duration = Duration::from_secs(5);
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,10 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     let (journal, writer) = JournalWriter::new(pool.clone(), settings.journal_spool.clone());
     let journal_status = journal.status();
     let journal_task = tokio::spawn(writer.run(Duration::from_secs(10)));
+    let fallback_import = (!settings.dialplan_fallback_log.as_os_str().is_empty()).then(|| {
+        FallbackImporter::new(pool.clone(), settings.dialplan_fallback_log.clone())
+            .spawn(FALLBACK_IMPORT_EVERY)
+    });
 
     let ari = AriClient::new(AriClientSettings {
         base_url: settings.ari_url.parse()?,
@@ -216,6 +222,9 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         Ok(Ok(())) => {}
         Ok(Err(error)) => tracing::error!(%error, "journal writer failed"),
         Err(error) => tracing::error!(%error, "journal writer panicked"),
+    }
+    if let Some(task) = fallback_import {
+        task.abort();
     }
     cache_stop.cancel();
     let _ = cache_task.await;

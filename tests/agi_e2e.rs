@@ -11,9 +11,9 @@
 mod common;
 mod e2e;
 
-use std::process::Command;
-
-use e2e::{CITIZEN_NUMBER, Phone, Scene, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT, enabled};
+use e2e::{
+    CITIZEN_NUMBER, Phone, Scene, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT, enabled, sandbox_cli,
+};
 
 const CALLS: &str = "SELECT via, line, topic, decision_mode, outcome::text, answered_target,
                             caller_number
@@ -44,20 +44,6 @@ impl Drop for AgiUrl {
     fn drop(&mut self) {
         set_global(Self::DEFAULT);
     }
-}
-
-fn sandbox_cli(command: &str) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sandbox");
-    let output = Command::new(script)
-        .args(["cli", command])
-        .output()
-        .expect("running scripts/sandbox cli");
-    assert!(
-        output.status.success(),
-        "scripts/sandbox cli {command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn set_global(url: &str) {

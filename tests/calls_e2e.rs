@@ -12,7 +12,7 @@ mod e2e;
 
 use e2e::{
     Directory, Phone, SandboxLock, Scene, Service, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT,
-    assert_asterisk_idle, enabled, work_dir,
+    assert_asterisk_idle, enabled, sandbox_cli, sandbox_root, work_dir,
 };
 
 /// The call records: line, topic, mode, outcome, answered target.
@@ -434,5 +434,102 @@ fn after_a_crash_the_next_instance_adopts_the_caller_and_hangs_up_orphan_legs() 
             SPEC01_ANSWERS[2],
         ])
     );
+    drop(lock);
+}
+
+/// Points the dialplan fallback's journal file (`HOTLINE_FALLBACK_JOURNAL`) at a file
+/// of the test's own while it lives; back to the default, file removed, after.
+struct FallbackJournal {
+    /// The file as this process sees it (inside the sandbox's root).
+    outside: std::path::PathBuf,
+}
+
+impl FallbackJournal {
+    const DEFAULT: &'static str = "/var/log/asterisk/hotline-fallback.csv";
+
+    fn for_test(test: &str) -> Self {
+        let inside = format!("/var/log/asterisk/hotline-fallback-{test}.csv");
+        let outside = sandbox_root().join(inside.trim_start_matches('/'));
+        let _ = std::fs::remove_file(&outside);
+        set_fallback_journal(&inside);
+        Self { outside }
+    }
+}
+
+impl Drop for FallbackJournal {
+    fn drop(&mut self) {
+        set_fallback_journal(Self::DEFAULT);
+        let _ = std::fs::remove_file(&self.outside);
+    }
+}
+
+fn set_fallback_journal(path: &str) {
+    let out = sandbox_cli(&format!(
+        "dialplan set global HOTLINE_FALLBACK_JOURNAL {path}"
+    ));
+    assert!(out.contains("set to"), "{out}");
+}
+
+/// While hotline is away Stasis() fails and the dialplan's fallback rings the
+/// specialists itself. The call still gets its journal row: the fallback notes it in
+/// a file that hotline imports once it runs, once, skipping a line it cannot read.
+#[test]
+fn a_call_the_dialplan_fallback_served_while_hotline_was_away_is_journaled() {
+    if !enabled() {
+        return;
+    }
+    let lock = SandboxLock::acquire();
+    assert_asterisk_idle();
+    let work = work_dir("fallback_journal");
+    let directory = Directory::demo("fallback_journal", &[]);
+    let file = FallbackJournal::for_test("fallback_journal");
+    let specialists = Specialists::ring(&work);
+    Sipp::citizen("122", Some("1"), 2_000, &work).assert_success();
+    specialists.assert_success();
+    assert_asterisk_idle();
+    let written = std::fs::read_to_string(&file.outside).expect("the fallback's file");
+    assert_eq!(written.lines().count(), 1, "{written}");
+    // A line the service cannot read (a foreign write) does not stop the import.
+    std::fs::write(&file.outside, format!("not a call\n{written}")).unwrap();
+
+    let settings = [(
+        "HOTLINE_DIALPLAN_FALLBACK_LOG",
+        file.outside.to_str().unwrap(),
+    )];
+    let service = Service::start_with(
+        &directory,
+        TUESDAY_MORNING,
+        &work,
+        "hotline-serve.log",
+        &settings,
+    );
+    directory.wait_for_row(
+        "SELECT concat_ws(' ', via, line, outcome, answered_target, caller_number,
+                (answered_at >= entered_at AND ended_at >= answered_at AND ended_at > entered_at)::text)
+           FROM call_record",
+        &format!("dialplan 122 answered_by_specialist PJSIP/spec01 {} true", e2e::CITIZEN_NUMBER),
+    );
+    let log = service.stop();
+    assert!(log.contains("skipping a malformed line"), "{log}");
+    assert!(
+        log.contains("journaled the calls the dialplan fallback served"),
+        "{log}"
+    );
+
+    // A second start imports nothing again: the position is stored with the rows.
+    let again = Service::start_with(&directory, TUESDAY_MORNING, &work, "second.log", &settings);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let log = again.stop();
+    assert!(!log.contains("journaled the calls"), "{log}");
+    let length = std::fs::metadata(&file.outside).unwrap().len().to_string();
+    assert_eq!(
+        directory.rows("SELECT count(*)::text FROM call_record"),
+        [row(&[Some("1")])]
+    );
+    assert_eq!(
+        directory.rows("SELECT position::text FROM dialplan_fallback_import"),
+        [row(&[Some(length.as_str())])]
+    );
+    drop(file);
     drop(lock);
 }

@@ -14,10 +14,17 @@
 //! last 100 ms that were not yet on disk.
 //!
 //! The ARI app and the FastAGI endpoint write the same rows: `call_record` (one per
-//! call) and `dial_attempt` (one per callee dialled).
+//! call) and `dial_attempt` (one per callee dialled). Calls the dialplan's fallback
+//! served while the app was away are imported from a file Asterisk writes
+//! ([`FallbackImporter`]).
 
+mod fallback;
 mod record;
 mod writer;
 
+pub use fallback::{
+    FallbackCall, FallbackImportError, FallbackImporter, FallbackLineError, ImportSummary,
+    parse_line as parse_fallback_line,
+};
 pub use record::{CalleeKind, JournalRecord, RecordKind, Via};
 pub use writer::{DEFAULT_SPOOL_LIMIT, Journal, JournalError, JournalStatus, JournalWriter};

@@ -215,6 +215,8 @@ impl Service {
             .env("HOTLINE_AGI_LISTEN", "127.0.0.1:0")
             .env("HOTLINE_HTTP_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "hotline=debug")
+            // No import of the dialplan fallback's calls unless a test asks.
+            .env("HOTLINE_DIALPLAN_FALLBACK_LOG", "")
             .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -885,4 +887,28 @@ impl Scene {
         );
         (self.directory, log)
     }
+}
+
+/// Runs an Asterisk CLI command in the sandbox (`scripts/sandbox cli`); its output.
+pub fn sandbox_cli(command: &str) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sandbox");
+    let output = Command::new(script)
+        .args(["cli", command])
+        .output()
+        .expect("running scripts/sandbox cli");
+    assert!(
+        output.status.success(),
+        "scripts/sandbox cli {command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Where the sandbox's root file system is, as this process sees it.
+pub fn sandbox_root() -> PathBuf {
+    let dir = std::env::var_os("HOTLINE_SANDBOX_DIR").map_or_else(
+        || PathBuf::from("/var/cache/hotline/asterisk-sid"),
+        PathBuf::from,
+    );
+    dir.join("rootfs")
 }
