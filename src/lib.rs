@@ -43,6 +43,7 @@ pub mod console_events;
 pub mod directory;
 pub mod http;
 pub mod journal;
+pub mod metrics;
 pub mod pii;
 pub mod queue;
 pub mod routing;

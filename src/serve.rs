@@ -180,6 +180,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         shutdown: shutdown.clone(),
         journal: journal_status,
         sessions: Default::default(),
+        ari_events: ari.event_socket(),
     };
     let http_task = start_http(&settings, http_state).await?;
 

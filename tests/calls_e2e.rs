@@ -12,7 +12,7 @@ mod e2e;
 
 use e2e::{
     Directory, Phone, SandboxLock, Scene, Service, Sipp, TUESDAY_MORNING, TUESDAY_NIGHT,
-    assert_asterisk_idle, enabled, sandbox_cli, sandbox_root, work_dir,
+    assert_asterisk_idle, enabled, http_get, sandbox_cli, sandbox_root, work_dir,
 };
 
 /// The call records: line, topic, mode, outcome, answered target.
@@ -76,6 +76,70 @@ fn health_in_working_hours_reaches_the_first_responsible_staff_member() {
         log.contains("ARI REST requests of calls go over a request socket"),
         "{log}"
     );
+}
+
+/// Prometheus scrapes what a real call did: a health call answered by staff01,
+/// counted by line, topic, outcome and path, its decision by mode and its attempt by
+/// result; ARI requests timed; `/ready` says the service routes.
+#[test]
+fn metrics_count_real_calls_and_ready_says_the_service_routes() {
+    if !enabled() {
+        return;
+    }
+    let scene = Scene::build("metrics_scrape").start();
+    let base = scene.service.console_url();
+    let (status, ready) = http_get(&format!("{base}/ready"));
+    assert_eq!(status, 200, "{ready}");
+    assert!(
+        ready.contains(r#""ari_event_socket_connected":true"#),
+        "{ready}"
+    );
+    let (_, before) = http_get(&format!("{base}/metrics"));
+    assert!(!before.contains("hotline_calls_total{"), "{before}");
+    assert!(
+        before
+            .lines()
+            .any(|l| l == "hotline_ari_event_socket_connected 1"),
+        "{before}"
+    );
+
+    let staff01 = scene.phone("staff01", Phone::Answers);
+    Sipp::citizen("122", Some("1"), 8_000, &scene.work).assert_success();
+    staff01.assert_success();
+    let expected = [
+        r#"hotline_calls_total{line="122",topic="health",outcome="answered_by_staff",via="ari"} 1"#,
+        r#"hotline_decisions_total{line="122",mode="automatic"} 1"#,
+        r#"hotline_dial_attempts_total{callee="staff",result="answered"} 1"#,
+        "hotline_calls_in_progress 0",
+        "hotline_journal_spooling 0",
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let scraped = loop {
+        let (status, text) = http_get(&format!("{base}/metrics"));
+        assert_eq!(status, 200, "{text}");
+        let missing: Vec<&str> = expected
+            .iter()
+            .copied()
+            .filter(|line| !text.lines().any(|l| l == *line))
+            .collect();
+        if missing.is_empty() {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never scraped {missing:?} in\n{text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    // ARI requests were timed, and no caller number is in the scrape.
+    let requests = scraped
+        .lines()
+        .find_map(|l| l.strip_prefix("hotline_ari_request_duration_seconds_count "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(requests >= 5, "{scraped}");
+    assert!(!scraped.contains(e2e::CITIZEN_NUMBER));
+    scene.finish();
 }
 
 /// The same call with every REST request over HTTP, as with an Asterisk older than

@@ -199,6 +199,7 @@ fn protected_endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/api/events", None),
         (Method::GET, "/api/queue", None),
         (Method::POST, "/api/desk", Some(json!({"state": "ready"}))),
+        (Method::GET, "/api/audit", None),
     ]
 }
 
@@ -783,4 +784,143 @@ async fn a_specialist_signs_in_to_the_queue_and_only_the_contact_center_sees_it(
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(view["specialists"][0]["state"], "signed_out");
+}
+
+/// Roster edits are audited by the database whoever makes them: a staff member's
+/// phone changed in psql shows its old and new value under the database user; a
+/// password changed in the console names the console user and never the hash. Only
+/// admins read the audit.
+#[sqlx::test(migrations = "./migrations")]
+async fn roster_changes_are_audited_with_who_and_what(pool: PgPool) {
+    let console = Console::new(pool).await;
+    // The demo directory's own rows were audited as they were inserted.
+    let seeded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM roster_audit WHERE table_name = 'staff' AND action = 'insert'",
+    )
+    .fetch_one(&console.pool)
+    .await
+    .unwrap();
+    assert!(seeded > 0);
+    sqlx::query("UPDATE staff SET endpoint = 'PJSIP/staff09', priority = priority WHERE endpoint = 'PJSIP/staff01'")
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    let staff01: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE endpoint = 'PJSIP/staff09'")
+        .fetch_one(&console.pool)
+        .await
+        .unwrap();
+    // An update that changes nothing is not an entry.
+    sqlx::query("UPDATE staff SET active = active")
+        .execute(&console.pool)
+        .await
+        .unwrap();
+
+    let admin = console.sign_in("admin").await;
+    let (status, entries) = console.get("/api/audit?table=staff", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{entries}");
+    let entries = entries.as_array().unwrap();
+    let updates: Vec<&Value> = entries.iter().filter(|e| e["action"] == "update").collect();
+    assert_eq!(updates.len(), 1, "{entries:?}");
+    assert_eq!(entries[0], *updates[0], "the newest first");
+    let entry = updates[0];
+    assert_eq!(entry["table_name"], "staff");
+    assert_eq!(entry["action"], "update");
+    assert_eq!(entry["row_key"], format!("id={staff01}"));
+    assert_eq!(entry["old_values"], json!({"endpoint": "PJSIP/staff01"}));
+    assert_eq!(entry["new_values"], json!({"endpoint": "PJSIP/staff09"}));
+    assert_eq!(entry["console_user"], Value::Null);
+    assert!(!entry["db_user"].as_str().unwrap().is_empty());
+
+    // A password changed in the console: the console user is named, the hash is not.
+    let (status, answer) = console
+        .post(
+            "/api/password",
+            &admin,
+            json!({"current_password": PASSWORD, "new_password": "a-new-password-2"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let admin = console.sign_in_with("admin", "a-new-password-2").await;
+    let (_, entries) = console
+        .get("/api/audit?table=console_user&limit=1", &admin)
+        .await;
+    let entry = &entries[0];
+    assert_eq!(entry["action"], "update", "{entry}");
+    assert_eq!(entry["console_user"], "admin");
+    assert_eq!(entry["old_values"], json!({"password_hash": "(changed)"}));
+    assert!(!entries.to_string().contains("$argon2"), "{entries}");
+
+    // Everything, newest first, a page at a time.
+    let (_, all) = console.get("/api/audit?limit=2", &admin).await;
+    let ids: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids[0] > ids[1]);
+    let (_, older) = console
+        .get(&format!("/api/audit?limit=1&before={}", ids[1]), &admin)
+        .await;
+    assert!(older[0]["id"].as_i64().unwrap() < ids[1]);
+
+    for login in ["minzdrav1", "operator1"] {
+        let cookie = console.sign_in(login).await;
+        let (status, answer) = console.get("/api/audit", &cookie).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {answer}");
+    }
+}
+
+/// `/ready` and `/metrics` need no session. Without an ARI event socket (none here)
+/// the service does not route calls: `/ready` answers 503 and says why, while
+/// `/health` (the service itself works) stays 200; `/metrics` is OpenMetrics text.
+#[sqlx::test(migrations = "./migrations")]
+async fn ready_needs_the_ari_socket_and_metrics_are_openmetrics_text(pool: PgPool) {
+    let console = Console::new(pool).await;
+    let (status, _, ready) = console.send(Method::GET, "/ready", None, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{ready}");
+    assert_eq!(ready["ready"], false);
+    assert_eq!(ready["ari_event_socket_connected"], false);
+    assert_eq!(ready["database_reachable"], true);
+    let (status, _, _) = console.send(Method::GET, "/health", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    console.state.ari_events.set_connected(true);
+    let (status, _, ready) = console.send(Method::GET, "/ready", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+
+    let response = console
+        .app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "hotline_ari_event_socket_connected 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hotline_specialists{state=\"ready\"} 0"),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
 }

@@ -417,6 +417,7 @@ impl RunningConsole {
             shutdown: shutdown.clone(),
             journal: Default::default(),
             sessions: Default::default(),
+            ari_events: Default::default(),
         };
         let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
             .await

@@ -390,7 +390,7 @@ async fn sign_out_and_a_new_password_close_that_users_open_streams(pool: PgPool)
     admin_stream.assert_open("another user").await;
 
     // A password set from the command line (`hotline user passwd`) or psql too.
-    hotline::http::accounts::set_password(&console.pool, "admin", "admin-password-3")
+    hotline::http::accounts::set_password(&console.pool, "admin", "admin-password-3", None)
         .await
         .unwrap();
     admin_stream.assert_ends("password set by the CLI").await;

@@ -16,4 +16,4 @@ pub use events::AriEvent;
 pub use request::AriRequest;
 pub use rest::{AriClient, AriClientSettings, AriCredentials, AriError, Gone};
 pub use socket_rest::SocketRole;
-pub use ws::{AriMessage, EventSink, run_events, run_request_socket};
+pub use ws::{AriMessage, EventSink, EventSocketState, run_events, run_request_socket};

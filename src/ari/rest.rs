@@ -27,6 +27,7 @@ use super::resend::ResendQueue;
 use super::socket_rest::{
     AnswerCallback, SOCKET_CLOSED, SocketLink, SocketRequest, SocketRole, Waiter,
 };
+use super::ws::EventSocketState;
 
 /// ARI user and password (`ari.conf`).
 #[derive(Clone)]
@@ -161,6 +162,8 @@ pub(super) struct Inner {
     latency_micros: AtomicU64,
     /// Requests sent again after their socket closed under them (`resend`).
     pub(super) resends: ResendQueue,
+    /// Whether the event socket is up, for `/ready`.
+    event_socket: EventSocketState,
 }
 
 impl AriClient {
@@ -199,6 +202,7 @@ impl AriClient {
                 }),
                 latency_micros: AtomicU64::new(0),
                 resends: ResendQueue::default(),
+                event_socket: EventSocketState::default(),
             }),
         })
     }
@@ -534,7 +538,15 @@ impl AriClient {
     }
 
     /// Notes how long a request took to be answered (the socket reports its own).
+    /// Whether the event socket is connected (a handle that follows it).
+    pub fn event_socket(&self) -> EventSocketState {
+        self.inner.event_socket.clone()
+    }
+
     pub(crate) fn note_latency(&self, took: Duration) {
+        crate::metrics::Metrics::global()
+            .ari_request_seconds
+            .observe(took.as_secs_f64());
         let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         let _ =
             self.inner

@@ -83,6 +83,24 @@ impl EventSink for NoEvents {
     }
 }
 
+/// Whether the ARI event socket is connected: the service only routes calls while it
+/// is (`/ready`). Shared by the client and whoever asks; cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct EventSocketState(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl EventSocketState {
+    /// Whether the event socket is connected now.
+    pub fn is_connected(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Set by the socket's task as it comes up and goes down.
+    pub fn set_connected(&self, connected: bool) {
+        self.0
+            .store(connected, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 async fn keep_connected(
     client: AriClient,
     role: SocketRole,
@@ -107,6 +125,9 @@ async fn keep_connected(
             Err(reason) => reason,
         };
         tracing::warn!(%reason, retry_in = ?backoff, ?role, "ARI socket down");
+        if role == SocketRole::Events {
+            client.event_socket().set_connected(false);
+        }
         if !tx.deliver(AriMessage::Disconnected { reason }) {
             return;
         }
@@ -170,8 +191,22 @@ async fn connect_and_read(
     if let Err(error) = client.set_event_filter(&app, filter).await {
         tracing::warn!(%error, %app, "could not install the ARI event filter; receiving all events");
     }
+    let metrics = crate::metrics::Metrics::global();
+    let socket_label = crate::metrics::StateLabel {
+        state: match role {
+            SocketRole::Events => "events",
+            SocketRole::Requests(_) => "requests",
+        }
+        .to_owned(),
+    };
+    if reconnected {
+        metrics.ari_reconnects.get_or_create(&socket_label).inc();
+    }
     match role {
-        SocketRole::Events => tracing::info!(reconnected, "ARI event socket connected"),
+        SocketRole::Events => {
+            tracing::info!(reconnected, "ARI event socket connected");
+            client.event_socket().set_connected(true);
+        }
         SocketRole::Requests(index) => {
             tracing::info!(reconnected, index, "ARI request socket connected");
         }

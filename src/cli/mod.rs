@@ -348,7 +348,7 @@ async fn add_user(pool: &PgPool, args: &UserAddArgs) -> anyhow::Result<ExitCode>
 /// `hotline user passwd`.
 async fn change_password(pool: &PgPool, login: &str) -> anyhow::Result<ExitCode> {
     let password = read_password()?;
-    crate::http::accounts::set_password(pool, login, &password)
+    crate::http::accounts::set_password(pool, login, &password, None)
         .await
         .map_err(explain_account)?;
     emit(format_args!(

@@ -228,19 +228,31 @@ pub async fn save_user(
 }
 
 /// Sets a new password. The schema's `console_user_sign_out` trigger then signs the
-/// user out everywhere (their sessions are deleted, their event streams close).
-pub async fn set_password(pool: &PgPool, login: &str, password: &str) -> Result<(), AccountError> {
+/// user out everywhere (their sessions are deleted, their event streams close). `by`
+/// names the console user making the change, for the audit of roster changes
+/// (`None`: the command line, audited under the database user only).
+pub async fn set_password(
+    pool: &PgPool,
+    login: &str,
+    password: &str,
+    by: Option<&str>,
+) -> Result<(), AccountError> {
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|error| AccountError::Hashing(error.to_string()))??;
+    let mut tx = pool.begin().await?;
+    if let Some(by) = by {
+        super::audit_view::name_console_user(&mut tx, by).await?;
+    }
     let id: Option<i64> = sqlx::query_scalar(
         "UPDATE console_user SET password_hash = $2 WHERE login = $1 RETURNING id",
     )
     .bind(login)
     .bind(&hash)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     id.map(drop)
         .ok_or_else(|| AccountError::UnknownLogin(login.to_owned()))
 }

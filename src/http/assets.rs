@@ -50,6 +50,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("static/directory.html"),
     },
     Asset {
+        path: "/audit",
+        content_type: HTML,
+        body: include_str!("static/audit.html"),
+    },
+    Asset {
+        path: "/static/audit.js",
+        content_type: JS,
+        body: include_str!("static/audit.js"),
+    },
+    Asset {
         path: "/password",
         content_type: HTML,
         body: include_str!("static/password.html"),

@@ -323,7 +323,7 @@ pub async fn change_password(
             .await?;
         return Err(HttpError::WrongPassword);
     }
-    accounts::set_password(&state.pool, &login, &change.new_password)
+    accounts::set_password(&state.pool, &login, &change.new_password, Some(&login))
         .await
         .map_err(|error| match error {
             accounts::AccountError::WeakPassword => HttpError::InvalidRequest(error.to_string()),

@@ -1,11 +1,19 @@
-//! `GET /health`: for a load balancer or monitoring, without signing in, so it says
-//! only yes or no and when, never a row or an error text (which could name staff).
+//! `GET /health`, `GET /ready` and `GET /metrics`: for a load balancer or monitoring,
+//! without signing in, so they say only yes or no, when and how many, never a row or
+//! an error text (which could name staff) or a caller's number.
+//!
+//! `/health` says whether the service works at all (directory loaded, database
+//! reachable); `/ready` whether it routes calls now (also: the ARI event socket is
+//! connected), for a load balancer or an orchestrator's readiness probe; `/metrics`
+//! is what Prometheus scrapes ([`crate::metrics`]).
 
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -43,14 +51,7 @@ pub struct Health {
 /// `GET /health`: 200 when healthy, 503 otherwise, with the report either way.
 pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Health>) {
     let directory = state.directory.health();
-    let database_reachable = matches!(
-        tokio::time::timeout(
-            DATABASE_TIMEOUT,
-            sqlx::query("SELECT 1").execute(&state.pool)
-        )
-        .await,
-        Ok(Ok(_))
-    );
+    let database_reachable = database_reachable(&state).await;
     let directory_loaded = directory.last_loaded_at.is_some();
     let calendar_unconfirmed_years =
         (state.directory.current().calendar).unconfirmed_years_due_at(state.clock.now());
@@ -72,4 +73,82 @@ pub async fn health(State(state): State<HttpState>) -> (StatusCode, Json<Health>
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(report))
+}
+
+async fn database_reachable(state: &HttpState) -> bool {
+    matches!(
+        tokio::time::timeout(
+            DATABASE_TIMEOUT,
+            sqlx::query("SELECT 1").execute(&state.pool)
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+/// The readiness report.
+#[derive(Debug, Serialize)]
+pub struct Readiness {
+    /// True when calls are routed now: every field below holds.
+    pub ready: bool,
+    /// Whether Postgres answered within two seconds.
+    pub database_reachable: bool,
+    /// Whether the ARI event socket is connected (without it Stasis() fails and the
+    /// dialplan fallback takes the calls).
+    pub ari_event_socket_connected: bool,
+    /// Whether a directory snapshot is being served.
+    pub directory_loaded: bool,
+}
+
+/// `GET /ready`: 200 when the service routes calls now, 503 otherwise.
+pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Readiness>) {
+    let report = Readiness {
+        database_reachable: database_reachable(&state).await,
+        ari_event_socket_connected: state.ari_events.is_connected(),
+        directory_loaded: state.directory.health().last_loaded_at.is_some(),
+        ready: false,
+    };
+    let ready =
+        report.database_reachable && report.ari_event_socket_connected && report.directory_loaded;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(Readiness { ready, ..report }))
+}
+
+/// `GET /metrics`: the Prometheus scrape, with the values read at scrape time
+/// (queue, journal, calendar, ARI socket) refreshed first.
+pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    let metrics = crate::metrics::Metrics::global();
+    let now = state.clock.now();
+    // The queue task gone (shutting down): its figures read as empty.
+    let queue = state.queue.view().await.unwrap_or_default();
+    let longest_wait = queue
+        .waiting
+        .iter()
+        .map(|w| (now - w.waiting_since).num_milliseconds())
+        .max()
+        .unwrap_or(0);
+    metrics.set_scrape_values(&crate::metrics::ScrapeValues {
+        ari_event_socket_connected: state.ari_events.is_connected(),
+        queue_waiting: queue.waiting.len(),
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "a wait in ms fits an f64 exactly"
+        )]
+        queue_longest_wait_seconds: longest_wait.max(0) as f64 / 1000.0,
+        specialists: queue.specialists.iter().map(|s| s.state).collect(),
+        journal_written: state.journal.written(),
+        journal_waiting: state.journal.spooled() + state.journal.held(),
+        journal_spooling: state.journal.spooling(),
+        calendar_unconfirmed_years: (state.directory.current().calendar)
+            .unconfirmed_years_due_at(now)
+            .len(),
+    });
+    (
+        [(CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        metrics.render(),
+    )
 }

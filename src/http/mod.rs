@@ -14,7 +14,8 @@
 //! - [`events`]: [`events::ConsoleEvent`]s on one broadcast channel, streamed to
 //!   browsers as Server-Sent Events, filtered per user.
 //! - [`error`]: [`error::HttpError`], the only error type handlers return.
-//! - [`health`]: `GET /health`; `assets`: the compiled-in pages (`static/`).
+//! - [`audit_view`]: the audit of roster changes (admins).
+//! - [`health`]: `GET /health`, `/ready`, `/metrics`; `assets`: the compiled-in pages (`static/`).
 //! - [`guards`]: what every request passes (same-origin check for state changes,
 //!   body limit) and the security headers on every answer.
 //! - [`sessions`]: ended sessions (sign-out, password change, idle) closing open
@@ -28,6 +29,7 @@
 pub mod accounts;
 pub mod appeals;
 mod assets;
+pub mod audit_view;
 pub mod auth;
 pub mod directory_view;
 pub mod error;
@@ -83,6 +85,8 @@ pub struct HttpState {
     pub journal: crate::journal::JournalStatus,
     /// Ended sessions, told to open event streams.
     pub sessions: sessions::SessionSignals,
+    /// Whether the ARI event socket is connected, for `/ready` and `/metrics`.
+    pub ari_events: crate::ari::EventSocketState,
 }
 
 /// Tunables of the console's sessions and request checks.
@@ -138,6 +142,7 @@ pub fn app(state: HttpState) -> Router {
             "/calls/{call}/transfer/cancel",
             post(queue_view::cancel_consultation),
         )
+        .route("/audit", get(audit_view::list))
         .route("/events", get(events::stream))
         .fallback(api_not_found)
         .layer(from_fn_with_state(state.clone(), guards::same_origin_only))
@@ -146,6 +151,8 @@ pub fn app(state: HttpState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(health::metrics))
         .merge(assets::routes())
         .layer(map_response(guards::security_headers))
         .with_state(state)

@@ -245,6 +245,7 @@ impl FallbackImporter {
             return Ok(false);
         };
         let mut offset = position;
+        let mut imported = Vec::new();
         for raw in chunk[..end].split(|&b| b == b'\n') {
             let line_offset = offset;
             offset += raw.len() as u64 + 1;
@@ -257,6 +258,7 @@ impl FallbackImporter {
             match parsed {
                 Ok(call) => {
                     if insert(&mut tx, &call).await? {
+                        imported.push(call);
                         summary.imported += 1;
                     } else {
                         summary.known += 1;
@@ -270,6 +272,10 @@ impl FallbackImporter {
         }
         self.store(&mut tx, &key, offset, &first_line).await?;
         tx.commit().await?;
+        let metrics = crate::metrics::Metrics::global();
+        for call in imported {
+            metrics.count_call(&call.line, "", call.outcome, "dialplan");
+        }
         Ok(offset < length)
     }
 

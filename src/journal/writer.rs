@@ -153,6 +153,8 @@ pub struct JournalWriter {
     /// The pause after the next failed try.
     backoff: Duration,
     status: JournalStatus,
+    /// Counts calls for `/metrics` from the facts as they arrive.
+    tally: crate::metrics::CallTally,
 }
 
 /// What became of facts sent to Postgres.
@@ -184,6 +186,7 @@ impl JournalWriter {
             next_try: Instant::now(),
             backoff: FIRST_BACKOFF,
             status,
+            tally: crate::metrics::CallTally::default(),
         };
         (journal, writer)
     }
@@ -221,6 +224,10 @@ impl JournalWriter {
                         return self.finish(give_up_after).await;
                     }
                     self.gather(&mut batch).await;
+                    let metrics = crate::metrics::Metrics::global();
+                    for record in &batch {
+                        self.tally.observe(record, metrics);
+                    }
                     self.held.append(&mut batch);
                     self.flush_held().await;
                 }

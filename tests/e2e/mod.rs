@@ -64,13 +64,18 @@ impl SandboxLock {
     }
 }
 
-/// GET on ARI; `None` when Asterisk does not answer 2xx.
-pub fn ari_get(path: &str) -> Option<serde_json::Value> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// Runs one async request from a plain (blocking) test.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    runtime.block_on(async {
+        .unwrap()
+        .block_on(future)
+}
+
+/// GET on ARI; `None` when Asterisk does not answer 2xx.
+pub fn ari_get(path: &str) -> Option<serde_json::Value> {
+    block_on(async {
         let response = reqwest::Client::new()
             .get(format!("{ARI}/{path}"))
             .basic_auth(ARI_USER, Some(ARI_PASSWORD))
@@ -82,6 +87,20 @@ pub fn ari_get(path: &str) -> Option<serde_json::Value> {
             return None;
         }
         response.json().await.ok()
+    })
+}
+
+/// A plain GET (the service's `/metrics`, `/ready`): status and body.
+pub fn http_get(url: &str) -> (u16, String) {
+    block_on(async {
+        let response = reqwest::Client::new()
+            .get(url)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
     })
 }
 

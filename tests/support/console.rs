@@ -96,6 +96,7 @@ impl Console {
             shutdown: CancellationToken::new(),
             journal: Default::default(),
             sessions: Default::default(),
+            ari_events: Default::default(),
         };
         Self {
             app: app(state.clone()),
@@ -151,12 +152,17 @@ impl Console {
 
     /// Signs in and returns the cookie to send back.
     pub async fn sign_in(&self, login: &str) -> String {
+        self.sign_in_with(login, PASSWORD).await
+    }
+
+    /// Signs in with another password than the demo one.
+    pub async fn sign_in_with(&self, login: &str, password: &str) -> String {
         let (status, headers, body) = self
             .send(
                 Method::POST,
                 "/api/login",
                 None,
-                Some(json!({"login": login, "password": PASSWORD})),
+                Some(json!({"login": login, "password": password})),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "sign-in of {login}: {body}");

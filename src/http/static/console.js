@@ -12,6 +12,7 @@ const Console = (() => {
     { path: "/specialist", title: "Специалист", roles: ["specialist", "admin"] },
     { path: "/appeals", title: "Обращения", roles: ["specialist", "staff", "admin"] },
     { path: "/directory", title: "Справочник", roles: ["specialist", "staff", "admin"] },
+    { path: "/audit", title: "Журнал изменений", roles: ["admin"] },
   ];
 
   const ROLE_NAMES = { specialist: "специалист", staff: "сотрудник", admin: "администратор" };
