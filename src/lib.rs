@@ -20,7 +20,11 @@
 //! - [`app`]: the Stasis app driver: one task per call running [`call::Call`] on ARI.
 //! - [`agi`]: the FastAGI server and its `route`/`result` scripts, for dialplans
 //!   that route by themselves.
-//! - [`journal`]: call records written off the call path, never lost (spool file).
+//! - [`journal`]: call records written off the call path, never lost (spool file),
+//!   and the import of calls the dialplan fallback served.
+//! - [`reports`]: call reports from the journal (periods, groups, service level),
+//!   CSV and an SVG chart.
+//! - [`metrics`]: what Prometheus scrapes at `/metrics`.
 //! - [`directory`]: the Postgres directory: repository, snapshot cache refreshed by
 //!   LISTEN/NOTIFY, calendar decree files (import, the decrees the binary ships) and
 //!   the demo directory.
@@ -46,5 +50,6 @@ pub mod journal;
 pub mod metrics;
 pub mod pii;
 pub mod queue;
+pub mod reports;
 pub mod routing;
 pub mod serve;

@@ -15,6 +15,7 @@
 //!   browsers as Server-Sent Events, filtered per user.
 //! - [`error`]: [`error::HttpError`], the only error type handlers return.
 //! - [`audit_view`]: the audit of roster changes (admins).
+//! - [`reports_view`]: call reports (JSON, CSV, SVG chart) and abandoned calls.
 //! - [`health`]: `GET /health`, `/ready`, `/metrics`; `assets`: the compiled-in pages (`static/`).
 //! - [`guards`]: what every request passes (same-origin check for state changes,
 //!   body limit) and the security headers on every answer.
@@ -37,6 +38,7 @@ pub mod events;
 pub mod guards;
 pub mod health;
 pub mod queue_view;
+pub mod reports_view;
 pub mod sessions;
 pub mod throttle;
 
@@ -143,6 +145,10 @@ pub fn app(state: HttpState) -> Router {
             post(queue_view::cancel_consultation),
         )
         .route("/audit", get(audit_view::list))
+        .route("/reports/calls", get(reports_view::calls))
+        .route("/reports/calls.csv", get(reports_view::calls_csv))
+        .route("/reports/chart.svg", get(reports_view::chart))
+        .route("/reports/abandoned", get(reports_view::abandoned))
         .route("/events", get(events::stream))
         .fallback(api_not_found)
         .layer(from_fn_with_state(state.clone(), guards::same_origin_only))
