@@ -95,9 +95,14 @@ mod tests {
         };
         let text = to_csv(&[row], |_| "Минздрав, область".to_owned());
         assert!(text.starts_with('\u{feff}'));
-        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].split(',').count(), HEADINGS.len());
+        let body = text.trim_start_matches('\u{feff}');
+        let mut reader = csv::Reader::from_reader(body.as_bytes());
+        assert_eq!(reader.headers().unwrap().len(), HEADINGS.len());
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].len(), HEADINGS.len());
+        assert_eq!(&records[0][2], "Минздрав, область");
+        let lines: Vec<&str> = body.lines().collect();
         assert!(
             lines[1].starts_with("2026-11-01 00:00,minzdrav,\"Минздрав, область\",4,"),
             "{}",
