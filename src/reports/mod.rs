@@ -3,9 +3,11 @@
 //!
 //! Figures come straight from the journal (`call_record`, `dial_attempt`,
 //! `call_transfer`, `appeal`) by one aggregate query per report, over the
-//! `call_record (entered_at)` index: a month of a busy center (about 85,000 calls)
-//! is aggregated in well under a second (`benches/report.rs`, docs/benchmarks.md),
-//! so no rollup table has to be kept consistent with the journal.
+//! `entered_at` / `started_at` indexes: a month of a busy center (about 85,000 calls
+//! of a year of 1,000,000) is aggregated in a fraction of a second
+//! (`benches/report.rs`, docs/benchmarks.md), so no rollup table has to be kept
+//! consistent with the journal, and a roster or calendar fix shows in every report
+//! at once.
 //!
 //! A call belongs to an organisation: the one of the staff member who answered it,
 //! else its topic's responsible agency (`topic.agency`).

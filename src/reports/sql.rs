@@ -21,19 +21,27 @@ fn group_key(by: GroupBy) -> &'static str {
 /// `$5` the organisations (or null).
 pub(super) fn call_report(by: GroupBy) -> AssertSqlSafe<String> {
     AssertSqlSafe(format!(
-        "WITH calls AS (
+        "WITH staff_dialled AS (
+    -- Attempts start after their call entered: those of the range's calls start in
+    -- it or within a day after (one set joined by hash, not a probe per call).
+    SELECT DISTINCT call_key FROM dial_attempt
+     WHERE callee_kind = 'staff' AND started_at >= $1 AND started_at < $2 + interval '1 day'
+), transferred AS (
+    SELECT DISTINCT call_key FROM call_transfer
+     WHERE result = 'answered' AND started_at >= $1 AND started_at < $2 + interval '1 day'
+), calls AS (
     SELECT c.line, c.topic, c.entered_at, c.answered_at, c.ended_at,
            c.outcome::text AS outcome, c.decision_mode, c.queued_at,
            org.code AS organisation,
            CASE WHEN org.kind = 'institution' THEN org.parent ELSE org.code END AS agency,
-           EXISTS (SELECT 1 FROM call_transfer t
-                    WHERE t.call_key = c.call_key AND t.result = 'answered') AS transferred,
-           EXISTS (SELECT 1 FROM dial_attempt a
-                    WHERE a.call_key = c.call_key AND a.callee_kind = 'staff') AS staff_dialled
+           tr.call_key IS NOT NULL AS transferred,
+           sd.call_key IS NOT NULL AS staff_dialled
       FROM call_record c
       LEFT JOIN staff s ON s.id = c.answered_staff
       LEFT JOIN topic tp ON tp.code = c.topic
       LEFT JOIN organisation org ON org.code = coalesce(s.organisation, tp.agency)
+      LEFT JOIN transferred tr ON tr.call_key = c.call_key
+      LEFT JOIN staff_dialled sd ON sd.call_key = c.call_key
      WHERE c.entered_at >= $1 AND c.entered_at < $2
 )
 SELECT date_trunc($3, entered_at, 'Asia/Irkutsk') AT TIME ZONE 'Asia/Irkutsk' AS period_start,
