@@ -653,3 +653,185 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
         ]]
     );
 }
+
+/// A supervisor (admin) on 2 December: today's wallboard, then last month's report
+/// by agency (November, by day) with its chart, and its CSV; then the audit of a
+/// roster change. The chart is checked in a screenshot: one bar per day that had
+/// calls (3), counted by colour along the plot's baseline.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_supervisor_sees_the_wallboard_and_last_months_report_with_a_chart(pool: PgPool) {
+    if !browser_wanted() {
+        return;
+    }
+    let console = RunningConsole::start(pool.clone(), "2026-12-02T10:00:00+08:00").await;
+    // November: health calls on three days (2, 1 and 1); today: two calls.
+    for (key, entered, outcome) in [
+        ("n1", "2026-11-03 10:00+08", "answered_by_staff"),
+        ("n2", "2026-11-03 11:00+08", "abandoned"),
+        ("n3", "2026-11-10 10:00+08", "answered_by_staff"),
+        ("n4", "2026-11-24 15:00+08", "answered_by_specialist"),
+        ("d1", "2026-12-02 09:00+08", "answered_by_specialist"),
+        ("d2", "2026-12-02 09:30+08", "abandoned"),
+    ] {
+        sqlx::query(
+            "INSERT INTO call_record (call_key, via, line, caller_number, topic, decision_mode,
+                 entered_at, answered_at, ended_at, outcome)
+             VALUES ($1, 'ari', '122', '79990000001', 'health', 'automatic', $2::timestamptz,
+                     CASE WHEN $3 LIKE 'answered%' THEN $2::timestamptz + interval '10 s' END,
+                     $2::timestamptz + interval '1 min', $3::call_outcome)",
+        )
+        .bind(key)
+        .bind(entered)
+        .bind(outcome)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let driver = Driver::start();
+    driver.ready().await;
+    let profiles = tempfile_dir("console-reports");
+    let admin = browser(&driver, &profiles.join("admin")).await;
+    sign_in(&admin, &console.base, "admin", DEMO_PASSWORD).await;
+    wait_for_text(&admin, "#who", "").await;
+
+    admin
+        .goto(&format!("{}/wallboard", console.base))
+        .await
+        .unwrap();
+    wait_for_text(&admin, "#wb-offered", "2").await;
+    wait_for_text(&admin, "#wb-level", "50 %").await;
+    wait_for_text(&admin, "#wb-waiting", "0").await;
+    wait_for_text(&admin, "[data-state=ready] .value", "0").await;
+    screenshot(&admin, "wallboard").await;
+
+    admin
+        .goto(&format!("{}/reports", console.base))
+        .await
+        .unwrap();
+    // Last month by default; by day for the chart.
+    wait_for_text(&admin, "#report tbody", "Министерство здравоохранения").await;
+    let from = admin.find(Locator::Id("report-from")).await.unwrap();
+    assert_eq!(
+        from.prop("value").await.unwrap().as_deref(),
+        Some("2026-11-01")
+    );
+    admin
+        .execute(
+            "document.getElementById('report-period').value = 'day'; \
+             document.getElementById('report-form').requestSubmit();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    wait_for_text(&admin, "#report tbody", "03.11.2026").await;
+    let rows = admin
+        .find_all(Locator::Css("#report tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3, "one row a day with calls");
+    // The chart has loaded (an <img> of the SVG), then it is photographed.
+    let deadline = Instant::now() + common::PATIENCE;
+    loop {
+        let done = admin
+            .execute(
+                "const c = document.getElementById('chart'); \
+                 return c.complete && c.naturalWidth > 0 && c.src.includes('period=day');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if done == json!(true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the chart never loaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(&admin, "reports").await;
+    admin
+        .execute("document.getElementById('chart').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    let chart = admin.find(Locator::Id("chart")).await.unwrap();
+    let png = chart.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join("reports-chart.png"), &png).unwrap();
+    assert_eq!(bars_in(&png), 3, "bars drawn for the three days with calls");
+
+    // The CSV behind the link: the same report.
+    let href = admin
+        .find(Locator::Id("report-csv"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(href.contains("period=day"), "{href}");
+    let csv = admin
+        .execute(
+            "return fetch(arguments[0]).then((r) => r.text());",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    let csv = csv.as_str().unwrap();
+    assert_eq!(
+        csv.trim_start_matches('\u{feff}').lines().count(),
+        4,
+        "{csv}"
+    );
+    assert!(
+        csv.contains(
+            "2026-11-03 00:00,minzdrav,Министерство здравоохранения Иркутской области,2,1,"
+        ),
+        "{csv}"
+    );
+
+    // The audit of roster changes: a staff member's phone changed in the database.
+    sqlx::query("UPDATE staff SET endpoint = 'PJSIP/staff09' WHERE endpoint = 'PJSIP/staff02'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    admin
+        .goto(&format!("{}/audit", console.base))
+        .await
+        .unwrap();
+    let newest = wait_for_text(&admin, "#audit tbody tr:first-child", "PJSIP/staff09").await;
+    assert!(
+        newest.contains("Ответственные сотрудники") && newest.contains("изменено"),
+        "{newest}"
+    );
+    assert!(newest.contains("endpoint: PJSIP/staff02"), "{newest}");
+    screenshot(&admin, "audit").await;
+
+    admin.close().await.unwrap();
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&profiles);
+    console.stop().await;
+}
+
+/// Bars in a PNG of the chart: runs of the bar colour along a row just above the
+/// plot's baseline (the SVG's plot ends 56 of 340 units above its bottom).
+fn bars_in(png_bytes: &[u8]) -> usize {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let channels = frame.line_size / frame.width as usize;
+    let row = ((340.0 - 56.0 - 3.0) / 340.0 * f64::from(frame.height)) as usize;
+    let line = &pixels[row * frame.line_size..(row + 1) * frame.line_size];
+    // #2f6fb3, give or take anti-aliasing.
+    let is_bar = |x: usize| {
+        let p = &line[x * channels..x * channels + 3];
+        p[0].abs_diff(0x2f) < 24 && p[1].abs_diff(0x6f) < 24 && p[2].abs_diff(0xb3) < 24
+    };
+    let mut runs = 0;
+    let mut inside = false;
+    for x in 0..frame.width as usize {
+        let bar = is_bar(x);
+        if bar && !inside {
+            runs += 1;
+        }
+        inside = bar;
+    }
+    runs
+}

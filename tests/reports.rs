@@ -497,3 +497,58 @@ async fn the_report_exports_to_csv_and_draws_a_chart(pool: PgPool) {
     let (status, _, _) = get(&console, "/api/reports/calls", "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// The hall's board: the queue now (nobody signed in: every specialist state at 0)
+/// and today's figures by the service's clock (19 May 2026 here), for the contact
+/// center only.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_wallboard_shows_today_by_the_service_clock(pool: PgPool) {
+    let console = Console::new(pool).await;
+    for (key, entered, answered, outcome) in [
+        (
+            "w1",
+            "2026-05-19 09:00:00+08",
+            Some(5.0),
+            "answered_by_specialist",
+        ),
+        (
+            "w2",
+            "2026-05-19 09:30:00+08",
+            Some(40.0),
+            "answered_by_specialist",
+        ),
+        ("w3", "2026-05-19 09:40:00+08", None, "abandoned"),
+        (
+            "w4",
+            "2026-05-18 09:00:00+08",
+            Some(5.0),
+            "answered_by_specialist",
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO call_record (call_key, via, line, caller_number, entered_at, answered_at, ended_at, outcome, queued_at)
+             VALUES ($1, 'ari', '122', '79990000001', $2::timestamptz, $2::timestamptz + make_interval(secs => $3),
+                     $2::timestamptz + interval '2 min', $4::call_outcome, $2::timestamptz)",
+        )
+        .bind(key)
+        .bind(entered)
+        .bind(answered)
+        .bind(outcome)
+        .execute(&console.pool)
+        .await
+        .unwrap();
+    }
+    let admin = console.sign_in("admin").await;
+    let (status, _, body) = get(&console, "/api/wallboard", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let board: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(board["waiting"], 0);
+    assert_eq!(board["oldest_waiting_since"], Value::Null);
+    assert_eq!(board["specialists"]["ready"], 0);
+    assert_eq!(board["today"]["offered"], 3, "{board}");
+    assert_eq!(board["today"]["abandoned_in_queue"], 1);
+    assert_eq!(board["today"]["service_level"], 1.0 / 3.0);
+    let staff = console.sign_in("minzdrav1").await;
+    let (status, _, _) = get(&console, "/api/wallboard", &staff).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -50,6 +50,26 @@ const ASSETS: &[Asset] = &[
         body: include_str!("static/directory.html"),
     },
     Asset {
+        path: "/reports",
+        content_type: HTML,
+        body: include_str!("static/reports.html"),
+    },
+    Asset {
+        path: "/static/reports.js",
+        content_type: JS,
+        body: include_str!("static/reports.js"),
+    },
+    Asset {
+        path: "/wallboard",
+        content_type: HTML,
+        body: include_str!("static/wallboard.html"),
+    },
+    Asset {
+        path: "/static/wallboard.js",
+        content_type: JS,
+        body: include_str!("static/wallboard.js"),
+    },
+    Asset {
         path: "/audit",
         content_type: HTML,
         body: include_str!("static/audit.html"),

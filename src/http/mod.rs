@@ -149,6 +149,7 @@ pub fn app(state: HttpState) -> Router {
         .route("/reports/calls.csv", get(reports_view::calls_csv))
         .route("/reports/chart.svg", get(reports_view::chart))
         .route("/reports/abandoned", get(reports_view::abandoned))
+        .route("/wallboard", get(reports_view::wallboard))
         .route("/events", get(events::stream))
         .fallback(api_not_found)
         .layer(from_fn_with_state(state.clone(), guards::same_origin_only))

@@ -319,3 +319,64 @@ pub async fn abandoned(
         abandoned_calls(&state.pool, &query, with_numbers, limit).await?,
     ))
 }
+
+/// What the contact center's hall sees at a glance (`GET /api/wallboard`).
+#[derive(Debug, Serialize)]
+pub struct Wallboard {
+    /// The service's "now" (the routing clock), so the board counts waits from it.
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// Calls waiting in the specialists' queue.
+    pub waiting: usize,
+    /// Since when the longest-waiting call waits, if any.
+    pub oldest_waiting_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Specialists by state (`ready`, `on_call`, ...), every state listed.
+    pub specialists: std::collections::BTreeMap<&'static str, usize>,
+    /// Today so far (local day), all calls.
+    pub today: Option<CallReport>,
+    /// The service level's threshold, seconds.
+    pub service_level_seconds: u32,
+}
+
+/// `GET /api/wallboard`: the queue now and today's figures, for specialists and
+/// admins (the board hangs in the contact center's hall).
+pub async fn wallboard(
+    State(state): State<HttpState>,
+    user: CurrentUser,
+) -> Result<Json<Wallboard>, HttpError> {
+    user.require_role(
+        &[Role::Specialist, Role::Admin],
+        "the wallboard is the contact center's / табло — для контакт-центра",
+    )?;
+    let now = state.clock.now();
+    let queue = state
+        .queue
+        .view()
+        .await
+        .map_err(|error| HttpError::Internal(error.to_string()))?;
+    let mut specialists: std::collections::BTreeMap<&'static str, usize> =
+        crate::metrics::SPECIALIST_STATES
+            .iter()
+            .map(|s| (*s, 0))
+            .collect();
+    for specialist in &queue.specialists {
+        *specialists.entry(specialist.state).or_default() += 1;
+    }
+    let today = crate::routing::schedule::local_time(REGION_ZONE, now).date();
+    let query = ReportQuery {
+        from: today,
+        to: today,
+        period: Period::Day,
+        by: GroupBy::Total,
+        service_level_seconds: 20,
+        organisations: None,
+    };
+    let rows = call_report(&state.pool, &query).await?;
+    Ok(Json(Wallboard {
+        now,
+        waiting: queue.waiting.len(),
+        oldest_waiting_since: queue.waiting.iter().map(|w| w.waiting_since).min(),
+        specialists,
+        today: rows.into_iter().find(|r| r.key.is_empty()),
+        service_level_seconds: query.service_level_seconds,
+    }))
+}

@@ -12,6 +12,8 @@ const Console = (() => {
     { path: "/specialist", title: "Специалист", roles: ["specialist", "admin"] },
     { path: "/appeals", title: "Обращения", roles: ["specialist", "staff", "admin"] },
     { path: "/directory", title: "Справочник", roles: ["specialist", "staff", "admin"] },
+    { path: "/reports", title: "Отчёты", roles: ["specialist", "staff", "admin"] },
+    { path: "/wallboard", title: "Табло", roles: ["specialist", "admin"] },
     { path: "/audit", title: "Журнал изменений", roles: ["admin"] },
   ];
 
