@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::Datelike as _;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use sqlx::PgPool;
@@ -603,15 +604,21 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let driver = Driver::start();
     let profile = tempfile_dir("browser_transfer");
-    let client = runtime.block_on(async {
+    let (client, board) = runtime.block_on(async {
         driver.ready().await;
-        let client = browser(&driver, &profile).await;
+        let client = browser(&driver, &profile.join("specialist")).await;
         sign_in(&client, &base, "operator1", DEMO_PASSWORD).await;
         wait_for_text(&client, "#desk-state", "не на смене").await;
         // On a break: calls wait in the queue instead of ringing everyone.
         click(&client, "#desk-pause").await;
         wait_for_text(&client, "#desk-state", "перерыв").await;
-        client
+        // The hall's wallboard, in another browser.
+        let board = browser(&driver, &profile.join("board")).await;
+        sign_in(&board, &base, "admin", DEMO_PASSWORD).await;
+        wait_for_text(&board, "#who", "").await;
+        board.goto(&format!("{base}/wallboard")).await.unwrap();
+        wait_for_text(&board, "[data-state=paused] .value", "1").await;
+        (client, board)
     });
     let spec01 = e2e::Sipp::phone("spec01", e2e::Phone::Answers, work);
     let staff01 = e2e::Sipp::phone("staff01", e2e::Phone::Answers, work);
@@ -621,6 +628,10 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
         let waiting = wait_for_text(&client, "#waiting tbody", "Здравоохранение").await;
         assert!(waiting.contains(e2e::CITIZEN_NUMBER), "{waiting}");
         screenshot(&client, "07-specialist-waiting-call").await;
+        // The wallboard counts the waiting call live, and how long it waits.
+        wait_for_text(&board, "#wb-waiting", "1").await;
+        wait_for_text(&board, "#wb-longest", "0:0").await;
+        screenshot(&board, "07b-wallboard-waiting-call").await;
         click(&client, "#desk-ready").await;
         wait_for_text(&client, "#desk-state", "разговор").await;
         wait_for_text(&client, "#my-call-info", "Здравоохранение").await;
@@ -628,6 +639,8 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
             wait_for_text(&client, "#transfer-staff tbody", "Петрова Елена Викторовна").await;
         assert!(staff.contains("свободен"), "her state is shown: {staff}");
         wait_for_absence(&client, "#waiting tbody tr").await;
+        wait_for_text(&board, "#wb-waiting", "0").await;
+        wait_for_text(&board, "[data-state=on_call] .value", "1").await;
         screenshot(&client, "08-specialist-on-call").await;
         click(&client, "#transfer-staff tbody button.transfer").await;
         wait_for_text(&client, "#transfer-result", "Перевод начат").await;
@@ -637,6 +650,7 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
         client.goto(&format!("{base}/appeals")).await.unwrap();
         wait_for_text(&client, "#live", "реальном времени").await;
         client.close().await.unwrap();
+        board.close().await.unwrap();
     });
     citizen.assert_success();
     spec01.assert_success();
@@ -654,8 +668,8 @@ fn a_waiting_call_appears_live_and_the_specialist_transfers_it_from_the_page() {
     );
 }
 
-/// A supervisor (admin) on 2 December: today's wallboard, then last month's report
-/// by agency (November, by day) with its chart, and its CSV; then the audit of a
+/// A supervisor (admin): today's wallboard, then last month's report by agency (by
+/// day) with its chart, and its CSV; then the audit of a
 /// roster change. The chart is checked in a screenshot: one bar per day that had
 /// calls (3), counted by colour along the plot's baseline.
 #[sqlx::test(migrations = "./migrations")]
@@ -663,30 +677,45 @@ async fn a_supervisor_sees_the_wallboard_and_last_months_report_with_a_chart(poo
     if !browser_wanted() {
         return;
     }
-    let console = RunningConsole::start(pool.clone(), "2026-12-02T10:00:00+08:00").await;
-    // November: health calls on three days (2, 1 and 1); today: two calls.
-    for (key, entered, outcome) in [
-        ("n1", "2026-11-03 10:00+08", "answered_by_staff"),
-        ("n2", "2026-11-03 11:00+08", "abandoned"),
-        ("n3", "2026-11-10 10:00+08", "answered_by_staff"),
-        ("n4", "2026-11-24 15:00+08", "answered_by_specialist"),
-        ("d1", "2026-12-02 09:00+08", "answered_by_specialist"),
-        ("d2", "2026-12-02 09:30+08", "abandoned"),
+    let console = RunningConsole::start(pool.clone(), SERVICE_NOW).await;
+    // Last month (of real time, like the journal): health calls on its 3rd (two),
+    // 10th and 24th; today: two calls a minute after midnight.
+    for (key, month, day, outcome) in [
+        ("n1", -1, 3, "answered_by_staff"),
+        ("n2", -1, 3, "abandoned"),
+        ("n3", -1, 10, "answered_by_staff"),
+        ("n4", -1, 24, "answered_by_specialist"),
+        ("d1", 0, 0, "answered_by_specialist"),
+        ("d2", 0, 0, "abandoned"),
     ] {
         sqlx::query(
             "INSERT INTO call_record (call_key, via, line, caller_number, topic, decision_mode,
                  entered_at, answered_at, ended_at, outcome)
-             VALUES ($1, 'ari', '122', '79990000001', 'health', 'automatic', $2::timestamptz,
-                     CASE WHEN $3 LIKE 'answered%' THEN $2::timestamptz + interval '10 s' END,
-                     $2::timestamptz + interval '1 min', $3::call_outcome)",
+             SELECT $1, 'ari', '122', '79990000001', 'health', 'automatic', e,
+                    CASE WHEN $4 LIKE 'answered%' THEN e + interval '10 s' END,
+                    e + interval '1 min', $4::call_outcome
+               FROM (SELECT (CASE WHEN $2 = 0
+                                  THEN date_trunc('day', now() AT TIME ZONE 'Asia/Irkutsk') + interval '1 min'
+                                  ELSE date_trunc('month', now() AT TIME ZONE 'Asia/Irkutsk') - interval '1 month'
+                                       + make_interval(days => $3 - 1, hours => 10)
+                             END) AT TIME ZONE 'Asia/Irkutsk' AS e) t",
         )
         .bind(key)
-        .bind(entered)
+        .bind(month)
+        .bind(day)
         .bind(outcome)
         .execute(&pool)
         .await
         .unwrap();
     }
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Irkutsk)
+        .date_naive();
+    let last_month = chrono::NaiveDate::from_ymd_opt(today.year(), today.month(), 1)
+        .unwrap()
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap();
+    let third = format!("03.{}", last_month.format("%m.%Y"));
     let driver = Driver::start();
     driver.ready().await;
     let profiles = tempfile_dir("console-reports");
@@ -711,9 +740,10 @@ async fn a_supervisor_sees_the_wallboard_and_last_months_report_with_a_chart(poo
     // Last month by default; by day for the chart.
     wait_for_text(&admin, "#report tbody", "Министерство здравоохранения").await;
     let from = admin.find(Locator::Id("report-from")).await.unwrap();
+    let first = last_month.format("%Y-%m-%d").to_string();
     assert_eq!(
         from.prop("value").await.unwrap().as_deref(),
-        Some("2026-11-01")
+        Some(first.as_str())
     );
     admin
         .execute(
@@ -723,7 +753,7 @@ async fn a_supervisor_sees_the_wallboard_and_last_months_report_with_a_chart(poo
         )
         .await
         .unwrap();
-    wait_for_text(&admin, "#report tbody", "03.11.2026").await;
+    wait_for_text(&admin, "#report tbody", &third).await;
     let rows = admin
         .find_all(Locator::Css("#report tbody tr"))
         .await
@@ -780,9 +810,10 @@ async fn a_supervisor_sees_the_wallboard_and_last_months_report_with_a_chart(poo
         "{csv}"
     );
     assert!(
-        csv.contains(
-            "2026-11-03 00:00,minzdrav,Министерство здравоохранения Иркутской области,2,1,"
-        ),
+        csv.contains(&format!(
+            "{} 00:00,minzdrav,Министерство здравоохранения Иркутской области,2,1,",
+            last_month.with_day(3).unwrap()
+        )),
         "{csv}"
     );
 

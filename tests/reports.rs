@@ -499,39 +499,26 @@ async fn the_report_exports_to_csv_and_draws_a_chart(pool: PgPool) {
 }
 
 /// The hall's board: the queue now (nobody signed in: every specialist state at 0)
-/// and today's figures by the service's clock (19 May 2026 here), for the contact
-/// center only.
+/// and today's figures (the local day of real time, like the journal's), for the
+/// contact center only.
 #[sqlx::test(migrations = "./migrations")]
-async fn the_wallboard_shows_today_by_the_service_clock(pool: PgPool) {
+async fn the_wallboard_shows_the_queue_and_today(pool: PgPool) {
     let console = Console::new(pool).await;
-    for (key, entered, answered, outcome) in [
-        (
-            "w1",
-            "2026-05-19 09:00:00+08",
-            Some(5.0),
-            "answered_by_specialist",
-        ),
-        (
-            "w2",
-            "2026-05-19 09:30:00+08",
-            Some(40.0),
-            "answered_by_specialist",
-        ),
-        ("w3", "2026-05-19 09:40:00+08", None, "abandoned"),
-        (
-            "w4",
-            "2026-05-18 09:00:00+08",
-            Some(5.0),
-            "answered_by_specialist",
-        ),
+    // Minutes after today's local midnight, and yesterday evening.
+    for (key, minutes, answered, outcome) in [
+        ("w1", 1, Some(5.0), "answered_by_specialist"),
+        ("w2", 2, Some(40.0), "answered_by_specialist"),
+        ("w3", 3, None, "abandoned"),
+        ("w4", -60, Some(5.0), "answered_by_specialist"),
     ] {
         sqlx::query(
             "INSERT INTO call_record (call_key, via, line, caller_number, entered_at, answered_at, ended_at, outcome, queued_at)
-             VALUES ($1, 'ari', '122', '79990000001', $2::timestamptz, $2::timestamptz + make_interval(secs => $3),
-                     $2::timestamptz + interval '2 min', $4::call_outcome, $2::timestamptz)",
+             SELECT $1, 'ari', '122', '79990000001', e, e + make_interval(secs => $3),
+                    e + interval '20 s', $4::call_outcome, e
+               FROM (SELECT date_trunc('day', now(), 'Asia/Irkutsk') + make_interval(mins => $2) AS e) t",
         )
         .bind(key)
-        .bind(entered)
+        .bind(minutes)
         .bind(answered)
         .bind(outcome)
         .execute(&console.pool)

@@ -122,7 +122,8 @@ pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Readines
 /// (queue, journal, calendar, ARI socket) refreshed first.
 pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     let metrics = crate::metrics::Metrics::global();
-    let now = state.clock.now();
+    // Waits are real time; the calendar is asked at the routing clock's instant.
+    let now = chrono::Utc::now();
     // The queue task gone (shutting down): its figures read as empty.
     let queue = state.queue.view().await.unwrap_or_default();
     let longest_wait = queue
@@ -144,7 +145,7 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
         journal_waiting: state.journal.spooled() + state.journal.held(),
         journal_spooling: state.journal.spooling(),
         calendar_unconfirmed_years: (state.directory.current().calendar)
-            .unconfirmed_years_due_at(now)
+            .unconfirmed_years_due_at(state.clock.now())
             .len(),
     });
     (

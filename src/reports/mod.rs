@@ -136,7 +136,10 @@ pub struct CallReport {
     pub other_outcomes: i64,
     /// Answered within the service-level threshold.
     pub answered_within_threshold: i64,
-    /// Share of offered calls answered within the threshold (0..1); none without calls.
+    /// Not answered and not over yet (today's figures while calls wait or ring).
+    pub waiting_now: i64,
+    /// Share answered within the threshold of the calls offered and not still
+    /// waiting (0..1); none without such calls.
     #[sqlx(default)]
     pub service_level: Option<f64>,
     /// Average seconds from entering to being answered.
@@ -229,7 +232,7 @@ pub async fn call_report(
         row.appeal_average_age_hours_at_close = counts.average_age_hours_at_close;
     }
     for row in &mut rows {
-        row.service_level = share(row.answered_within_threshold, row.offered);
+        row.service_level = share(row.answered_within_threshold, row.offered - row.waiting_now);
         row.after_hours_share = share(row.after_hours, row.offered);
     }
     rows.sort_by(|a, b| (a.period_start, &a.key).cmp(&(b.period_start, &b.key)));

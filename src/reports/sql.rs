@@ -67,7 +67,8 @@ SELECT date_trunc($3, entered_at, 'Asia/Irkutsk') AT TIME ZONE 'Asia/Irkutsk' AS
        avg(extract(epoch FROM ended_at - answered_at)::float8)
            FILTER (WHERE answered_at IS NOT NULL AND ended_at IS NOT NULL)
            AS average_handle_time_seconds,
-       count(*) FILTER (WHERE decision_mode = 'after_hours') AS after_hours
+       count(*) FILTER (WHERE decision_mode = 'after_hours') AS after_hours,
+       count(*) FILTER (WHERE outcome IS NULL AND answered_at IS NULL) AS waiting_now
   FROM calls
  WHERE $5::text[] IS NULL OR organisation = ANY ($5)
  GROUP BY 1, 2",
