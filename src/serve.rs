@@ -2,7 +2,8 @@
 //!
 //! Start-up order: Postgres pool → directory cache (first load must succeed) →
 //! journal writer (replays its spool) → ARI client → FastAGI → operator console
-//! (HTTP) → event socket → Stasis app.
+//! (HTTP) → the active role (a standby waits here until the active instance dies,
+//! see [`crate::app::leadership`]) → event socket → Stasis app.
 //! Shutdown reverses it: the app stops taking calls (new ones go to the dialplan
 //! fallback), lets calls finish for `shutdown_drain_seconds`, hands the rest back to
 //! the dialplan, then the journal is flushed (or spooled) and the cache stops.
@@ -24,6 +25,42 @@ use crate::directory::{CacheOptions, DirectoryCache};
 use crate::journal::{FallbackImporter, JournalWriter};
 use crate::queue::QueueSettings;
 use crate::routing::{LastCalls, StaffId};
+/// The Stasis app with its event and request sockets, until `shutdown` and the drain.
+async fn run_stasis_app(
+    settings: &Settings,
+    ari: AriClient,
+    context: Arc<AppContext>,
+    control_inbox: crate::app::CallControlInbox,
+    shutdown: CancellationToken,
+) {
+    // The socket's task hands each event for a running call straight to that call
+    // (the router); the dispatcher gets the rest.
+    let (app, router) = StasisApp::new(context, control_inbox);
+    let socket_stop = CancellationToken::new();
+    let request_sockets: Vec<_> = (0..ari.request_sockets())
+        .map(|index| tokio::spawn(run_request_socket(ari.clone(), index, socket_stop.clone())))
+        .collect();
+    let socket_task = tokio::spawn(run_events(ari, router, socket_stop.clone()));
+    tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
+
+    // The dispatcher runs as a task on the worker threads, beside the socket and call
+    // tasks: awaited here, it would run on the main thread (`block_on`), and its
+    // messages would cross threads, a wake-up each.
+    let app = app.run(
+        shutdown,
+        Duration::from_secs(settings.shutdown_drain_seconds),
+    );
+    if let Err(error) = tokio::spawn(app).await {
+        tracing::error!(%error, "the Stasis app panicked");
+    }
+
+    socket_stop.cancel();
+    let _ = socket_task.await;
+    for socket in request_sockets {
+        let _ = socket.await;
+    }
+}
+
 /// How often the dialplan fallback's file is looked at for calls to journal.
 const FALLBACK_IMPORT_EVERY: Duration = Duration::from_secs(5);
 
@@ -184,32 +221,29 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     };
     let http_task = start_http(&settings, http_state).await?;
 
-    // The socket's task hands each event for a running call straight to that call
-    // (the router); the dispatcher gets the rest.
-    let (app, router) = StasisApp::new(context, control_inbox);
-    let socket_stop = CancellationToken::new();
-    let request_sockets: Vec<_> = (0..ari.request_sockets())
-        .map(|index| tokio::spawn(run_request_socket(ari.clone(), index, socket_stop.clone())))
-        .collect();
-    let socket_task = tokio::spawn(run_events(ari, router, socket_stop.clone()));
-    tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
-
-    // The dispatcher runs as a task on the worker threads, beside the socket and call
-    // tasks: awaited here, it would run on the main thread (`block_on`), and its
-    // messages would cross threads, a wake-up each.
-    let app = app.run(
-        shutdown,
-        Duration::from_secs(settings.shutdown_drain_seconds),
-    );
-    if let Err(error) = tokio::spawn(app).await {
-        tracing::error!(%error, "the Stasis app panicked");
+    // Only the instance holding the active role connects the Stasis app; a standby
+    // serves the console and FastAGI meanwhile and takes over when the active one dies.
+    if let Some(active) = crate::app::leadership::become_active(
+        &settings.database_url.0,
+        &settings.ari_app,
+        &shutdown,
+    )
+    .await
+    {
+        let lost = active.lost();
+        tokio::spawn(async move {
+            lost.cancelled().await;
+            // Another instance routes now and adopts these calls, as after a crash:
+            // handing them back to the dialplan would take them from it.
+            tracing::error!(
+                "lost the active role: exiting so that the active instance alone drives the calls"
+            );
+            std::process::exit(75);
+        });
+        run_stasis_app(&settings, ari, context, control_inbox, shutdown).await;
+        active.release().await;
     }
 
-    socket_stop.cancel();
-    let _ = socket_task.await;
-    for socket in request_sockets {
-        let _ = socket.await;
-    }
     // The same token stopped the FastAGI listener; its sessions hold journal handles.
     if let Err(error) = agi_task.await {
         tracing::error!(%error, "FastAGI server panicked");

@@ -14,6 +14,8 @@
 //! - `dispatcher.rs`: [`StasisApp`], the dispatcher ([`StasisApp::run`]): starts
 //!   calls, handles events for no running call, resyncs after a reconnection, drains
 //!   calls at shutdown; and the hand-back of a caller to the dialplan fallback.
+//! - [`leadership`]: which of several instances routes calls (a Postgres advisory
+//!   lock); the others stand by and take over when it dies.
 //! - `orphan.rs`: the journal records closing a leg a previous instance left behind.
 //! - `queue_task.rs`: the specialists' queue task and the console's [`QueueHandle`].
 //! - `router.rs`: the [`EventRouter`], on the event socket's own task, hands each
@@ -24,6 +26,7 @@ pub mod admission;
 mod call_task;
 mod control;
 mod dispatcher;
+pub mod leadership;
 mod orphan;
 mod queue_task;
 mod router;

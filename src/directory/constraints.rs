@@ -321,7 +321,7 @@ const CONSTRAINTS: &[(&str, &str)] = &[
     ),
     (
         "call_record_via_known",
-        "a call arrives via ari or agi / вызов поступает через ari или agi",
+        "a call arrives via ari, agi or dialplan (the fallback, imported) / вызов поступает через ari, agi или dialplan (резервный маршрут, импорт)",
     ),
     (
         "call_record_outcome_when_ended",
@@ -439,6 +439,22 @@ const CONSTRAINTS: &[(&str, &str)] = &[
     (
         "console_login_failure_pkey",
         "each failed sign-in is counted once / каждая неудачная попытка входа учитывается один раз",
+    ),
+    (
+        "dialplan_fallback_import_pkey",
+        "each fallback file's import position is kept once / позиция импорта файла резервного маршрута хранится один раз",
+    ),
+    (
+        "dialplan_fallback_import_position",
+        "an import position is a byte offset, not negative / позиция импорта — смещение в байтах, не отрицательное",
+    ),
+    (
+        "roster_audit_pkey",
+        "each audit entry appears once / каждая запись журнала изменений уникальна",
+    ),
+    (
+        "roster_audit_action_known",
+        "an audited change is an insert, update or delete / изменение в журнале — добавление, изменение или удаление",
     ),
     (
         "appeal_pkey",

@@ -221,6 +221,24 @@ impl Service {
         log_name: &str,
         settings: &[(&str, &str)],
     ) -> Self {
+        Self::spawn(
+            directory,
+            clock_start,
+            work,
+            log_name,
+            settings,
+            "ARI event socket connected",
+        )
+    }
+
+    fn spawn(
+        directory: &Directory,
+        clock_start: &str,
+        work: &Path,
+        log_name: &str,
+        settings: &[(&str, &str)],
+        ready_when: &str,
+    ) -> Self {
         let log = work.join(log_name);
         let spool = work.join("journal.spool");
         let child = Command::new(env!("CARGO_BIN_EXE_hotline"))
@@ -247,8 +265,29 @@ impl Service {
             log,
             spool,
         };
-        service.wait_for_log("ARI event socket connected");
+        service.wait_for_log(ready_when);
         service
+    }
+
+    /// Like [`Service::start_with`] for a second instance on the same database while
+    /// another is active: returns once it says it stands by.
+    pub fn start_standby(
+        directory: &Directory,
+        clock_start: &str,
+        work: &Path,
+        log_name: &str,
+    ) -> Self {
+        // Its own spool: two writers must not share one file.
+        let spool = work.join(format!("{log_name}.spool"));
+        let spool = spool.to_str().expect("a UTF-8 path");
+        Self::spawn(
+            directory,
+            clock_start,
+            work,
+            log_name,
+            &[("HOTLINE_JOURNAL_SPOOL", spool)],
+            "standby:",
+        )
     }
 
     /// The operator console's base URL (`http://127.0.0.1:PORT`), from its log line.
@@ -285,7 +324,8 @@ impl Service {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn wait_for_log(&self, needle: &str) {
+    /// Waits (20 s at most) until the log holds `needle`.
+    pub fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while !self.log().contains(needle) {
             assert!(
