@@ -240,6 +240,18 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             );
             std::process::exit(75);
         });
+        // The specialists' desk states, as their consoles (on any instance) left them.
+        let queue = context.queue.clone();
+        match crate::app::desk::restore(&pool, &queue).await {
+            Ok(0) => {}
+            Ok(restored) => tracing::info!(restored, "specialists' desk states restored"),
+            Err(error) => tracing::warn!(%error, "cannot restore the specialists' desk states"),
+        }
+        tokio::spawn(crate::app::desk::follow(
+            pool.clone(),
+            queue,
+            shutdown.clone(),
+        ));
         run_stasis_app(&settings, ari, context, control_inbox, shutdown).await;
         active.release().await;
     }

@@ -14,6 +14,8 @@
 //! - `dispatcher.rs`: [`StasisApp`], the dispatcher ([`StasisApp::run`]): starts
 //!   calls, handles events for no running call, resyncs after a reconnection, drains
 //!   calls at shutdown; and the hand-back of a caller to the dialplan fallback.
+//! - [`desk`]: specialists' desk states kept in Postgres, so that they survive a
+//!   takeover and either instance's console can change them.
 //! - [`leadership`]: which of several instances routes calls (a Postgres advisory
 //!   lock); the others stand by and take over when it dies.
 //! - `orphan.rs`: the journal records closing a leg a previous instance left behind.
@@ -25,6 +27,7 @@
 pub mod admission;
 mod call_task;
 mod control;
+pub mod desk;
 mod dispatcher;
 pub mod leadership;
 mod orphan;

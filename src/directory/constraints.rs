@@ -449,6 +449,18 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "an import position is a byte offset, not negative / позиция импорта — смещение в байтах, не отрицательное",
     ),
     (
+        "specialist_desk_pkey",
+        "each specialist has one desk state / у специалиста одно состояние рабочего места",
+    ),
+    (
+        "specialist_desk_specialist_id_fkey",
+        "a desk state belongs to a specialist of the directory / состояние рабочего места относится к специалисту из справочника",
+    ),
+    (
+        "specialist_desk_state_known",
+        "a desk state is ready, paused or signed_out / состояние: ready, paused или signed_out",
+    ),
+    (
         "roster_audit_pkey",
         "each audit entry appears once / каждая запись журнала изменений уникальна",
     ),

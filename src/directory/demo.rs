@@ -18,7 +18,7 @@ const DEMO_SQL: &str = include_str!("demo.sql");
 /// Empties every directory table except the production calendar (shared data that
 /// migrations and `calendar import` own) and restarts ids, so seeding twice gives the
 /// same rows with the same ids.
-const WIPE_DIRECTORY: &str = "TRUNCATE menu_item, staff_topic, staff_absence, staff, specialist, \
+const WIPE_DIRECTORY: &str = "TRUNCATE menu_item, staff_topic, staff_absence, staff, specialist_desk, specialist, \
      topic_organisation, topic, schedule_override, working_hours, organisation, line RESTART IDENTITY";
 
 /// How much the demo put in, for the command's output.

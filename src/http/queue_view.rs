@@ -54,6 +54,10 @@ pub async fn set_desk(
         .set_desk(specialist, change.state)
         .await
         .map_err(desk_error)?;
+    // For the instance that routes calls if it is another one, and for a takeover.
+    if let Err(error) = crate::app::desk::record(&state.pool, specialist, change.state).await {
+        tracing::warn!(%error, "the desk change is not recorded in Postgres: another instance will not see it");
+    }
     state.queue.view().await.map(Json).map_err(desk_error)
 }
 
