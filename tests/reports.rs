@@ -284,6 +284,27 @@ fn row<'a>(rows: &'a Value, key: &str) -> &'a Value {
 
 const NOVEMBER: &str = "from=2026-11-01&to=2026-11-30&period=month";
 
+/// November's abandoned calls as `cookie`'s user sees them.
+async fn abandoned(console: &Console, cookie: &str) -> Value {
+    let (status, _, body) = get(
+        console,
+        &format!("/api/reports/abandoned?{NOVEMBER}"),
+        cookie,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn call_keys(calls: &Value) -> Vec<&str> {
+    calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call_key"].as_str().unwrap())
+        .collect()
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn the_month_by_agency_counts_every_kind_of_call(pool: PgPool) {
     let console = Console::new(pool).await;
@@ -382,39 +403,16 @@ async fn staff_see_only_their_organisation_and_abandoned_calls_without_numbers(p
     assert_eq!(row(&report, "minzdrav")["callbacks_opened"], 1);
 
     let admin = console.sign_in("admin").await;
-    let (_, _, body) = get(
-        &console,
-        &format!("/api/reports/abandoned?{NOVEMBER}"),
-        &admin,
-    )
-    .await;
-    let all: Value = serde_json::from_str(&body).unwrap();
-    let keys: Vec<&str> = all
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["call_key"].as_str().unwrap())
-        .collect();
-    assert_eq!(keys, ["c7", "c6", "c4"]);
+    let all = abandoned(&console, &admin).await;
+    assert_eq!(call_keys(&all), ["c7", "c6", "c4"]);
     assert_eq!(all[0]["abandoned_in"], "queue");
     assert_eq!(all[1]["abandoned_in"], "menu");
     assert_eq!(all[2]["abandoned_in"], "staff_ringing");
     assert_eq!(all[2]["caller_number"], "79990002");
 
     let ministry = console.sign_in("minzdrav1").await;
-    let (_, _, body) = get(
-        &console,
-        &format!("/api/reports/abandoned?{NOVEMBER}"),
-        &ministry,
-    )
-    .await;
-    let theirs: Value = serde_json::from_str(&body).unwrap();
-    let keys: Vec<&str> = theirs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["call_key"].as_str().unwrap())
-        .collect();
+    let theirs = abandoned(&console, &ministry).await;
+    let keys = call_keys(&theirs);
     assert_eq!(keys, ["c7", "c4"]);
     assert!(
         theirs

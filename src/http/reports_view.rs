@@ -6,6 +6,8 @@
 //! the whole center. Callers' numbers in the abandoned list only to specialists and
 //! admins (they call back); staff see the list without numbers.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -149,22 +151,27 @@ fn group_name(snapshot: &DirectorySnapshot, by: GroupBy, key: &str) -> String {
     }
 }
 
-async fn report(
+/// The query `params` ask of `user`, with the current directory (for names and
+/// scope); "last month" is by real time, like the journal.
+fn query_for(
     state: &HttpState,
     user: &CurrentUser,
     params: &ReportParams,
-) -> Result<
-    (
-        ReportQuery,
-        Vec<CallReport>,
-        std::sync::Arc<DirectorySnapshot>,
-    ),
-    HttpError,
-> {
+) -> Result<(ReportQuery, Arc<DirectorySnapshot>), HttpError> {
     user.require_signed_in()?;
     let snapshot = state.directory.current();
     let today = crate::routing::schedule::local_time(REGION_ZONE, chrono::Utc::now()).date();
     let query = params.query(user, &snapshot, today)?;
+    Ok((query, snapshot))
+}
+
+/// The report `params` ask of `user`, its rows, and the directory for their names.
+async fn report(
+    state: &HttpState,
+    user: &CurrentUser,
+    params: &ReportParams,
+) -> Result<(ReportQuery, Vec<CallReport>, Arc<DirectorySnapshot>), HttpError> {
+    let (query, snapshot) = query_for(state, user, params)?;
     let rows = call_report(&state.pool, &query).await?;
     Ok((query, rows, snapshot))
 }
@@ -308,11 +315,8 @@ pub async fn abandoned(
     user: CurrentUser,
     params: Result<Query<ReportParams>, QueryRejection>,
 ) -> Result<Json<Vec<AbandonedCall>>, HttpError> {
-    user.require_signed_in()?;
     let Query(params) = params?;
-    let snapshot = state.directory.current();
-    let today = crate::routing::schedule::local_time(REGION_ZONE, chrono::Utc::now()).date();
-    let query = params.query(&user, &snapshot, today)?;
+    let (query, _) = query_for(&state, &user, &params)?;
     let with_numbers = matches!(user.user.role, Role::Specialist | Role::Admin);
     let limit = params.limit.unwrap_or(200).clamp(1, 1000);
     Ok(Json(
