@@ -349,6 +349,9 @@ async fn the_month_by_agency_counts_every_kind_of_call(pool: PgPool) {
     assert_eq!(health["average_speed_of_answer_seconds"], 15.0);
     assert_eq!(health["average_handle_time_seconds"], 60.0);
     assert_eq!(health["appeal_average_age_hours_at_close"], 24.0);
+    // The hospital's callback, open since 10 November 10:00, at the end of November.
+    assert_eq!(health["appeals_open_at_end"], 1);
+    assert_eq!(health["appeals_open_average_age_hours"], 20.0 * 24.0 + 14.0);
 
     // minsoc: the transferred call.
     let social = row(&report, "minsoc");

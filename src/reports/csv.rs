@@ -5,7 +5,7 @@
 use super::CallReport;
 
 /// The headings, in column order.
-pub const HEADINGS: [&str; 22] = [
+pub const HEADINGS: [&str; 24] = [
     "Период",
     "Код",
     "Группа",
@@ -28,6 +28,8 @@ pub const HEADINGS: [&str; 22] = [
     "Обратных звонков запрошено",
     "Обратных звонков выполнено",
     "Средний срок выполнения, ч",
+    "Не выполнено на конец периода",
+    "Их средний возраст, ч",
 ];
 
 /// The CSV text of `rows`; `name` gives a group's name by its key.
@@ -62,6 +64,8 @@ pub fn to_csv(rows: &[CallReport], name: impl Fn(&str) -> String) -> String {
             row.callbacks_opened.to_string(),
             row.callbacks_closed.to_string(),
             one(row.appeal_average_age_hours_at_close),
+            row.appeals_open_at_end.to_string(),
+            one(row.appeals_open_average_age_hours),
         ];
         writer
             .write_record(&record)

@@ -166,6 +166,12 @@ pub struct CallReport {
     /// Average hours from registration to done, of those closed in the period.
     #[sqlx(default)]
     pub appeal_average_age_hours_at_close: Option<f64>,
+    /// Appeals not done at the end of the period (now, for the period under way).
+    #[sqlx(default)]
+    pub appeals_open_at_end: i64,
+    /// Their average age then, in hours.
+    #[sqlx(default)]
+    pub appeals_open_average_age_hours: Option<f64>,
 }
 
 /// An abandoned call, for calling back.
@@ -210,21 +216,20 @@ pub async fn call_report(
         .bind(&query.organisations)
         .fetch_all(pool)
         .await?;
+    let backlog: Vec<AppealBacklog> = sqlx::query_as(sql::appeal_backlog(query.by))
+        .bind(from)
+        .bind(to)
+        .bind(query.period.as_sql())
+        .bind(&query.organisations)
+        .fetch_all(pool)
+        .await?;
+    for open in backlog {
+        let row = row_of(&mut rows, open.period_start, &open.key);
+        row.appeals_open_at_end = open.open_at_end;
+        row.appeals_open_average_age_hours = open.open_average_age_hours;
+    }
     for counts in appeals {
-        let index = rows
-            .iter()
-            .position(|r| r.period_start == counts.period_start && r.key == counts.key);
-        let row = match index {
-            Some(index) => &mut rows[index],
-            None => {
-                rows.push(CallReport {
-                    period_start: counts.period_start,
-                    key: counts.key.clone(),
-                    ..CallReport::default()
-                });
-                rows.last_mut().expect("just pushed")
-            }
-        };
+        let row = row_of(&mut rows, counts.period_start, &counts.key);
         row.appeals_opened = counts.opened;
         row.appeals_closed = counts.closed;
         row.callbacks_opened = counts.callbacks_opened;
@@ -237,6 +242,37 @@ pub async fn call_report(
     }
     rows.sort_by(|a, b| (a.period_start, &a.key).cmp(&(b.period_start, &b.key)));
     Ok(rows)
+}
+
+/// The row of a period and group, added (with no calls) if there is none yet.
+fn row_of<'a>(
+    rows: &'a mut Vec<CallReport>,
+    start: NaiveDateTime,
+    key: &str,
+) -> &'a mut CallReport {
+    match rows
+        .iter()
+        .position(|r| r.period_start == start && r.key == key)
+    {
+        Some(index) => &mut rows[index],
+        None => {
+            rows.push(CallReport {
+                period_start: start,
+                key: key.to_owned(),
+                ..CallReport::default()
+            });
+            rows.last_mut().expect("just pushed")
+        }
+    }
+}
+
+/// Appeals open at the end of one period, of one group.
+#[derive(Debug, sqlx::FromRow)]
+struct AppealBacklog {
+    period_start: NaiveDateTime,
+    key: String,
+    open_at_end: i64,
+    open_average_age_hours: Option<f64>,
 }
 
 /// Appeal figures of one period and group.

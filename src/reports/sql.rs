@@ -109,6 +109,35 @@ SELECT date_trunc($3, at, 'Asia/Irkutsk') AT TIME ZONE 'Asia/Irkutsk' AS period_
     ))
 }
 
+/// Appeals not done at the end of each period (or now, for the period under way),
+/// and their average age then: `$1`/`$2` the instants, `$3` the unit, `$4` the
+/// organisations (or null).
+pub(super) fn appeal_backlog(by: GroupBy) -> AssertSqlSafe<String> {
+    AssertSqlSafe(format!(
+        "WITH periods AS (
+    SELECT p AS period_start,
+           least((p + ('1 ' || $3)::interval) AT TIME ZONE 'Asia/Irkutsk', now()) AS at
+      FROM generate_series(date_trunc($3, $1 AT TIME ZONE 'Asia/Irkutsk'),
+                           ($2 AT TIME ZONE 'Asia/Irkutsk') - interval '1 second',
+                           ('1 ' || $3)::interval) AS p
+), a AS (
+    SELECT ap.line, ap.topic, ap.created_at, ap.done_at,
+           org.code AS organisation,
+           CASE WHEN org.kind = 'institution' THEN org.parent ELSE org.code END AS agency
+      FROM appeal ap LEFT JOIN organisation org ON org.code = ap.organisation
+     WHERE ($4::text[] IS NULL OR ap.organisation = ANY ($4)) AND ap.created_at < $2
+       AND (ap.done_at IS NULL OR ap.done_at >= $1)
+)
+SELECT periods.period_start, {key} AS key,
+       count(*) AS open_at_end,
+       avg(extract(epoch FROM periods.at - a.created_at)::float8 / 3600) AS open_average_age_hours
+  FROM periods
+  JOIN a ON a.created_at < periods.at AND (a.done_at IS NULL OR a.done_at >= periods.at)
+ GROUP BY 1, 2",
+        key = group_key(by)
+    ))
+}
+
 /// Abandoned calls: `$1`/`$2` the instants, `$3` the organisations (or null), `$4`
 /// the limit.
 pub(super) const ABANDONED: &str = "SELECT c.call_key, c.entered_at, c.line, c.topic, tp.agency AS organisation,

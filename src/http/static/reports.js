@@ -24,6 +24,8 @@
     ["appeals_closed", "Выполнено"],
     ["callbacks_opened", "Перезвонить"],
     ["appeal_average_age_hours_at_close", "Срок выполнения, ч"],
+    ["appeals_open_at_end", "Не выполнено"],
+    ["appeals_open_average_age_hours", "Их возраст, ч"],
   ];
   const WHERE = { menu: "в меню", queue: "в очереди", staff_ringing: "при вызове сотрудника" };
 
