@@ -5,7 +5,7 @@
 //! Calls reach it through their [`crate::call::QueueRequest`]s; the console through
 //! a [`QueueHandle`]. One task for the whole service: a queue is one ordered list.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -96,6 +96,27 @@ pub struct QueueView {
     pub waiting: Vec<WaitingCallView>,
     /// Every specialist of the directory who has signed in since the service started.
     pub specialists: Vec<SpecialistView>,
+}
+
+impl QueueView {
+    /// Since when the longest-waiting call waits, if any call waits.
+    pub fn oldest_waiting_since(&self) -> Option<DateTime<Utc>> {
+        self.waiting.iter().map(|w| w.waiting_since).min()
+    }
+
+    /// How many specialists are in each state, every state of
+    /// [`crate::metrics::SPECIALIST_STATES`] listed (0 when nobody is in it), for the
+    /// wallboard and `/metrics`.
+    pub fn specialists_by_state(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts: BTreeMap<&'static str, usize> = crate::metrics::SPECIALIST_STATES
+            .iter()
+            .map(|state| (*state, 0))
+            .collect();
+        for specialist in &self.specialists {
+            *counts.entry(specialist.state).or_default() += 1;
+        }
+        counts
+    }
 }
 
 enum QueueMessage {

@@ -127,11 +127,8 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     // The queue task gone (shutting down): its figures read as empty.
     let queue = state.queue.view().await.unwrap_or_default();
     let longest_wait = queue
-        .waiting
-        .iter()
-        .map(|w| (now - w.waiting_since).num_milliseconds())
-        .max()
-        .unwrap_or(0);
+        .oldest_waiting_since()
+        .map_or(0, |since| (now - since).num_milliseconds().max(0));
     metrics.set_scrape_values(&crate::metrics::ScrapeValues {
         ari_event_socket_connected: state.ari_events.is_connected(),
         queue_waiting: queue.waiting.len(),
@@ -139,8 +136,8 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
             clippy::cast_precision_loss,
             reason = "a wait in ms fits an f64 exactly"
         )]
-        queue_longest_wait_seconds: longest_wait.max(0) as f64 / 1000.0,
-        specialists: queue.specialists.iter().map(|s| s.state).collect(),
+        queue_longest_wait_seconds: longest_wait as f64 / 1000.0,
+        specialists: queue.specialists_by_state(),
         journal_written: state.journal.written(),
         journal_waiting: state.journal.spooled() + state.journal.held(),
         journal_spooling: state.journal.spooling(),

@@ -360,14 +360,6 @@ pub async fn wallboard(
         .view()
         .await
         .map_err(|error| HttpError::Internal(error.to_string()))?;
-    let mut specialists: std::collections::BTreeMap<&'static str, usize> =
-        crate::metrics::SPECIALIST_STATES
-            .iter()
-            .map(|s| (*s, 0))
-            .collect();
-    for specialist in &queue.specialists {
-        *specialists.entry(specialist.state).or_default() += 1;
-    }
     let today = crate::routing::schedule::local_time(REGION_ZONE, now).date();
     let query = ReportQuery {
         from: today,
@@ -381,8 +373,8 @@ pub async fn wallboard(
     Ok(Json(Wallboard {
         now,
         waiting: queue.waiting.len(),
-        oldest_waiting_since: queue.waiting.iter().map(|w| w.waiting_since).min(),
-        specialists,
+        oldest_waiting_since: queue.oldest_waiting_since(),
+        specialists: queue.specialists_by_state(),
         today: rows.into_iter().find(|r| r.key.is_empty()),
         service_level_seconds: query.service_level_seconds,
     }))

@@ -245,13 +245,12 @@ impl Metrics {
             .set(i64::try_from(values.queue_waiting).unwrap_or(i64::MAX));
         self.queue_longest_wait_seconds
             .set(values.queue_longest_wait_seconds);
-        for state in SPECIALIST_STATES {
-            let count = values.specialists.iter().filter(|s| **s == state).count();
+        for (state, count) in &values.specialists {
             self.specialists
                 .get_or_create(&StateLabel {
-                    state: state.to_owned(),
+                    state: (*state).to_owned(),
                 })
-                .set(i64::try_from(count).unwrap_or(i64::MAX));
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
         }
         let counted = self.journal_written.get();
         self.journal_written
@@ -288,8 +287,8 @@ pub struct ScrapeValues {
     pub queue_waiting: usize,
     /// The longest wait among them, in seconds.
     pub queue_longest_wait_seconds: f64,
-    /// Each known specialist's state word (see [`SPECIALIST_STATES`]).
-    pub specialists: Vec<&'static str>,
+    /// Specialists by state word, every one of [`SPECIALIST_STATES`] listed.
+    pub specialists: std::collections::BTreeMap<&'static str, usize>,
     /// Journal records written since the start.
     pub journal_written: u64,
     /// Journal records waiting for Postgres.
@@ -311,7 +310,17 @@ mod tests {
             ari_event_socket_connected: true,
             queue_waiting: 2,
             queue_longest_wait_seconds: 12.5,
-            specialists: vec!["ready", "ready", "on_call"],
+            specialists: SPECIALIST_STATES
+                .iter()
+                .map(|state| {
+                    let count = match *state {
+                        "ready" => 2,
+                        "on_call" => 1,
+                        _ => 0,
+                    };
+                    (*state, count)
+                })
+                .collect(),
             journal_written: 40,
             journal_waiting: 0,
             journal_spooling: false,
