@@ -85,9 +85,13 @@ struct Changed {
 }
 
 /// Applies the desk changes other instances' consoles announce, until `stop`.
-/// The listener reconnects by itself; a change missed while it was away is picked up
-/// by [`restore`] at the next takeover.
+/// The listener reconnects by itself on its next `recv`; while Postgres is away it
+/// waits between attempts (1 s doubling to 30 s) instead of spinning. At the first
+/// notification after such a gap it restores every state, for a change recorded
+/// while it was reconnecting (none can be recorded while Postgres is away).
 pub async fn follow(pool: PgPool, queue: QueueHandle, stop: CancellationToken) {
+    const RETRY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
+    const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
     let mut listener = match PgListener::connect_with(&pool).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -99,19 +103,38 @@ pub async fn follow(pool: PgPool, queue: QueueHandle, stop: CancellationToken) {
         tracing::warn!(%error, "cannot listen for desk changes made on other instances");
         return;
     }
+    let mut retry: Option<std::time::Duration> = None;
     loop {
-        let notification = tokio::select! {
-            () = stop.cancelled() => return,
-            received = listener.recv() => received,
+        let Some(received) = stop.run_until_cancelled(listener.recv()).await else {
+            return;
         };
-        let changed = match notification {
-            Ok(n) => serde_json::from_str::<Changed>(n.payload()),
+        let notification = match received {
+            Ok(notification) => notification,
             Err(error) => {
-                tracing::warn!(%error, "desk change listener interrupted; reconnecting");
+                let wait = retry.map_or(RETRY_MIN, |last| (last * 2).min(RETRY_MAX));
+                if retry.is_none() {
+                    tracing::warn!(%error, "desk change listener lost Postgres; reconnecting");
+                }
+                retry = Some(wait);
+                if stop
+                    .run_until_cancelled(tokio::time::sleep(wait))
+                    .await
+                    .is_none()
+                {
+                    return;
+                }
                 continue;
             }
         };
-        let Ok(changed) = changed else { continue };
+        if retry.take().is_some() {
+            tracing::info!("desk change listener reconnected");
+            if let Err(error) = restore(&pool, &queue).await {
+                tracing::warn!(%error, "cannot restore the specialists' desk states");
+            }
+        }
+        let Ok(changed) = serde_json::from_str::<Changed>(notification.payload()) else {
+            continue;
+        };
         if changed.changed_by == instance_name() {
             continue;
         }
