@@ -284,16 +284,21 @@ fn row<'a>(rows: &'a Value, key: &str) -> &'a Value {
 
 const NOVEMBER: &str = "from=2026-11-01&to=2026-11-30&period=month";
 
+/// `GET path` as `cookie`'s user: 200 and its JSON.
+async fn get_json(console: &Console, path: &str, cookie: &str) -> Value {
+    let (status, _, body) = get(console, path, cookie).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
 /// November's abandoned calls as `cookie`'s user sees them.
 async fn abandoned(console: &Console, cookie: &str) -> Value {
-    let (status, _, body) = get(
+    get_json(
         console,
         &format!("/api/reports/abandoned?{NOVEMBER}"),
         cookie,
     )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    serde_json::from_str(&body).unwrap()
+    .await
 }
 
 fn call_keys(calls: &Value) -> Vec<&str> {
@@ -310,14 +315,12 @@ async fn the_month_by_agency_counts_every_kind_of_call(pool: PgPool) {
     let console = Console::new(pool).await;
     journal_the_month(&console.pool).await;
     let admin = console.sign_in("admin").await;
-    let (status, _, body) = get(
+    let report = get_json(
         &console,
         &format!("/api/reports/calls?{NOVEMBER}&by=agency"),
         &admin,
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let report: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["service_level_seconds"], 20);
     assert_eq!(report["rows"].as_array().unwrap().len(), 3, "{report}");
 
@@ -366,23 +369,21 @@ async fn the_month_by_agency_counts_every_kind_of_call(pool: PgPool) {
     assert_eq!(center["abandoned_in_menu"], 1);
 
     // By organisation, the hospital stands alone.
-    let (_, _, body) = get(
+    let report = get_json(
         &console,
         &format!("/api/reports/calls?{NOVEMBER}&by=organisation"),
         &admin,
     )
     .await;
-    let report: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(row(&report, "okb")["offered"], 1);
     assert_eq!(row(&report, "minzdrav")["offered"], 4);
     // By day: the 3rd had three calls; a stricter threshold lowers the level.
-    let (_, _, body) = get(
+    let report = get_json(
         &console,
         "/api/reports/calls?from=2026-11-03&to=2026-11-03&period=day&threshold=9",
         &admin,
     )
     .await;
-    let report: Value = serde_json::from_str(&body).unwrap();
     let day = row(&report, "");
     assert_eq!(day["offered"], 3);
     assert_eq!(day["answered_within_threshold"], 1);
@@ -394,13 +395,12 @@ async fn staff_see_only_their_organisation_and_abandoned_calls_without_numbers(p
     journal_the_month(&console.pool).await;
     // The hospital's staff: only the call its staff answered, counted for its agency.
     let okb = console.sign_in("okb1").await;
-    let (_, _, body) = get(
+    let report = get_json(
         &console,
         &format!("/api/reports/calls?{NOVEMBER}&by=agency"),
         &okb,
     )
     .await;
-    let report: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(report["rows"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(row(&report, "minzdrav")["offered"], 1);
     assert_eq!(row(&report, "minzdrav")["callbacks_opened"], 1);
@@ -527,9 +527,7 @@ async fn the_wallboard_shows_the_queue_and_today(pool: PgPool) {
         .unwrap();
     }
     let admin = console.sign_in("admin").await;
-    let (status, _, body) = get(&console, "/api/wallboard", &admin).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let board: Value = serde_json::from_str(&body).unwrap();
+    let board = get_json(&console, "/api/wallboard", &admin).await;
     assert_eq!(board["waiting"], 0);
     assert_eq!(board["oldest_waiting_since"], Value::Null);
     assert_eq!(board["specialists"]["ready"], 0);

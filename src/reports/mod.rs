@@ -209,20 +209,9 @@ pub async fn call_report(
         .bind(&query.organisations)
         .fetch_all(pool)
         .await?;
-    let appeals: Vec<AppealCounts> = sqlx::query_as(sql::appeal_report(query.by))
-        .bind(from)
-        .bind(to)
-        .bind(query.period.as_sql())
-        .bind(&query.organisations)
-        .fetch_all(pool)
-        .await?;
-    let backlog: Vec<AppealBacklog> = sqlx::query_as(sql::appeal_backlog(query.by))
-        .bind(from)
-        .bind(to)
-        .bind(query.period.as_sql())
-        .bind(&query.organisations)
-        .fetch_all(pool)
-        .await?;
+    let appeals: Vec<AppealCounts> = appeal_rows(pool, sql::appeal_report(query.by), query).await?;
+    let backlog: Vec<AppealBacklog> =
+        appeal_rows(pool, sql::appeal_backlog(query.by), query).await?;
     for open in backlog {
         let row = row_of(&mut rows, open.period_start, &open.key);
         row.appeals_open_at_end = open.open_at_end;
@@ -242,6 +231,26 @@ pub async fn call_report(
     }
     rows.sort_by(|a, b| (a.period_start, &a.key).cmp(&(b.period_start, &b.key)));
     Ok(rows)
+}
+
+/// Runs one of the appeal queries (`$1`/`$2` the instants, `$3` the unit, `$4` the
+/// organisations).
+async fn appeal_rows<T>(
+    pool: &PgPool,
+    sql: sqlx::AssertSqlSafe<String>,
+    query: &ReportQuery,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let (from, to) = query.bounds();
+    sqlx::query_as(sql)
+        .bind(from)
+        .bind(to)
+        .bind(query.period.as_sql())
+        .bind(&query.organisations)
+        .fetch_all(pool)
+        .await
 }
 
 /// The row of a period and group, added (with no calls) if there is none yet.
