@@ -270,6 +270,7 @@ fn directory() -> DirectorySnapshot {
         greeting_prompt: None,
         digit_timeout_seconds: 7,
         menu_attempts: 3,
+        record_calls: false,
         menu,
     };
     let specialists = (1..=20)

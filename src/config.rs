@@ -84,6 +84,13 @@ pub struct Settings {
     pub queue_announce_seconds: u32,
     /// Seconds of waiting after which a caller is offered to leave a callback request.
     pub queue_callback_after_seconds: u32,
+    /// The folder, inside Asterisk's recording directory
+    /// (`/var/spool/asterisk/recording`), for recordings of the lines that record
+    /// (`line.record_calls`); each file is named after its call.
+    pub recording_folder: String,
+    /// Minutes between runs of the cleanup that deletes recordings past their
+    /// line's retention (`line.recording_retention_days`).
+    pub recording_cleanup_minutes: u64,
     /// Where the FastAGI server listens (`agi://HOST:PORT/route` in the dialplan).
     /// Loopback by default: AGI has no authentication, so only an Asterisk on the
     /// same host (or a trusted network, if you change it) may reach it.
@@ -132,6 +139,8 @@ impl Default for Settings {
             queue_wrap_up_seconds: 15,
             queue_announce_seconds: 30,
             queue_callback_after_seconds: 120,
+            recording_folder: crate::call::DEFAULT_RECORDING_FOLDER.to_owned(),
+            recording_cleanup_minutes: 60,
             agi_listen: SocketAddr::from(([127, 0, 0, 1], 4573)),
             agi_max_sessions: 256,
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),

@@ -25,6 +25,8 @@
 //! - [`reports`]: call reports from the journal (periods, groups, service level),
 //!   CSV and an SVG chart.
 //! - [`metrics`]: what Prometheus scrapes at `/metrics`.
+//! - [`recordings`]: recorded calls in the journal, the retention cleanup and the
+//!   admins' audited access (Asterisk keeps the files).
 //! - [`directory`]: the Postgres directory: repository, snapshot cache refreshed by
 //!   LISTEN/NOTIFY, calendar decree files (import, the decrees the binary ships) and
 //!   the demo directory.
@@ -50,6 +52,7 @@ pub mod journal;
 pub mod metrics;
 pub mod pii;
 pub mod queue;
+pub mod recordings;
 pub mod reports;
 pub mod routing;
 pub mod serve;

@@ -85,6 +85,9 @@ pub enum ServeError {
     /// The operator console could not start (address in use, Postgres listener).
     #[error("console HTTP: {0}")]
     Http(#[from] crate::http::HttpStartError),
+    /// The recording settings are unusable.
+    #[error("{0}")]
+    Recording(#[from] crate::recordings::RecordingError),
     /// The FastAGI listener could not bind its address.
     #[error("cannot listen for FastAGI on {address}: {source}")]
     Agi {
@@ -98,6 +101,7 @@ pub enum ServeError {
 /// Runs the service until `shutdown` is cancelled (the CLI cancels it on SIGTERM or
 /// SIGINT).
 pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<(), ServeError> {
+    crate::recordings::check_folder(&settings.recording_folder)?;
     let pool = PgPoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(5))
@@ -116,18 +120,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             .spawn(FALLBACK_IMPORT_EVERY)
     });
 
-    let ari = AriClient::new(AriClientSettings {
-        base_url: settings.ari_url.parse()?,
-        credentials: AriCredentials {
-            user: settings.ari_user.clone(),
-            password: settings.ari_password.0.clone(),
-        },
-        app: settings.ari_app.clone(),
-        request_timeout: Duration::from_millis(settings.ari_request_timeout_ms),
-        max_in_flight: settings.ari_max_in_flight,
-        rest_over_websocket: settings.ari_rest_over_websocket,
-        request_sockets: settings.ari_request_sockets,
-    })?;
+    let ari = ari_client(&settings)?;
 
     let clock = match settings.clock_start {
         Some(start) => {
@@ -173,6 +166,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             specialist_rounds: settings.specialist_rounds,
             announce_transfers: settings.announce_transfers,
             specialist_queue: settings.specialist_queue,
+            recording_folder: settings.recording_folder.clone(),
             ..CallSettings::default()
         },
         queue: queue.clone(),
@@ -218,6 +212,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         journal: journal_status,
         sessions: Default::default(),
         ari_events: ari.event_socket(),
+        ari: ari.clone(),
     };
     let http_task = start_http(&settings, http_state).await?;
 
@@ -252,6 +247,13 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
             queue,
             shutdown.clone(),
         ));
+        // One instance deletes expired recordings: the active one.
+        tokio::spawn(crate::recordings::run_cleanup(
+            pool.clone(),
+            ari.clone(),
+            Duration::from_secs(settings.recording_cleanup_minutes.max(1) * 60),
+            shutdown.clone(),
+        ));
         run_stasis_app(&settings, ari, context, control_inbox, shutdown).await;
         active.release().await;
     }
@@ -278,6 +280,22 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     pool.close().await;
     tracing::info!("hotline stopped");
     Ok(())
+}
+
+/// The ARI client the settings describe (it connects nothing yet).
+pub fn ari_client(settings: &Settings) -> Result<AriClient, ServeError> {
+    Ok(AriClient::new(AriClientSettings {
+        base_url: settings.ari_url.parse()?,
+        credentials: AriCredentials {
+            user: settings.ari_user.clone(),
+            password: settings.ari_password.0.clone(),
+        },
+        app: settings.ari_app.clone(),
+        request_timeout: Duration::from_millis(settings.ari_request_timeout_ms),
+        max_in_flight: settings.ari_max_in_flight,
+        rest_over_websocket: settings.ari_rest_over_websocket,
+        request_sockets: settings.ari_request_sockets,
+    })?)
 }
 
 /// Binds the FastAGI listener (`agi_listen`) and serves it until `shutdown`.

@@ -419,6 +419,7 @@ impl RunningConsole {
             journal: Default::default(),
             sessions: Default::default(),
             ari_events: Default::default(),
+            ari: crate::common::sandbox_ari("hotline-console-test"),
         };
         let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
             .await
@@ -833,6 +834,34 @@ async fn a_supervisor_sees_the_wallboard_and_last_months_report_with_a_chart(poo
     );
     assert!(newest.contains("endpoint: PJSIP/staff02"), "{newest}");
     screenshot(&admin, "audit").await;
+
+    // Recorded calls: one kept, one removed after its retention (the files and their
+    // playback are tests/recording_e2e.rs's).
+    sqlx::query(
+        "INSERT INTO call_record (call_key, via, line, entered_at, ended_at, outcome,
+                                  answered_name, recording_name, recording_started_at,
+                                  recording_removed_at)
+         VALUES ('rec-kept', 'ari', '122', now() - interval '1 hour', now(), 'answered_by_staff',
+                 'Иванов Иван Иванович', 'hotline/rec-kept', now() - interval '1 hour', NULL),
+                ('rec-gone', 'ari', '117', now() - interval '100 days', now() - interval '100 days',
+                 'answered_by_specialist', NULL, 'hotline/rec-gone',
+                 now() - interval '100 days', now() - interval '10 days')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    admin
+        .goto(&format!("{}/recordings", console.base))
+        .await
+        .unwrap();
+    let kept = wait_for_text(&admin, "#recordings tbody tr:first-child", "Иванов").await;
+    assert!(
+        kept.contains("Прослушать") && kept.contains("Скачать"),
+        "{kept}"
+    );
+    let gone = wait_for_text(&admin, "#recordings tbody tr:nth-child(2)", "удалена").await;
+    assert!(gone.contains("срок хранения"), "{gone}");
+    screenshot(&admin, "recordings").await;
 
     admin.close().await.unwrap();
     drop(driver);

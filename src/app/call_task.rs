@@ -360,6 +360,7 @@ async fn execute(
             .await
         }
         CallCommand::Play { playback, sounds } => {
+            tracing::debug!(?sounds, "playing");
             let media: Vec<String> = sounds.iter().map(|s| format!("sound:{s}")).collect();
             let request = AriRequest::play(caller, &playback.0, &media, "ru");
             send(request, OnFailure::PlaybackDone(playback)).await
@@ -503,6 +504,10 @@ async fn execute(
             send(create, OnFailure::Log("creating the bridge")).await;
             let failure = OnFailure::LegGone("bridging the caller with the callee", leg);
             send(add, failure).await
+        }
+        CallCommand::RecordBridge { bridge, name } => {
+            let request = AriRequest::record_bridge(&bridge.0, &name);
+            send(request, OnFailure::Log("recording the conversation")).await
         }
         CallCommand::DestroyBridge(bridge) => {
             let request = AriRequest::destroy_bridge(&bridge.0);

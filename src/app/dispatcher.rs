@@ -294,17 +294,18 @@ impl StasisApp {
         };
         let snapshot = self.context.directory.current();
         let line = LineNumber(line);
-        let (menu_prompt, greeting_prompt, digit_timeout_seconds, menu_attempts) =
+        let (menu_prompt, greeting_prompt, digit_timeout_seconds, menu_attempts, record_calls) =
             match snapshot.lines.get(&line) {
                 Some(l) => (
                     l.menu_prompt.clone(),
                     l.greeting_prompt.clone(),
                     l.digit_timeout_seconds,
                     l.menu_attempts,
+                    l.record_calls,
                 ),
                 // A line missing from the directory still gets an answer: after one
                 // menu the policy routes it to specialists (unknown line).
-                None => ("hotline/menu-122".to_owned(), None, 3, 1),
+                None => ("hotline/menu-122".to_owned(), None, 3, 1, false),
             };
         tracing::info!(call_id = %caller, %line, caller = %caller_number, "call entered");
         let start = CallStart {
@@ -315,6 +316,7 @@ impl StasisApp {
             greeting_prompt,
             digit_timeout_seconds,
             menu_attempts,
+            record_calls,
         };
         let settings = self.context.call_settings.clone();
         let call = if adopted {

@@ -14,6 +14,6 @@ pub mod ws;
 
 pub use events::AriEvent;
 pub use request::AriRequest;
-pub use rest::{AriClient, AriClientSettings, AriCredentials, AriError, Gone};
+pub use rest::{AriClient, AriClientSettings, AriCredentials, AriError, Gone, RecordingFile};
 pub use socket_rest::SocketRole;
 pub use ws::{AriMessage, EventSink, EventSocketState, run_events, run_request_socket};

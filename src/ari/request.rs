@@ -233,6 +233,33 @@ impl AriRequest {
     pub fn destroy_bridge(bridge: &str) -> Self {
         Self::removal(format!("bridges/{bridge}"))
     }
+
+    /// Records a bridge's mix into the stored recording `name` (a WAV file in
+    /// Asterisk's recording folder; `/` in the name makes sub-folders). Appends to a
+    /// recording of the same name, so a call bridged a second time (after a failed
+    /// transfer) keeps one file. No beep: the caller heard the notice before the menu.
+    pub fn record_bridge(bridge: &str, name: &str) -> Self {
+        Self::new(Method::POST, format!("bridges/{bridge}/record"))
+            .with("name", name)
+            .with("format", "wav")
+            .with("ifExists", "append")
+            .with("beep", "false")
+            .with("terminateOn", "none")
+    }
+
+    /// Deletes a stored recording (404: already gone).
+    pub fn delete_stored_recording(name: &str) -> Self {
+        Self::removal(format!(
+            "recordings/stored/{}",
+            recording_path_segment(name)
+        ))
+    }
+}
+
+/// A stored recording's name as one path segment: its `/` (sub-folders) encoded,
+/// which Asterisk decodes back (measured on the sandbox).
+pub(super) fn recording_path_segment(name: &str) -> String {
+    name.replace('/', "%2F")
 }
 
 #[cfg(test)]

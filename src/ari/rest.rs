@@ -405,6 +405,50 @@ impl AriClient {
         decode("bridges", value)
     }
 
+    // ----- recordings ---------------------------------------------------------------
+
+    /// Deletes a stored recording (the retention cleanup); gone already is fine.
+    pub async fn delete_stored_recording(&self, name: &str) -> Result<Gone, AriError> {
+        self.remove(AriRequest::delete_stored_recording(name)).await
+    }
+
+    /// A stored recording's file (WAV), for an admin's playback or download, as it
+    /// arrives (an hour of speech is about 57 MB: it is passed on, not held). Always
+    /// over HTTP: the event socket's frames carry text, not audio.
+    pub async fn stored_recording_file(&self, name: &str) -> Result<RecordingFile, AriError> {
+        let path = format!(
+            "recordings/stored/{}/file",
+            super::request::recording_path_segment(name)
+        );
+        let transport = |source| AriError::Transport {
+            method: Method::GET,
+            path: path.clone(),
+            source,
+        };
+        let response = self
+            .inner
+            .http
+            .get(self.inner.base.join(&path)?)
+            .basic_auth(
+                &self.inner.credentials.user,
+                Some(&self.inner.credentials.password),
+            )
+            // The request timeout of the client covers the whole transfer: a long
+            // recording on a slow link needs longer than a REST answer.
+            .timeout(RECORDING_DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.map_err(transport)?;
+            return Answer::Http(status, bytes.to_vec())
+                .body(&Method::GET, &path)
+                .map(|_| unreachable!("not a success"));
+        }
+        Ok(RecordingFile { response })
+    }
+
     // ----- application --------------------------------------------------------------
 
     /// This app's subscriptions: the channels and bridges it owns.
@@ -646,6 +690,32 @@ impl AriClient {
     /// How long a request on the socket may go unanswered.
     pub(crate) fn request_timeout(&self) -> Duration {
         self.inner.request_timeout
+    }
+}
+
+/// Longest a recording's download from Asterisk may take.
+const RECORDING_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A stored recording's file on its way from Asterisk (see
+/// [`AriClient::stored_recording_file`]).
+#[derive(Debug)]
+pub struct RecordingFile {
+    response: reqwest::Response,
+}
+
+impl RecordingFile {
+    /// Its size in bytes, if Asterisk said.
+    pub fn size(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// Its bytes, chunk by chunk as they arrive.
+    pub fn into_chunks(
+        self,
+    ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, reqwest::Error>> + Send {
+        futures_util::stream::try_unfold(self.response, |mut response| async move {
+            Ok(response.chunk().await?.map(|chunk| (chunk, response)))
+        })
     }
 }
 

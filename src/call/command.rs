@@ -111,6 +111,14 @@ pub enum CallCommand {
         /// feature codes); costs Asterisk the native RTP bridging.
         dtmf_events: bool,
     },
+    /// Record what is said in the bridge into a stored recording of this name (in
+    /// Asterisk's recording folder; the recording ends with the bridge).
+    RecordBridge {
+        /// The caller's bridge.
+        bridge: BridgeId,
+        /// The stored recording's name, `folder/call_key`.
+        name: String,
+    },
     /// Destroy the bridge (404 = already gone).
     DestroyBridge(BridgeId),
     /// Write to the journal (never on the call path's critical latency).

@@ -293,6 +293,18 @@ impl Call {
                 leg: winner.id.clone(),
                 at: now,
             }));
+        if self.start.record_calls {
+            let name = format!("{}/{}", self.settings.recording_folder, self.start.caller);
+            self.commands.push_back(CallCommand::RecordBridge {
+                bridge: bridge.clone(),
+                name: name.clone(),
+            });
+            self.commands
+                .push_back(CallCommand::Journal(JournalEntry::RecordingStarted {
+                    name,
+                    at: now,
+                }));
+        }
         self.answered_by = Some(kind);
         self.connected = Some(Target {
             callee: winner.callee,

@@ -22,6 +22,9 @@ pub struct CallStart {
     pub digit_timeout_seconds: u32,
     /// How many times the menu is offered.
     pub menu_attempts: u32,
+    /// Whether the line records its calls: the caller hears a notice before the
+    /// menu, and the conversation is recorded once bridged.
+    pub record_calls: bool,
 }
 
 /// What Asterisk (through the driver) tells the call. Ids are those the call chose

@@ -106,6 +106,13 @@ pub enum JournalEntry {
         /// When.
         at: DateTime<Utc>,
     },
+    /// Recording of the conversation started, under this stored recording name.
+    RecordingStarted {
+        /// The stored recording's name, `folder/call_key`.
+        name: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The call is over.
     Ended {
         /// How it ended.

@@ -9,13 +9,10 @@ use super::{Call, CallCommand, Callee, JournalEntry, PlaybackId, sounds};
 use crate::routing::{Decision, DecisionMode, HuntStrategy, MenuChoice};
 
 impl Call {
-    pub(super) fn offer_menu(&mut self, preface: Option<&str>) {
+    pub(super) fn offer_menu(&mut self, prefaces: &[String]) {
         self.menus_offered += 1;
         let playback = self.new_playback_id();
-        let mut sounds = Vec::new();
-        if let Some(preface) = preface {
-            sounds.push(preface.to_owned());
-        }
+        let mut sounds = prefaces.to_vec();
         sounds.push(self.start.menu_prompt.clone());
         self.commands.push_back(CallCommand::Play {
             playback: playback.clone(),
@@ -49,7 +46,7 @@ impl Call {
     /// No digit or an invalid one: offer the menu again, or give up to specialists.
     pub(super) fn menu_failed(&mut self, preface: &str, choice: MenuChoice) {
         if self.menus_offered < self.start.menu_attempts {
-            self.offer_menu(Some(preface));
+            self.offer_menu(&[preface.to_owned()]);
         } else {
             self.state = State::Deciding;
             self.commands.push_back(CallCommand::Decide(choice));
@@ -97,7 +94,7 @@ impl Call {
         let mode = decision.mode;
         if mode == DecisionMode::InvalidDigit && self.menus_offered < self.start.menu_attempts {
             // Not a decision yet: the caller gets the menu again.
-            self.offer_menu(Some(sounds::INVALID_CHOICE));
+            self.offer_menu(&[sounds::INVALID_CHOICE.to_owned()]);
             return;
         }
         self.commands

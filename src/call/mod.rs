@@ -73,7 +73,7 @@ pub use command::{CallCommand, QueueRequest};
 pub use ids::{BridgeId, ChannelId, PlaybackId};
 pub use input::{CallInput, CallStart, OfferedSpecialist, TransferRefused, TransferRequest};
 pub use journal::{AttemptResult, CallOutcome, Callee, JournalEntry, TransferOrigin};
-pub use settings::{CallSettings, sounds};
+pub use settings::{CallSettings, DEFAULT_RECORDING_FOLDER, sounds};
 
 use crate::routing::{Decision, LineNumber, MenuChoice, SpecialistId};
 use state::{HuntKind, State, Target, Transfer};
@@ -173,8 +173,13 @@ impl Call {
                 at: now,
             }));
         call.commands.push_back(CallCommand::Answer);
-        let greeting = call.start.greeting_prompt.clone();
-        call.offer_menu(greeting.as_deref());
+        // The greeting, then the recording notice (the caller hears it before
+        // choosing, so before anything is recorded), then the menu.
+        let mut prefaces: Vec<String> = call.start.greeting_prompt.iter().cloned().collect();
+        if call.start.record_calls {
+            prefaces.push(sounds::RECORDING_NOTICE.to_owned());
+        }
+        call.offer_menu(&prefaces);
         call
     }
 

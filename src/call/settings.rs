@@ -26,6 +26,8 @@ pub mod sounds {
     pub const QUEUE_THANKS: &str = "hotline/queue-thanks";
     /// "Press 1 to leave a callback request, or stay on the line".
     pub const CALLBACK_OFFER: &str = "hotline/callback-offer";
+    /// "This conversation is recorded", before the menu of a recorded line.
+    pub const RECORDING_NOTICE: &str = "hotline/recording-notice";
     /// "Your request is registered, we will call you back. Goodbye."
     pub const CALLBACK_ACCEPTED: &str = "hotline/callback-accepted";
     /// The key that accepts the callback offer.
@@ -36,6 +38,10 @@ pub mod sounds {
         (1..=20).contains(&n).then(|| format!("hotline/num-{n}"))
     }
 }
+
+/// Where recordings go unless configured otherwise (see
+/// [`CallSettings::recording_folder`]).
+pub const DEFAULT_RECORDING_FOLDER: &str = "hotline";
 
 /// Tunables of the call flow that are not part of the directory.
 #[derive(Clone, Debug)]
@@ -58,6 +64,9 @@ pub struct CallSettings {
     /// announcements, the longest-ready specialist rung) rather than ringing every
     /// specialist at once. With nobody signed in to the queue they ring everyone.
     pub specialist_queue: bool,
+    /// The folder, inside Asterisk's recording directory, that recordings of
+    /// recorded lines go to; each is named after its call (`folder/call_key`).
+    pub recording_folder: String,
 }
 
 impl Default for CallSettings {
@@ -69,6 +78,7 @@ impl Default for CallSettings {
             attempt_grace: Duration::seconds(5),
             announce_transfers: true,
             specialist_queue: false,
+            recording_folder: DEFAULT_RECORDING_FOLDER.to_owned(),
         }
     }
 }

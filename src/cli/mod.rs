@@ -67,6 +67,9 @@ enum Command {
     Directory(DirectoryCommand),
     /// Show who would take a call: `--line 122 --digit 1 --at 2026-05-08T17:30:00+08:00`.
     Route(RouteArgs),
+    /// Call recordings.
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
     /// Run the service: the ARI Stasis app, FastAGI endpoint and operator console until SIGTERM/SIGINT.
     Serve(ServeArgs),
 }
@@ -78,6 +81,22 @@ struct ServeArgs {
     /// environment variables override it.
     #[arg(long, env = "HOTLINE_CONFIG")]
     config: Option<PathBuf>,
+}
+
+/// `hotline recordings …`
+#[derive(Debug, Subcommand)]
+enum RecordingsCommand {
+    /// Delete the recordings past their line's retention now (the service also does
+    /// it every `recording_cleanup_minutes`) and mark the journal.
+    Purge {
+        /// The settings file for Asterisk's address (as for `hotline serve`).
+        #[arg(long, env = "HOTLINE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Count retention up to this instant instead of now (RFC 3339): to purge
+        /// ahead of time, or to check the cleanup.
+        #[arg(long, value_parser = parse_instant)]
+        as_of: Option<DateTime<FixedOffset>>,
+    },
 }
 
 /// `hotline calendar …`
@@ -208,6 +227,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar(CalendarCommand::Import { file }) => import_calendar(&pool, &file).await,
         Command::Directory(DirectoryCommand::Check(args)) => check(&pool, &args).await,
         Command::Route(args) => route(&pool, &args).await,
+        Command::Recordings(RecordingsCommand::Purge { config, as_of }) => {
+            purge_recordings(&pool, config.as_deref(), as_of).await
+        }
         Command::Serve(_) => unreachable!("handled above"),
     }
 }
@@ -225,6 +247,30 @@ async fn serve(args: &ServeArgs, database_url: Option<&str>) -> anyhow::Result<E
         .await
         .context("hotline serve")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hotline recordings purge`: one cleanup pass, its counts on stdout.
+async fn purge_recordings(
+    pool: &PgPool,
+    config: Option<&std::path::Path>,
+    as_of: Option<DateTime<FixedOffset>>,
+) -> anyhow::Result<ExitCode> {
+    let settings = crate::config::Settings::load(config)
+        .context("reading settings (file and HOTLINE_* variables)")?;
+    let ari = crate::serve::ari_client(&settings).context("ARI settings")?;
+    let now = as_of.map_or_else(chrono::Utc::now, |at| at.with_timezone(&chrono::Utc));
+    let summary = crate::recordings::purge_expired(pool, &ari, now)
+        .await
+        .context("purging recordings")?;
+    emit(format_args!(
+        "removed {}, already gone {}, failed {}",
+        summary.removed, summary.already_gone, summary.failed
+    ))?;
+    Ok(if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// Cancels `shutdown` at the first SIGTERM or SIGINT.

@@ -456,6 +456,7 @@ fn line(row: &LineRow, problems: &mut Vec<RowProblem>) -> Option<Line> {
         greeting_prompt: row.greeting_prompt.clone(),
         digit_timeout_seconds: digit_timeout_seconds.unwrap_or_default(),
         menu_attempts: menu_attempts.unwrap_or_default(),
+        record_calls: row.record_calls,
         menu: BTreeMap::new(),
     })
 }

@@ -42,6 +42,10 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "line_menu_attempts_in_range",
         "the menu is offered 1 to 9 times / меню повторяется от 1 до 9 раз",
     ),
+    (
+        "line_recording_retention_in_range",
+        "recordings are kept 1 to 3650 days / записи разговоров хранятся от 1 до 3650 дней",
+    ),
     // organisation
     (
         "organisation_pkey",
@@ -326,6 +330,18 @@ const CONSTRAINTS: &[(&str, &str)] = &[
     (
         "call_record_outcome_when_ended",
         "a call has an outcome exactly when it has ended / у вызова есть итог тогда и только тогда, когда он завершён",
+    ),
+    (
+        "call_record_recording_removed_after_made",
+        "only a call with a recording can have its recording removed / удалить можно только существующую запись разговора",
+    ),
+    (
+        "recording_access_pkey",
+        "each recording access appears once / каждое обращение к записи уникально",
+    ),
+    (
+        "recording_access_call_key_fkey",
+        "a recording access names a call in the journal / обращение к записи ссылается на вызов из журнала",
     ),
     (
         "dial_attempt_pkey",

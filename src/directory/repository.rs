@@ -66,7 +66,7 @@ async fn fetch_all_tables(
     tx: &mut Transaction<'static, Postgres>,
 ) -> Result<DirectoryRows, DirectoryError> {
     Ok(DirectoryRows {
-        lines: select(tx, "loading line", "SELECT number, name, menu_prompt, greeting_prompt, digit_timeout_seconds, menu_attempts FROM line ORDER BY number").await?,
+        lines: select(tx, "loading line", "SELECT number, name, menu_prompt, greeting_prompt, digit_timeout_seconds, menu_attempts, record_calls FROM line ORDER BY number").await?,
         menu_items: select(tx, "loading menu_item", "SELECT line, digit, topic, label_ru FROM menu_item ORDER BY line, digit").await?,
         organisations: select(tx, "loading organisation", "SELECT code, name, kind::text AS kind, parent, time_zone, follows_production_calendar FROM organisation ORDER BY code").await?,
         working_hours: select(tx, "loading working_hours", "SELECT organisation, weekday, opens, NULLIF(closes, time '24:00') AS closes FROM working_hours ORDER BY organisation, weekday, opens").await?,

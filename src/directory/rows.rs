@@ -60,6 +60,8 @@ pub struct LineRow {
     pub digit_timeout_seconds: i32,
     /// Times the menu is offered.
     pub menu_attempts: i32,
+    /// Whether the line's calls are recorded.
+    pub record_calls: bool,
 }
 
 /// A `menu_item` row.

@@ -80,6 +80,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("static/audit.js"),
     },
     Asset {
+        path: "/recordings",
+        content_type: HTML,
+        body: include_str!("static/recordings.html"),
+    },
+    Asset {
+        path: "/static/recordings.js",
+        content_type: JS,
+        body: include_str!("static/recordings.js"),
+    },
+    Asset {
         path: "/password",
         content_type: HTML,
         body: include_str!("static/password.html"),

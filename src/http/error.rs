@@ -84,6 +84,9 @@ pub enum HttpError {
     /// Something on our side failed (password hashing, a panicked blocking task): 500.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Asterisk, which keeps the recordings, did not give what was asked (502).
+    #[error("Asterisk: {0}")]
+    Asterisk(crate::ari::AriError),
 }
 
 /// A row the database refused, with the broken rule.
@@ -184,6 +187,7 @@ impl HttpError {
             Self::InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Refused(refused) => refused.status,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Asterisk(_) => StatusCode::BAD_GATEWAY,
         }
     }
 }
@@ -262,6 +266,15 @@ impl IntoResponse for HttpError {
                 (
                     "internal",
                     "internal error, see the service log / внутренняя ошибка, подробности в журнале службы"
+                        .to_owned(),
+                    None,
+                )
+            }
+            Self::Asterisk(error) => {
+                tracing::error!(%error, "Asterisk failed answering an HTTP request");
+                (
+                    "asterisk",
+                    "Asterisk did not answer, see the service log / Asterisk не ответил, подробности в журнале службы"
                         .to_owned(),
                     None,
                 )

@@ -15,6 +15,8 @@
 //!   browsers as Server-Sent Events, filtered per user.
 //! - [`error`]: [`error::HttpError`], the only error type handlers return.
 //! - [`audit_view`]: the audit of roster changes (admins).
+//! - [`recordings_view`]: call recordings for admins: list, audited playback and
+//!   download, the access log.
 //! - [`reports_view`]: call reports (JSON, CSV, SVG chart) and abandoned calls.
 //! - [`health`]: `GET /health`, `/ready`, `/metrics`; `assets`: the compiled-in pages (`static/`).
 //! - [`guards`]: what every request passes (same-origin check for state changes,
@@ -38,6 +40,7 @@ pub mod events;
 pub mod guards;
 pub mod health;
 pub mod queue_view;
+pub mod recordings_view;
 pub mod reports_view;
 pub mod sessions;
 pub mod throttle;
@@ -89,6 +92,8 @@ pub struct HttpState {
     pub sessions: sessions::SessionSignals,
     /// Whether the ARI event socket is connected, for `/ready` and `/metrics`.
     pub ari_events: crate::ari::EventSocketState,
+    /// Asterisk's REST, where call recordings are kept and read from.
+    pub ari: crate::ari::AriClient,
 }
 
 /// Tunables of the console's sessions and request checks.
@@ -145,6 +150,9 @@ pub fn app(state: HttpState) -> Router {
             post(queue_view::cancel_consultation),
         )
         .route("/audit", get(audit_view::list))
+        .route("/recordings", get(recordings_view::list))
+        .route("/recordings/access", get(recordings_view::access_log))
+        .route("/calls/{call}/recording", get(recordings_view::file))
         .route("/reports/calls", get(reports_view::calls))
         .route("/reports/calls.csv", get(reports_view::calls_csv))
         .route("/reports/chart.svg", get(reports_view::chart))

@@ -170,6 +170,13 @@ pub enum RecordKind {
         /// When the new instance saw a party leave.
         at: DateTime<Utc>,
     },
+    /// Recording of the conversation started under this stored recording name.
+    RecordingStarted {
+        /// The stored recording's name in Asterisk (`folder/call_key`).
+        name: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The call is over.
     Ended {
         /// `answered_by_staff`, `answered_by_specialist`, `abandoned`, `failed`.
@@ -269,6 +276,9 @@ impl JournalRecord {
                 organisation: organisation.map(|o| o.0),
                 at,
             },
+            JournalEntry::RecordingStarted { name, at } => {
+                RecordKind::RecordingStarted { name, at }
+            }
             JournalEntry::Ended { outcome, at } => RecordKind::Ended {
                 outcome: outcome.as_str().to_owned(),
                 at,

@@ -317,6 +317,8 @@ pub struct Line {
     pub digit_timeout_seconds: u32,
     /// How many times the menu is offered before specialists take the call.
     pub menu_attempts: u32,
+    /// Whether calls to the line are recorded (with a spoken notice before the menu).
+    pub record_calls: bool,
     /// Menu entries by digit.
     pub menu: BTreeMap<char, MenuItem>,
 }

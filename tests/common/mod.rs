@@ -125,3 +125,22 @@ async fn maintenance(sql: &str) {
         .await
         .unwrap_or_else(|error| panic!("{sql}: {error}"));
 }
+
+/// An ARI client for the sandbox Asterisk (`scripts/sandbox`), over HTTP only; it
+/// connects nothing until asked. Consoles built for tests that never reach Asterisk
+/// get one too (their requests fail as with Asterisk down).
+pub fn sandbox_ari(app: &str) -> hotline::ari::AriClient {
+    hotline::ari::AriClient::new(hotline::ari::AriClientSettings {
+        base_url: "http://127.0.0.1:8088".parse().expect("a URL"),
+        credentials: hotline::ari::AriCredentials {
+            user: "hotline".into(),
+            password: "hotline".into(),
+        },
+        app: app.into(),
+        request_timeout: Duration::from_secs(5),
+        max_in_flight: 4,
+        rest_over_websocket: false,
+        request_sockets: 0,
+    })
+    .expect("a client")
+}

@@ -787,6 +787,27 @@ impl ConsoleSession {
         self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
     }
 
+    /// GET whatever it answers: status, `Content-Type` and the body's bytes.
+    pub fn get_raw(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.runtime.block_on(async {
+            let response = request
+                .header("cookie", &self.cookie)
+                .send()
+                .await
+                .expect("console request");
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let body = response.bytes().await.expect("a body").to_vec();
+            (status, content_type, body)
+        })
+    }
+
     /// POST JSON, expecting exactly `status`.
     pub fn post_status(&self, path: &str, body: serde_json::Value, status: u16) {
         let request = self.client.post(format!("{}{path}", self.base)).json(&body);

@@ -97,6 +97,7 @@ impl Console {
             journal: Default::default(),
             sessions: Default::default(),
             ari_events: Default::default(),
+            ari: crate::common::sandbox_ari("hotline-console-test"),
         };
         Self {
             app: app(state.clone()),

@@ -166,6 +166,7 @@ fn without_announcements_staff_are_dialled_right_after_the_decision() {
             greeting_prompt: None,
             digit_timeout_seconds: 5,
             menu_attempts: 2,
+            record_calls: false,
         },
         CallSettings {
             announce_transfers: false,

@@ -4,6 +4,7 @@
 mod hunt;
 mod menu;
 mod queue;
+mod recording;
 mod teardown;
 mod transfer;
 
@@ -50,12 +51,22 @@ impl Harness {
             greeting_prompt: Some(format!("hotline/greeting-{line}")),
             digit_timeout_seconds: 5,
             menu_attempts: 2,
+            record_calls: false,
         };
         Self {
             call: Call::new(start, settings, now),
             now,
             route_at: at(route_at),
         }
+    }
+
+    /// A call to a line that records its calls.
+    fn recorded(line: &str, route_at: &str) -> Self {
+        let mut harness = Self::new(line, route_at);
+        let mut start = harness.call.start.clone();
+        start.record_calls = true;
+        harness.call = Call::new(start, CallSettings::default(), harness.now);
+        harness
     }
 
     /// The same call, adopted from an instance that died.

@@ -15,6 +15,7 @@ const Console = (() => {
     { path: "/reports", title: "Отчёты", roles: ["specialist", "staff", "admin"] },
     { path: "/wallboard", title: "Табло", roles: ["specialist", "admin"] },
     { path: "/audit", title: "Журнал изменений", roles: ["admin"] },
+    { path: "/recordings", title: "Записи", roles: ["admin"] },
   ];
 
   const ROLE_NAMES = { specialist: "специалист", staff: "сотрудник", admin: "администратор" };

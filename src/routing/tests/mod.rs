@@ -217,6 +217,7 @@ fn line(number: &str, items: Vec<(char, MenuItem)>) -> (LineNumber, Line) {
             number,
             digit_timeout_seconds: 7,
             menu_attempts: 3,
+            record_calls: false,
             menu: items.into_iter().collect(),
         },
     )
