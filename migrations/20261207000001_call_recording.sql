@@ -1,4 +1,4 @@
--- Call recording, optional per line (issue 17).
+-- Call recording, optional per line, and the Asterisk node of each call (issue 17).
 --
 -- A recorded line plays a notice before its menu ("разговор записывается") and
 -- records the conversation from the moment the caller is bridged with staff or a
@@ -15,6 +15,10 @@ ALTER TABLE line
         CHECK (recording_retention_days BETWEEN 1 AND 3650);
 
 ALTER TABLE call_record
+    -- The Asterisk node the call arrived on (hotline may drive several); what
+    -- stays on a node after the call (its recording) is asked of that node. NULL:
+    -- FastAGI calls and calls journaled before nodes were named.
+    ADD COLUMN asterisk_node text,
     -- The stored recording's name in Asterisk (`folder/call_key`), from the moment
     -- recording started; kept after removal, so the journal still says there was one.
     ADD COLUMN recording_name text,
@@ -40,8 +44,9 @@ CREATE TABLE recording_access (
 
 CREATE INDEX recording_access_call ON recording_access (call_key);
 
--- The journal learns the new fact `recording_started`; the others stay with the
--- function of 20261204000001, renamed (the same pattern as that migration).
+-- The journal learns the new fact `recording_started` and the node of a
+-- `started` fact; the others stay with the function of 20261204000001, renamed
+-- (the same pattern as that migration).
 ALTER FUNCTION journal_apply(jsonb) RENAME TO journal_apply_20261204;
 
 CREATE FUNCTION journal_apply(batch jsonb) RETURNS void LANGUAGE plpgsql AS $$
@@ -52,6 +57,14 @@ DECLARE
 BEGIN
     FOR item IN SELECT value FROM jsonb_array_elements(batch) LOOP
         f := item->'kind';
+        IF f->>'fact' = 'started' AND f ? 'node' THEN
+            -- The row first (with the facts before it, in order), then its node.
+            PERFORM journal_apply_20261204(pending || jsonb_build_array(item));
+            pending := '[]'::jsonb;
+            UPDATE call_record SET asterisk_node = f->>'node'
+             WHERE call_key = item->>'call_key' AND asterisk_node IS NULL;
+            CONTINUE;
+        END IF;
         IF f->>'fact' IS DISTINCT FROM 'recording_started' THEN
             pending := pending || jsonb_build_array(item);
             CONTINUE;

@@ -38,6 +38,14 @@ pub struct Settings {
     pub ari_password: Secret,
     /// Stasis application name; the dialplan's `Stasis(hotline,...)` must match.
     pub ari_app: String,
+    /// The name of the Asterisk node at `ari_url`, as the journal records it
+    /// (`call_record.asterisk_node`).
+    pub ari_node_name: String,
+    /// More Asterisk servers driven beside the one at `ari_url`, each with its own
+    /// event socket and Stasis app (same app name); a call is handled on the node it
+    /// arrived on. Give each Asterisk its own `systemname` (asterisk.conf), so channel
+    /// ids never collide between nodes.
+    pub extra_asterisk_nodes: Vec<AsteriskNodeSettings>,
     /// Timeout of one ARI REST request, in milliseconds.
     pub ari_request_timeout_ms: u64,
     /// Most ARI requests in flight; keep below `http.conf` `sessionlimit`.
@@ -114,6 +122,56 @@ pub struct Settings {
     pub http_allowed_origins: Vec<String>,
 }
 
+/// One more Asterisk server (see [`Settings::extra_asterisk_nodes`]); user and
+/// password default to `ari_user` and `ari_password`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AsteriskNodeSettings {
+    /// Its name in the journal and the logs (unique).
+    pub name: String,
+    /// Base URL of its HTTP server (`/ari` is added).
+    pub ari_url: String,
+    /// ARI user, if not `ari_user`.
+    #[serde(default)]
+    pub ari_user: Option<String>,
+    /// ARI password, if not `ari_password`.
+    #[serde(default)]
+    pub ari_password: Option<Secret>,
+    /// Its dialplan fallback's file of calls served while the app was away (see
+    /// [`Settings::dialplan_fallback_log`]), as this process sees it; none: no import.
+    #[serde(default)]
+    pub dialplan_fallback_log: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Every Asterisk node as settings of its own: the one at `ari_url` first, then
+    /// [`Settings::extra_asterisk_nodes`]. Names must be unique and not blank.
+    pub fn asterisk_nodes(&self) -> Result<Vec<(String, Settings)>, String> {
+        let mut nodes = vec![(self.ari_node_name.clone(), self.clone())];
+        for extra in &self.extra_asterisk_nodes {
+            let mut node = self.clone();
+            node.ari_url.clone_from(&extra.ari_url);
+            if let Some(user) = &extra.ari_user {
+                node.ari_user.clone_from(user);
+            }
+            if let Some(password) = &extra.ari_password {
+                node.ari_password = password.clone();
+            }
+            node.dialplan_fallback_log = extra.dialplan_fallback_log.clone().unwrap_or_default();
+            nodes.push((extra.name.clone(), node));
+        }
+        for (index, (name, _)) in nodes.iter().enumerate() {
+            if name.trim().is_empty() {
+                return Err("an Asterisk node needs a name".to_owned());
+            }
+            if nodes[..index].iter().any(|(other, _)| other == name) {
+                return Err(format!("two Asterisk nodes are named {name:?}"));
+            }
+        }
+        Ok(nodes)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -122,6 +180,8 @@ impl Default for Settings {
             ari_user: "hotline".to_owned(),
             ari_password: Secret("hotline".to_owned()),
             ari_app: "hotline".to_owned(),
+            ari_node_name: "main".to_owned(),
+            extra_asterisk_nodes: Vec::new(),
             ari_request_timeout_ms: 5_000,
             ari_max_in_flight: 200,
             ari_rest_over_websocket: true,
@@ -193,6 +253,30 @@ mod tests {
                 Some("2026-05-12T10:00:00+08:00".to_owned())
             );
             assert_eq!(settings.http_listen.to_string(), "0.0.0.0:9090");
+            jail.set_env(
+                "HOTLINE_EXTRA_ASTERISK_NODES",
+                r#"[{name="pbx2", ari_url="http://pbx2:8088", ari_password="node2-secret"}]"#,
+            );
+            let settings = Settings::load(Some(Path::new("hotline.toml"))).expect("loads");
+            let nodes = settings.asterisk_nodes().expect("valid nodes");
+            let described: Vec<_> = nodes
+                .iter()
+                .map(|(name, node)| {
+                    (
+                        name.as_str(),
+                        node.ari_url.as_str(),
+                        node.ari_password.0.as_str(),
+                    )
+                })
+                .collect();
+            assert_eq!(
+                described,
+                [
+                    ("main", "http://pbx:8088", "s3cret"),
+                    ("pbx2", "http://pbx2:8088", "node2-secret")
+                ]
+            );
+            assert!(!format!("{settings:?}").contains("node2-secret"));
             let printed = format!("{settings:?}");
             assert!(
                 !printed.contains("s3cret") && !printed.contains("pw@db"),
@@ -200,5 +284,27 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn asterisk_nodes_need_distinct_names() {
+        let node = |name: &str| AsteriskNodeSettings {
+            name: name.to_owned(),
+            ari_url: "http://pbx2:8088".to_owned(),
+            ari_user: None,
+            ari_password: None,
+            dialplan_fallback_log: None,
+        };
+        let mut settings = Settings {
+            extra_asterisk_nodes: vec![node("pbx2")],
+            ..Settings::default()
+        };
+        assert_eq!(settings.asterisk_nodes().map(|n| n.len()), Ok(2));
+        settings.extra_asterisk_nodes = vec![node("pbx2"), node("pbx2")];
+        assert!(settings.asterisk_nodes().is_err());
+        settings.extra_asterisk_nodes = vec![node("main")];
+        assert!(settings.asterisk_nodes().is_err());
+        settings.extra_asterisk_nodes = vec![node(" ")];
+        assert!(settings.asterisk_nodes().is_err());
     }
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::agi::{AgiContext, AgiServer, AgiServerSettings, CallFlow};
 use crate::app::{AppContext, CallRecencyBook, RoutingClock, StasisApp};
@@ -28,6 +29,7 @@ use crate::routing::{LastCalls, StaffId};
 /// The Stasis app with its event and request sockets, until `shutdown` and the drain.
 async fn run_stasis_app(
     settings: &Settings,
+    node: String,
     ari: AriClient,
     context: Arc<AppContext>,
     control_inbox: crate::app::CallControlInbox,
@@ -37,11 +39,17 @@ async fn run_stasis_app(
     // (the router); the dispatcher gets the rest.
     let (app, router) = StasisApp::new(context, control_inbox);
     let socket_stop = CancellationToken::new();
+    // Everything the node's tasks log names the node.
+    let span = tracing::info_span!("node", %node);
     let request_sockets: Vec<_> = (0..ari.request_sockets())
-        .map(|index| tokio::spawn(run_request_socket(ari.clone(), index, socket_stop.clone())))
+        .map(|index| {
+            let socket = run_request_socket(ari.clone(), index, socket_stop.clone());
+            tokio::spawn(socket.instrument(span.clone()))
+        })
         .collect();
-    let socket_task = tokio::spawn(run_events(ari, router, socket_stop.clone()));
-    tracing::info!(app = %settings.ari_app, url = %settings.ari_url, "hotline serving");
+    tracing::info!(app = %settings.ari_app, %node, url = %ari.events_url(), "hotline serving");
+    let socket_task =
+        tokio::spawn(run_events(ari, router, socket_stop.clone()).instrument(span.clone()));
 
     // The dispatcher runs as a task on the worker threads, beside the socket and call
     // tasks: awaited here, it would run on the main thread (`block_on`), and its
@@ -50,7 +58,7 @@ async fn run_stasis_app(
         shutdown,
         Duration::from_secs(settings.shutdown_drain_seconds),
     );
-    if let Err(error) = tokio::spawn(app).await {
+    if let Err(error) = tokio::spawn(app.instrument(span)).await {
         tracing::error!(%error, "the Stasis app panicked");
     }
 
@@ -76,6 +84,9 @@ pub enum ServeError {
     /// The ARI settings are unusable.
     #[error("bad ARI settings: {0}")]
     Ari(#[from] crate::ari::AriError),
+    /// The Asterisk nodes' names clash or are blank.
+    #[error("Asterisk nodes: {0}")]
+    Nodes(String),
     /// The ARI URL is not a URL.
     #[error("bad ARI URL: {0}")]
     AriUrl(#[from] url::ParseError),
@@ -115,12 +126,22 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     let (journal, writer) = JournalWriter::new(pool.clone(), settings.journal_spool.clone());
     let journal_status = journal.status();
     let journal_task = tokio::spawn(writer.run(Duration::from_secs(10)));
-    let fallback_import = (!settings.dialplan_fallback_log.as_os_str().is_empty()).then(|| {
-        FallbackImporter::new(pool.clone(), settings.dialplan_fallback_log.clone())
-            .spawn(FALLBACK_IMPORT_EVERY)
-    });
+    // Each Asterisk node's dialplan fallback writes a file of its own.
+    let node_settings = settings.asterisk_nodes().map_err(ServeError::Nodes)?;
+    let fallback_imports: Vec<_> = node_settings
+        .iter()
+        .filter(|(_, node)| !node.dialplan_fallback_log.as_os_str().is_empty())
+        .map(|(name, node)| {
+            FallbackImporter::new(pool.clone(), node.dialplan_fallback_log.clone())
+                .for_node(name)
+                .spawn(FALLBACK_IMPORT_EVERY)
+        })
+        .collect();
 
-    let ari = ari_client(&settings)?;
+    // Each Asterisk node gets its own client, event socket and Stasis app.
+    let nodes = node_clients(&settings)?;
+    let asterisk = crate::ari::AsteriskNodes::new(nodes.clone());
+    let (first_node, ari) = nodes[0].clone();
 
     let clock = match settings.clock_start {
         Some(start) => {
@@ -155,6 +176,8 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     let context = Arc::new(AppContext {
         pool: pool.clone(),
         ari: ari.clone(),
+        node: first_node.clone(),
+        owns_unnamed_calls: true,
         directory,
         journal,
         clock,
@@ -191,7 +214,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     )
     .await?;
 
-    let (control, control_inbox) = crate::app::CallControl::new();
+    let (control, control_inboxes) = crate::app::CallControl::for_nodes(nodes.len());
     let http_state = crate::http::HttpState {
         pool: pool.clone(),
         directory: context.directory.clone(),
@@ -211,8 +234,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         shutdown: shutdown.clone(),
         journal: journal_status,
         sessions: Default::default(),
-        ari_events: ari.event_socket(),
-        ari: ari.clone(),
+        asterisk: asterisk.clone(),
     };
     let http_task = start_http(&settings, http_state).await?;
 
@@ -250,11 +272,25 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         // One instance deletes expired recordings: the active one.
         tokio::spawn(crate::recordings::run_cleanup(
             pool.clone(),
-            ari.clone(),
+            asterisk,
             Duration::from_secs(settings.recording_cleanup_minutes.max(1) * 60),
             shutdown.clone(),
         ));
-        run_stasis_app(&settings, ari, context, control_inbox, shutdown).await;
+        // One Stasis app per node: a node that goes away only stops its own (its
+        // socket reconnects with backoff), the others go on.
+        // The first node runs on the context built above; the others on copies.
+        // Every context (each holds a journal handle) is gone when the apps are.
+        let mut contexts: Vec<Arc<AppContext>> = nodes[1..]
+            .iter()
+            .map(|(name, client)| Arc::new(context.for_node(name, client.clone())))
+            .collect();
+        contexts.insert(0, context);
+        let apps = nodes.into_iter().zip(control_inboxes).zip(contexts).map(
+            |(((name, client), inbox), context)| {
+                run_stasis_app(&settings, name, client, context, inbox, shutdown.clone())
+            },
+        );
+        futures_util::future::join_all(apps).await;
         active.release().await;
     }
 
@@ -272,7 +308,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         Ok(Err(error)) => tracing::error!(%error, "journal writer failed"),
         Err(error) => tracing::error!(%error, "journal writer panicked"),
     }
-    if let Some(task) = fallback_import {
+    for task in fallback_imports {
         task.abort();
     }
     cache_stop.cancel();
@@ -282,8 +318,17 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     Ok(())
 }
 
+/// An ARI client for each Asterisk node the settings name, the `ari_url` one first.
+pub fn node_clients(settings: &Settings) -> Result<Vec<(String, AriClient)>, ServeError> {
+    let nodes = settings.asterisk_nodes().map_err(ServeError::Nodes)?;
+    nodes
+        .into_iter()
+        .map(|(name, node)| Ok((name, ari_client(&node)?)))
+        .collect()
+}
+
 /// The ARI client the settings describe (it connects nothing yet).
-pub fn ari_client(settings: &Settings) -> Result<AriClient, ServeError> {
+fn ari_client(settings: &Settings) -> Result<AriClient, ServeError> {
     Ok(AriClient::new(AriClientSettings {
         base_url: settings.ari_url.parse()?,
         credentials: AriCredentials {

@@ -886,7 +886,12 @@ async fn ready_needs_the_ari_socket_and_metrics_are_openmetrics_text(pool: PgPoo
     let (status, _, _) = console.send(Method::GET, "/health", None, None).await;
     assert_eq!(status, StatusCode::OK);
 
-    console.state.ari_events.set_connected(true);
+    console
+        .state
+        .asterisk
+        .get(None)
+        .event_socket()
+        .set_connected(true);
     let (status, _, ready) = console.send(Method::GET, "/ready", None, None).await;
     assert_eq!(status, StatusCode::OK, "{ready}");
 

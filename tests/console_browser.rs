@@ -32,6 +32,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use hotline::app::{CallControl, QueueHandle, RoutingClock};
+use hotline::ari::AsteriskNodes;
 use hotline::directory::{CacheOptions, DirectoryCache, demo::seed_demo};
 use hotline::http::accounts::{DEMO_PASSWORD, seed_demo_users};
 use hotline::http::events::ConsoleEvents;
@@ -418,8 +419,10 @@ impl RunningConsole {
             shutdown: shutdown.clone(),
             journal: Default::default(),
             sessions: Default::default(),
-            ari_events: Default::default(),
-            ari: crate::common::sandbox_ari("hotline-console-test"),
+            asterisk: AsteriskNodes::single(
+                "main",
+                crate::common::sandbox_ari("hotline-console-test"),
+            ),
         };
         let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
             .await

@@ -44,6 +44,7 @@ fn answered_call(key: &str) -> Vec<JournalRecord> {
     vec![
         record(RecordKind::Started {
             via: Via::Ari,
+            node: Some("pbx2".into()),
             line: "122".into(),
             caller_number: "79990000001".into(),
             at: at(0),
@@ -144,6 +145,23 @@ async fn a_calls_facts_become_its_rows(pool: PgPool) {
     // Replaying the same facts (a spool replayed twice) changes nothing.
     write(pool.clone(), &spool, answered_call("c1")).await;
     assert_eq!(call_rows(&pool).await.len(), 1);
+    // The node it arrived on, and its recording (the first name stays).
+    let recording = |name: &str| JournalRecord {
+        call_key: "c1".into(),
+        kind: RecordKind::RecordingStarted {
+            name: name.into(),
+            at: at(6),
+        },
+    };
+    write(pool.clone(), &spool, vec![recording("hotline/c1")]).await;
+    write(pool.clone(), &spool, vec![recording("hotline/other")]).await;
+    let (node, recording_name): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT asterisk_node, recording_name FROM call_record")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(node.as_deref(), Some("pbx2"));
+    assert_eq!(recording_name.as_deref(), Some("hotline/c1"));
     assert_eq!(attempt_rows(&pool).await.len(), 2);
     assert!(!spool.exists());
 }
@@ -260,6 +278,7 @@ async fn every_kind_of_fact_fills_its_columns(pool: PgPool) {
     let records = vec![
         record(RecordKind::Started {
             via: Via::Agi,
+            node: None,
             line: "117".into(),
             caller_number: "+7 (999) 000-00-09".into(),
             at: at(0),

@@ -76,6 +76,7 @@ fn entry_records_the_call_and_asks_for_the_greeting_and_menu() {
         plan.records,
         vec![RecordKind::Started {
             via: Via::Agi,
+            node: None,
             line: "122".into(),
             caller_number: "79021234567".into(),
             at: at(WORKING),

@@ -16,7 +16,7 @@ use crate::call::{
     Call, CallCommand, CallInput, ChannelId, JournalEntry, PlaybackId, TransferOrigin,
     TransferRequest,
 };
-use crate::journal::{Journal, JournalRecord};
+use crate::journal::{Journal, JournalRecord, RecordKind};
 use crate::routing::TopicCode;
 use crate::routing::{self, RouteRequest};
 
@@ -48,7 +48,8 @@ pub(super) async fn run_call(
     done: mpsc::UnboundedSender<String>,
 ) {
     let key = call.caller().0.clone();
-    let span = tracing::info_span!("call", call_id = %key, line = %call.line());
+    let span =
+        tracing::info_span!("call", call_id = %key, line = %call.line(), node = %context.node);
     async {
         loop {
             drain_commands(&mut call, &context, &inbox).await;
@@ -529,5 +530,9 @@ fn record(journal: &Journal, context: &AppContext, caller: &str, entry: JournalE
     {
         context.recency.called(*id, *at);
     }
-    journal.record(JournalRecord::from_call(caller, entry));
+    let mut record = JournalRecord::from_call(caller, entry);
+    if let RecordKind::Started { node, .. } = &mut record.kind {
+        node.get_or_insert_with(|| context.node.clone());
+    }
+    journal.record(record);
 }

@@ -20,7 +20,7 @@ pub enum CallControlError {
 }
 
 /// What the console asks a call to do.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) enum ConsoleAction {
     Transfer(TransferRequest),
     CompleteConsultation,
@@ -36,7 +36,8 @@ pub(super) struct ControlMessage {
 /// The console's way to act on calls in progress (transfers); cheap to clone.
 #[derive(Clone)]
 pub struct CallControl {
-    sender: mpsc::UnboundedSender<ControlMessage>,
+    /// One Stasis app's inbox per Asterisk node; a call is on one of them.
+    senders: Vec<mpsc::UnboundedSender<ControlMessage>>,
 }
 
 /// The Stasis app's end of [`CallControl`].
@@ -45,8 +46,20 @@ pub struct CallControlInbox(pub(super) mpsc::UnboundedReceiver<ControlMessage>);
 impl CallControl {
     /// A control handle and the inbox to give the [`StasisApp`](super::StasisApp).
     pub fn new() -> (Self, CallControlInbox) {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        (Self { sender }, CallControlInbox(receiver))
+        let (control, mut inboxes) = Self::for_nodes(1);
+        (control, inboxes.remove(0))
+    }
+
+    /// A control handle over `nodes` Stasis apps (one per Asterisk node), and their
+    /// inboxes: a request goes to each app in turn until one has the call.
+    pub fn for_nodes(nodes: usize) -> (Self, Vec<CallControlInbox>) {
+        let (senders, inboxes) = (0..nodes)
+            .map(|_| {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                (sender, CallControlInbox(receiver))
+            })
+            .unzip();
+        (Self { senders }, inboxes)
     }
 
     /// Asks `call` to transfer its caller; answers once the call accepted or refused.
@@ -74,14 +87,26 @@ impl CallControl {
     }
 
     async fn ask(&self, call: &str, action: ConsoleAction) -> Result<(), CallControlError> {
-        let (reply, answer) = oneshot::channel();
-        self.sender
-            .send(ControlMessage {
+        let mut answer = Err(CallControlError::Stopped);
+        for sender in &self.senders {
+            let (reply, replied) = oneshot::channel();
+            let message = ControlMessage {
                 call: call.to_owned(),
-                action,
+                action: action.clone(),
                 reply,
-            })
-            .map_err(|_| CallControlError::Stopped)?;
-        answer.await.map_err(|_| CallControlError::Stopped)?
+            };
+            answer = match sender.send(message) {
+                Ok(()) => replied.await.unwrap_or(Err(CallControlError::Stopped)),
+                Err(_) => Err(CallControlError::Stopped),
+            };
+            // Not on this node (or its app is not running): ask the next one.
+            if !matches!(
+                answer,
+                Err(CallControlError::NoSuchCall | CallControlError::Stopped)
+            ) {
+                return answer;
+            }
+        }
+        answer
     }
 }

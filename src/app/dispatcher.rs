@@ -342,6 +342,7 @@ impl StasisApp {
             call_key: caller.clone(),
             kind: RecordKind::Started {
                 via: crate::journal::Via::Ari,
+                node: Some(context.node.clone()),
                 line,
                 caller_number,
                 at: Utc::now(),
@@ -487,8 +488,8 @@ impl StasisApp {
 /// Closes the calls the journal still shows open that no instance runs any more:
 /// a killed instance took their last facts (at most its last 100 ms) with it, and
 /// their channels are gone from Asterisk. Each ends as `conversation_ended` gives
-/// (answered by whoever answered, else abandoned). Calls of this instance and
-/// calls whose channel Asterisk still has are left alone; so is anything when
+/// (answered by whoever answered, else abandoned). Calls of other Asterisk nodes,
+/// calls of this instance and calls whose channel Asterisk still has are left alone; so is anything when
 /// Postgres does not answer (the next resync tries again).
 async fn close_vanished_calls(
     context: Arc<AppContext>,
@@ -498,8 +499,12 @@ async fn close_vanished_calls(
     let query = sqlx::query_scalar::<_, String>(
         "SELECT call_key FROM call_record
           WHERE via = 'ari' AND ended_at IS NULL
+            AND (asterisk_node = $1 OR (asterisk_node IS NULL AND $2))
             AND entered_at > now() - interval '1 day' AND entered_at < now() - interval '2 seconds'",
     )
+    // Only this node's calls: another node's are alive there, unknown here.
+    .bind(&context.node)
+    .bind(context.owns_unnamed_calls)
     .fetch_all(&context.pool);
     let open = match tokio::time::timeout(std::time::Duration::from_secs(5), query).await {
         Ok(Ok(open)) => open,

@@ -113,10 +113,15 @@ impl CallRecencyBook {
     }
 }
 
-/// Everything a call task needs, shared.
+/// Everything a call task needs, shared; one per Asterisk node (its client and name).
 pub struct AppContext {
-    /// ARI REST.
+    /// ARI REST of the node.
     pub ari: AriClient,
+    /// The node's name, journaled with each call it handles.
+    pub node: String,
+    /// Whether calls the journal names no node for (journaled before nodes were
+    /// named) are this node's when a resync closes vanished calls: the first node's.
+    pub owns_unnamed_calls: bool,
     /// The directory snapshot, kept fresh.
     pub directory: DirectoryCache,
     /// Where calls are recorded.
@@ -137,6 +142,25 @@ pub struct AppContext {
     /// Asterisk no longer has (their end was lost with a killed instance) are
     /// closed there.
     pub pool: sqlx::PgPool,
+}
+
+impl AppContext {
+    /// The same context for another Asterisk node: everything shared but the client.
+    pub fn for_node(&self, node: &str, ari: AriClient) -> Self {
+        Self {
+            ari,
+            node: node.to_owned(),
+            owns_unnamed_calls: false,
+            directory: self.directory.clone(),
+            journal: self.journal.clone(),
+            clock: self.clock,
+            recency: Arc::clone(&self.recency),
+            call_settings: self.call_settings.clone(),
+            queue: self.queue.clone(),
+            shed_above: self.shed_above,
+            pool: self.pool.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

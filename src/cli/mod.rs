@@ -257,9 +257,10 @@ async fn purge_recordings(
 ) -> anyhow::Result<ExitCode> {
     let settings = crate::config::Settings::load(config)
         .context("reading settings (file and HOTLINE_* variables)")?;
-    let ari = crate::serve::ari_client(&settings).context("ARI settings")?;
+    let nodes = crate::serve::node_clients(&settings).context("ARI settings")?;
+    let asterisk = crate::ari::AsteriskNodes::new(nodes);
     let now = as_of.map_or_else(chrono::Utc::now, |at| at.with_timezone(&chrono::Utc));
-    let summary = crate::recordings::purge_expired(pool, &ari, now)
+    let summary = crate::recordings::purge_expired(pool, &asterisk, now)
         .await
         .context("purging recordings")?;
     emit(format_args!(

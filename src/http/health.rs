@@ -93,8 +93,8 @@ pub struct Readiness {
     pub ready: bool,
     /// Whether Postgres answered within two seconds.
     pub database_reachable: bool,
-    /// Whether the ARI event socket is connected (without it Stasis() fails and the
-    /// dialplan fallback takes the calls).
+    /// Whether every Asterisk node's ARI event socket is connected (without it that
+    /// node's Stasis() fails and its dialplan fallback takes the calls).
     pub ari_event_socket_connected: bool,
     /// Whether a directory snapshot is being served.
     pub directory_loaded: bool,
@@ -104,7 +104,7 @@ pub struct Readiness {
 pub async fn ready(State(state): State<HttpState>) -> (StatusCode, Json<Readiness>) {
     let report = Readiness {
         database_reachable: database_reachable(&state).await,
-        ari_event_socket_connected: state.ari_events.is_connected(),
+        ari_event_socket_connected: state.asterisk.all_connected(),
         directory_loaded: state.directory.health().last_loaded_at.is_some(),
         ready: false,
     };
@@ -130,7 +130,7 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
         .oldest_waiting_since()
         .map_or(0, |since| (now - since).num_milliseconds().max(0));
     metrics.set_scrape_values(&crate::metrics::ScrapeValues {
-        ari_event_socket_connected: state.ari_events.is_connected(),
+        ari_event_socket_connected: state.asterisk.all_connected(),
         queue_waiting: queue.waiting.len(),
         #[expect(
             clippy::cast_precision_loss,

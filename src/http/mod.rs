@@ -90,10 +90,9 @@ pub struct HttpState {
     pub journal: crate::journal::JournalStatus,
     /// Ended sessions, told to open event streams.
     pub sessions: sessions::SessionSignals,
-    /// Whether the ARI event socket is connected, for `/ready` and `/metrics`.
-    pub ari_events: crate::ari::EventSocketState,
-    /// Asterisk's REST, where call recordings are kept and read from.
-    pub ari: crate::ari::AriClient,
+    /// The Asterisk nodes: whether their event sockets are connected (`/ready`,
+    /// `/metrics`), and where call recordings are kept and read from.
+    pub asterisk: crate::ari::AsteriskNodes,
 }
 
 /// Tunables of the console's sessions and request checks.

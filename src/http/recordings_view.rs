@@ -120,11 +120,9 @@ pub async fn file(
     )
     .await?;
     tracing::info!(call_id = %call, user = %user.user.login, "recording opened");
-    let file = match state
-        .ari
-        .stored_recording_file(&recording.recording_name)
-        .await
-    {
+    // Asked of the node the call was on.
+    let node = state.asterisk.get(recording.asterisk_node.as_deref());
+    let file = match node.stored_recording_file(&recording.recording_name).await {
         Ok(file) => file,
         Err(error) if error.is_not_found() => {
             return Err(HttpError::NotFound { what: NO_RECORDING });

@@ -166,13 +166,26 @@ pub enum FallbackImportError {
 pub struct FallbackImporter {
     pool: PgPool,
     path: PathBuf,
+    /// The Asterisk node whose dialplan writes the file, for the rows' node.
+    node: Option<String>,
 }
 
 impl FallbackImporter {
     /// An importer of `path` (the file the dialplan's `HOTLINE_FALLBACK_JOURNAL` names,
     /// as this process sees it) into the journal in `pool`.
     pub fn new(pool: PgPool, path: PathBuf) -> Self {
-        Self { pool, path }
+        Self {
+            pool,
+            path,
+            node: None,
+        }
+    }
+
+    /// The same, naming the Asterisk node whose fallback writes the file (each node
+    /// has its own file).
+    pub fn for_node(mut self, node: &str) -> Self {
+        self.node = Some(node.to_owned());
+        self
     }
 
     /// Imports every complete line not imported yet. A missing file is an empty one.
@@ -257,7 +270,7 @@ impl FallbackImporter {
                 .and_then(parse_line);
             match parsed {
                 Ok(call) => {
-                    if insert(&mut tx, &call).await? {
+                    if insert(&mut tx, &call, self.node.as_deref()).await? {
                         imported.push(call);
                         summary.imported += 1;
                     } else {
@@ -356,13 +369,14 @@ async fn read_first_line(file: &mut tokio::fs::File) -> std::io::Result<String> 
 async fn insert(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     call: &FallbackCall,
+    node: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let written = sqlx::query(
         "INSERT INTO call_record (call_key, via, line, caller_number, decision_reason, \
-             entered_at, answered_at, ended_at, answered_target, outcome) \
+             entered_at, answered_at, ended_at, answered_target, outcome, asterisk_node) \
          VALUES ($1, 'dialplan', $2, $3, \
              'ARI app not connected: the dialplan fallback rang the specialists', \
-             $4, $5, $6, $7, $8::call_outcome) \
+             $4, $5, $6, $7, $8::call_outcome, $9) \
          ON CONFLICT (call_key) DO NOTHING",
     )
     .bind(&call.call_key)
@@ -373,6 +387,7 @@ async fn insert(
     .bind(call.ended_at)
     .bind(&call.answered_target)
     .bind(call.outcome)
+    .bind(node)
     .execute(&mut **tx)
     .await?;
     Ok(written.rows_affected() == 1)

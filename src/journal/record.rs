@@ -70,6 +70,9 @@ pub enum RecordKind {
         caller_number: Pii<String>,
         /// When.
         at: DateTime<Utc>,
+        /// The Asterisk node the call arrived on (ARI; FastAGI does not know it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     /// The routing decision.
     Routed {
@@ -196,6 +199,7 @@ impl JournalRecord {
                 at,
             } => RecordKind::Started {
                 via: Via::Ari,
+                node: None,
                 line: line.0,
                 caller_number,
                 at,
@@ -303,6 +307,7 @@ mod tests {
             call_key: "1700000000.1".to_owned(),
             kind: RecordKind::Started {
                 via: Via::Ari,
+                node: None,
                 line: "122".to_owned(),
                 caller_number: "79021234567".into(),
                 at: "2026-12-05T10:00:00Z".parse().unwrap(),

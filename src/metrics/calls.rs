@@ -126,6 +126,7 @@ mod tests {
         let facts = [
             RecordKind::Started {
                 via: Via::Ari,
+                node: None,
                 line: "122".into(),
                 caller_number: "79990000001".into(),
                 at: at(),

@@ -17,7 +17,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::ari::AriClient;
+use crate::ari::AsteriskNodes;
 
 /// Recordings deleted per database round trip of the cleanup.
 const PURGE_BATCH: i64 = 200;
@@ -65,13 +65,14 @@ pub struct PurgeSummary {
 struct Expired {
     call_key: String,
     recording_name: String,
+    asterisk_node: Option<String>,
 }
 
 /// Deletes every recording whose retention ended before `now` and marks the journal.
 /// Idempotent, and safe to run from two instances at once.
 pub async fn purge_expired(
     pool: &PgPool,
-    ari: &AriClient,
+    asterisk: &AsteriskNodes,
     now: DateTime<Utc>,
 ) -> Result<PurgeSummary, RecordingError> {
     let mut summary = PurgeSummary::default();
@@ -79,7 +80,7 @@ pub async fn purge_expired(
     let mut failed: Vec<String> = Vec::new();
     loop {
         let batch: Vec<Expired> = sqlx::query_as(
-            "SELECT c.call_key, c.recording_name FROM call_record c
+            "SELECT c.call_key, c.recording_name, c.asterisk_node FROM call_record c
                JOIN line l ON l.number = c.line
               WHERE c.recording_name IS NOT NULL AND c.recording_removed_at IS NULL
                 AND c.entered_at + make_interval(days => l.recording_retention_days) <= $1
@@ -96,7 +97,8 @@ pub async fn purge_expired(
             break;
         }
         for expired in batch {
-            match ari.delete_stored_recording(&expired.recording_name).await {
+            let node = asterisk.get(expired.asterisk_node.as_deref());
+            match node.delete_stored_recording(&expired.recording_name).await {
                 Ok(gone) => {
                     mark_removed(pool, &expired.call_key, now).await?;
                     match gone {
@@ -136,7 +138,7 @@ async fn mark_removed(
 /// did; a pass that fails is logged and the next one tries again.
 pub async fn run_cleanup(
     pool: PgPool,
-    ari: AriClient,
+    asterisk: AsteriskNodes,
     every: std::time::Duration,
     stop: tokio_util::sync::CancellationToken,
 ) {
@@ -146,7 +148,7 @@ pub async fn run_cleanup(
             _ = stop.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        match purge_expired(&pool, &ari, Utc::now()).await {
+        match purge_expired(&pool, &asterisk, Utc::now()).await {
             Ok(summary) if summary == PurgeSummary::default() => {}
             Ok(summary) if summary.failed > 0 => tracing::error!(
                 removed = summary.removed,
@@ -183,6 +185,8 @@ pub struct CallRecording {
     pub ended_at: Option<DateTime<Utc>>,
     /// When the retention cleanup removed the file (none: still kept).
     pub recording_removed_at: Option<DateTime<Utc>>,
+    /// The Asterisk node that keeps the file (none: the first one).
+    pub asterisk_node: Option<String>,
 }
 
 /// A call's recording, if the call was recorded.
@@ -207,7 +211,7 @@ async fn select(
 ) -> Result<Vec<CallRecording>, sqlx::Error> {
     sqlx::query_as(
         "SELECT call_key, line, entered_at, answered_name, recording_name,
-                recording_started_at, ended_at, recording_removed_at
+                recording_started_at, ended_at, recording_removed_at, asterisk_node
            FROM call_record
           WHERE recording_name IS NOT NULL
             AND ($1::text IS NULL OR call_key = $1)

@@ -24,6 +24,10 @@ const ARI_USER: &str = "hotline";
 const ARI_PASSWORD: &str = "hotline";
 /// SIP of the sandbox.
 const ASTERISK_SIP: &str = "127.0.0.1:5060";
+/// The sandbox's second Asterisk (`scripts/sandbox start-node2`, system name
+/// `pbx2`): SIP and ARI.
+pub const NODE2_SIP: &str = "127.0.0.1:5062";
+pub const NODE2_ARI: &str = "http://127.0.0.1:8089";
 /// The citizen's number in `tests/sipp/citizen_uac*.xml`.
 pub const CITIZEN_NUMBER: &str = "79990000001";
 
@@ -460,6 +464,19 @@ impl Sipp {
         talk_ms: u32,
         work: &Path,
     ) -> Self {
+        Self::citizen_at(ASTERISK_SIP, endpoint, line, digit, talk_ms, work)
+    }
+
+    /// Like [`Sipp::citizen_from`], calling the Asterisk at `asterisk` (the
+    /// sandbox's node 2 listens on [`NODE2_SIP`]).
+    pub fn citizen_at(
+        asterisk: &str,
+        endpoint: &str,
+        line: &str,
+        digit: Option<&str>,
+        talk_ms: u32,
+        work: &Path,
+    ) -> Self {
         let talk = talk_ms.to_string();
         let (port, media_port) = match endpoint {
             "citizen" => ("5070", "30000"),
@@ -484,7 +501,7 @@ impl Sipp {
             args.extend(["-set".into(), "dtmf".into(), digit.into()]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        Self::spawn(endpoint, work, &args)
+        Self::spawn_to(asterisk, endpoint, work, &args)
     }
 
     /// The citizen pressing `first`, then `second` `gap_ms` later.
@@ -527,10 +544,14 @@ impl Sipp {
     }
 
     fn spawn(name: &str, work: &Path, args: &[&str]) -> Self {
+        Self::spawn_to(ASTERISK_SIP, name, work, args)
+    }
+
+    fn spawn_to(asterisk: &str, name: &str, work: &Path, args: &[&str]) -> Self {
         let dir = work.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new("sipp")
-            .arg(ASTERISK_SIP)
+            .arg(asterisk)
             .args([
                 "-i",
                 "127.0.0.1",
@@ -971,14 +992,20 @@ impl Scene {
 
 /// Runs an Asterisk CLI command in the sandbox (`scripts/sandbox cli`); its output.
 pub fn sandbox_cli(command: &str) -> String {
+    sandbox(&["cli", command])
+}
+
+/// Runs `scripts/sandbox` with `args` (`start-node2`, `cli-node2 'core show …'`);
+/// its output; panics if it fails.
+pub fn sandbox(args: &[&str]) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/sandbox");
     let output = Command::new(script)
-        .args(["cli", command])
+        .args(args)
         .output()
-        .expect("running scripts/sandbox cli");
+        .expect("running scripts/sandbox");
     assert!(
         output.status.success(),
-        "scripts/sandbox cli {command:?} failed: {}",
+        "scripts/sandbox {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
 use hotline::app::{CallControl, QueueHandle, RoutingClock};
+use hotline::ari::AsteriskNodes;
 use hotline::directory::{DirectoryCache, demo::seed_demo, load_snapshot};
 use hotline::http::accounts::{NewUser, Role, save_user};
 use hotline::http::events::ConsoleEvents;
@@ -96,8 +97,10 @@ impl Console {
             shutdown: CancellationToken::new(),
             journal: Default::default(),
             sessions: Default::default(),
-            ari_events: Default::default(),
-            ari: crate::common::sandbox_ari("hotline-console-test"),
+            asterisk: AsteriskNodes::single(
+                "main",
+                crate::common::sandbox_ari("hotline-console-test"),
+            ),
         };
         Self {
             app: app(state.clone()),

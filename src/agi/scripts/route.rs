@@ -144,6 +144,7 @@ pub fn plan_route(
     // skips the entry step still gets a call record.
     plan.records.push(RecordKind::Started {
         via: Via::Agi,
+        node: None,
         line: args.line.0.clone(),
         caller_number: Pii(call.caller_number.to_owned()),
         at: call.now,
