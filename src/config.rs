@@ -108,6 +108,10 @@ pub struct Settings {
     /// Where the operator console (HTTP API, pages, `/health`) listens. Loopback by
     /// default: put a TLS proxy in front to open it to the contact center's network.
     pub http_listen: SocketAddr,
+    /// How other instances reach this one's console (`http://10.0.0.5:8080`) to pass
+    /// on what only the active instance knows (queue, calls in progress); empty:
+    /// the bound `http_listen` address, which suits instances on one host.
+    pub http_advertise_url: String,
     /// Mark the console's session cookie `Secure` (HTTPS only): on behind a TLS proxy.
     pub http_secure_cookie: bool,
     /// Minutes without a request after which a console session ends (its open event
@@ -204,6 +208,7 @@ impl Default for Settings {
             agi_listen: SocketAddr::from(([127, 0, 0, 1], 4573)),
             agi_max_sessions: 256,
             http_listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            http_advertise_url: String::new(),
             http_secure_cookie: false,
             http_session_idle_minutes: 60,
             http_trust_forwarded_for: false,

@@ -235,8 +235,10 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         journal: journal_status,
         sessions: Default::default(),
         asterisk: asterisk.clone(),
+        active_console: crate::http::standby::ActiveConsole::standby(&settings.ari_app),
     };
-    let http_task = start_http(&settings, http_state).await?;
+    let active_console = http_state.active_console.clone();
+    let (console_address, http_task) = start_http(&settings, http_state).await?;
 
     // Only the instance holding the active role connects the Stasis app; a standby
     // serves the console and FastAGI meanwhile and takes over when the active one dies.
@@ -247,6 +249,10 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
     )
     .await
     {
+        let console_url = advertised_console_url(&settings, console_address);
+        if let Err(error) = active_console.set_active(&pool, &console_url).await {
+            tracing::warn!(%error, "cannot publish this console's address: standby consoles cannot show the queue");
+        }
         let lost = active.lost();
         tokio::spawn(async move {
             lost.cancelled().await;
@@ -368,9 +374,23 @@ async fn start_agi(
 async fn start_http(
     settings: &Settings,
     state: crate::http::HttpState,
-) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>), ServeError> {
     let server = crate::http::HttpServer::bind(settings.http_listen, state).await?;
-    Ok(server.start().await?)
+    let address = server.local_addr().unwrap_or(settings.http_listen);
+    Ok((address, server.start().await?))
+}
+
+/// The console address standbys pass requests on to: `http_advertise_url`, or the
+/// bound address (loopback for a wildcard bind, which only suits one host).
+fn advertised_console_url(settings: &Settings, bound: std::net::SocketAddr) -> String {
+    if !settings.http_advertise_url.is_empty() {
+        return settings.http_advertise_url.trim_end_matches('/').to_owned();
+    }
+    let mut address = bound;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{address}")
 }
 
 /// When each staff member was last dialled, from the journal.

@@ -423,6 +423,7 @@ impl RunningConsole {
                 "main",
                 crate::common::sandbox_ari("hotline-console-test"),
             ),
+            active_console: hotline::http::standby::ActiveConsole::active("hotline-console-test"),
         };
         let server = HttpServer::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), state)
             .await

@@ -1,6 +1,7 @@
 //! Two `hotline serve` instances on one Asterisk and one database: one routes, the
 //! other stands by (a Postgres advisory lock says which). A specialist says "ready"
-//! on the standby's console: the active instance's queue has it. Killing the active
+//! on the standby's console: the active instance's queue has it, and the standby's
+//! console shows that queue (passed on to the active instance). Killing the active
 //! one with `kill -9` mid-call: the standby takes over within 5 s with the
 //! specialist still ready, adopts the caller left in Stasis and offers it to that
 //! specialist, then routes the next call to staff automatically; the journal has
@@ -53,7 +54,8 @@ fn when_the_active_instance_is_killed_the_standby_takes_over_and_adopts_its_call
     let standby = Service::start_standby(&directory, TUESDAY_MORNING, &work, "standby.log");
     assert!(!standby.log().contains("ARI event socket connected"));
 
-    // operator1 (at spec01) signs in on the standby's console: the active routes by it.
+    // operator1 (at spec01) signs in on the standby's console: the active routes by
+    // it, and the standby's console shows the active instance's queue.
     let operator = ConsoleSession::sign_in(&standby, "operator1");
     operator.post("/api/desk", json!({"state": "ready"}));
     let admin = ConsoleSession::sign_in(&active, "admin");
@@ -62,6 +64,12 @@ fn when_the_active_instance_is_killed_the_standby_takes_over_and_adopts_its_call
         "operator1 ready on the active instance",
         |queue| spec01_is(queue, "ready"),
     );
+    let through_standby = operator.wait_for(
+        "/api/queue",
+        "operator1 ready in the queue the standby's console shows",
+        |queue| spec01_is(queue, "ready"),
+    );
+    assert_eq!(through_standby, admin.get("/api/queue"));
 
     let staff01 = Sipp::phone("staff01", Phone::NeverAnswers, &work);
     let spec01 = Sipp::phone("spec01", Phone::Answers, &work);
@@ -80,6 +88,16 @@ fn when_the_active_instance_is_killed_the_standby_takes_over_and_adopts_its_call
     staff01.assert_success();
     spec01.assert_success();
     assert!(standby.log().contains("adopting a caller left in Stasis"));
+
+    // The console that was the standby's now serves its own queue, same session.
+    let queue = operator.get("/api/queue");
+    assert!(
+        !spec01_is(&queue, "signed_out")
+            && queue["specialists"]
+                .as_array()
+                .is_some_and(|all| all.iter().any(|s| s["id"] == 1)),
+        "{queue}"
+    );
 
     // The next call is routed by the new active instance, to staff automatically.
     let staff01 = Sipp::phone("staff01", Phone::Answers, &work);

@@ -336,6 +336,14 @@ const CONSTRAINTS: &[(&str, &str)] = &[
         "only a call with a recording can have its recording removed / удалить можно только существующую запись разговора",
     ),
     (
+        "active_console_pkey",
+        "one active console per ARI app / один активный экземпляр на приложение ARI",
+    ),
+    (
+        "active_console_url_is_http",
+        "the console address is http(s)://host:port without a path / адрес консоли — http(s)://узел:порт без пути",
+    ),
+    (
         "recording_access_pkey",
         "each recording access appears once / каждое обращение к записи уникально",
     ),

@@ -21,6 +21,8 @@
 //! - [`health`]: `GET /health`, `/ready`, `/metrics`; `assets`: the compiled-in pages (`static/`).
 //! - [`guards`]: what every request passes (same-origin check for state changes,
 //!   body limit) and the security headers on every answer.
+//! - [`standby`]: on a standby instance, the queue, calls, live events and
+//!   wallboard are asked of the active instance.
 //! - [`sessions`]: ended sessions (sign-out, password change, idle) closing open
 //!   event streams; [`throttle`]: failed sign-ins counted per login and address.
 //!
@@ -43,6 +45,7 @@ pub mod queue_view;
 pub mod recordings_view;
 pub mod reports_view;
 pub mod sessions;
+pub mod standby;
 pub mod throttle;
 
 use std::net::SocketAddr;
@@ -93,6 +96,9 @@ pub struct HttpState {
     /// The Asterisk nodes: whether their event sockets are connected (`/ready`,
     /// `/metrics`), and where call recordings are kept and read from.
     pub asterisk: crate::ari::AsteriskNodes,
+    /// Whether this instance routes the calls; on a standby, where the queue and the
+    /// calls' routes are passed on to (see [`standby`]).
+    pub active_console: standby::ActiveConsole,
 }
 
 /// Tunables of the console's sessions and request checks.
@@ -137,17 +143,7 @@ pub fn app(state: HttpState) -> Router {
         .route("/directory", get(directory_view::directory))
         .route("/appeals", get(appeals::list).post(appeals::create))
         .route("/appeals/{id}/done", post(appeals::complete))
-        .route("/queue", get(queue_view::queue))
         .route("/desk", post(queue_view::set_desk))
-        .route("/calls/{call}/transfer", post(queue_view::transfer))
-        .route(
-            "/calls/{call}/transfer/complete",
-            post(queue_view::complete_consultation),
-        )
-        .route(
-            "/calls/{call}/transfer/cancel",
-            post(queue_view::cancel_consultation),
-        )
         .route("/audit", get(audit_view::list))
         .route("/recordings", get(recordings_view::list))
         .route("/recordings/access", get(recordings_view::access_log))
@@ -156,8 +152,7 @@ pub fn app(state: HttpState) -> Router {
         .route("/reports/calls.csv", get(reports_view::calls_csv))
         .route("/reports/chart.svg", get(reports_view::chart))
         .route("/reports/abandoned", get(reports_view::abandoned))
-        .route("/wallboard", get(reports_view::wallboard))
-        .route("/events", get(events::stream))
+        .merge(active_only(state.clone()))
         .fallback(api_not_found)
         .layer(from_fn_with_state(state.clone(), guards::same_origin_only))
         .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
@@ -170,6 +165,25 @@ pub fn app(state: HttpState) -> Router {
         .merge(assets::routes())
         .layer(map_response(guards::security_headers))
         .with_state(state)
+}
+
+/// What only the instance routing the calls knows: its queue, its calls, the live
+/// events and the wallboard; a standby passes these on ([`standby`]).
+fn active_only(state: HttpState) -> Router<HttpState> {
+    Router::new()
+        .route("/queue", get(queue_view::queue))
+        .route("/calls/{call}/transfer", post(queue_view::transfer))
+        .route(
+            "/calls/{call}/transfer/complete",
+            post(queue_view::complete_consultation),
+        )
+        .route(
+            "/calls/{call}/transfer/cancel",
+            post(queue_view::cancel_consultation),
+        )
+        .route("/wallboard", get(reports_view::wallboard))
+        .route("/events", get(events::stream))
+        .route_layer(from_fn_with_state(state, standby::forward_to_active))
 }
 
 /// Unknown `/api/…` paths answer in the API's JSON error format.

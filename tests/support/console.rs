@@ -101,6 +101,7 @@ impl Console {
                 "main",
                 crate::common::sandbox_ari("hotline-console-test"),
             ),
+            active_console: hotline::http::standby::ActiveConsole::active("hotline-console-test"),
         };
         Self {
             app: app(state.clone()),
