@@ -10,10 +10,19 @@
 mod common;
 mod e2e;
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use e2e::{NODE2_SIP, Phone, Scene, Sipp, enabled, sandbox, work_dir};
+use e2e::{
+    NODE2_SIP, Phone, Scene, Sipp, enabled, purge_recordings, sandbox, sandbox_root, work_dir,
+};
+
+/// hotline's settings for the sandbox's node 2 beside node 1.
+const NODES: &[(&str, &str)] = &[(
+    "HOTLINE_EXTRA_ASTERISK_NODES",
+    r#"[{name="pbx2", ari_url="http://127.0.0.1:8089"}]"#,
+)];
 
 /// Node 2, stopped again when the test ends however it ends.
 struct Node2;
@@ -71,11 +80,10 @@ fn each_call_is_handled_on_its_node_and_a_node_going_away_leaves_the_other_alone
         return;
     }
     let node2 = Node2::start();
+    // Line 122 records its calls: each recording stays on its call's node.
     let scene = Scene::build("nodes_e2e")
-        .settings(&[(
-            "HOTLINE_EXTRA_ASTERISK_NODES",
-            r#"[{name="pbx2", ari_url="http://127.0.0.1:8089"}]"#,
-        )])
+        .tune(&["UPDATE line SET record_calls = true WHERE number = '122'"])
+        .settings(NODES)
         .start();
     wait_for_node_log(&scene, "pbx2", "ARI event socket connected", 1);
     wait_for_node_log(&scene, "main", "ARI event socket connected", 1);
@@ -133,6 +141,35 @@ fn each_call_is_handled_on_its_node_and_a_node_going_away_leaves_the_other_alone
         "4",
     );
     assert_eq!(node2_channels(), 0, "node 2 kept channels");
-    scene.finish();
+    let directory = scene.finish();
+
+    // Each recording is on its call's node, and the cleanup deletes it there.
+    let files: Vec<PathBuf> = directory
+        .rows("SELECT asterisk_node, recording_name FROM call_record ORDER BY entered_at")
+        .into_iter()
+        .map(|row| {
+            let spool = match row[0].as_deref() {
+                Some("pbx2") => "var/spool/asterisk-node2",
+                _ => "var/spool/asterisk",
+            };
+            let name = row[1].clone().expect("every call was recorded");
+            sandbox_root()
+                .join(spool)
+                .join("recording")
+                .join(format!("{name}.wav"))
+        })
+        .collect();
+    assert_eq!(files.len(), 4);
+    for file in &files {
+        assert!(file.exists(), "{} is missing", file.display());
+    }
+    let output = purge_recordings(&directory.db.url(), NODES, "2099-01-01T00:00:00Z");
+    assert!(
+        output.contains("removed 4, already gone 0, failed 0"),
+        "{output}"
+    );
+    for file in &files {
+        assert!(!file.exists(), "{} is still there", file.display());
+    }
     drop(node2);
 }

@@ -10,9 +10,8 @@ mod common;
 mod e2e;
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use e2e::{ConsoleSession, Phone, Scene, Sipp, enabled, sandbox_root};
+use e2e::{ConsoleSession, Phone, Scene, Sipp, enabled, purge_recordings, sandbox_root};
 
 /// The recordings' folder of this test, inside Asterisk's recording directory.
 const FOLDER: &str = "e2e-recording";
@@ -42,23 +41,6 @@ fn wav_seconds(bytes: &[u8]) -> f64 {
         at += 8 + size + size % 2;
     }
     panic!("no data chunk in the WAV file");
-}
-
-/// `hotline recordings purge --as-of <at>` on the test's database; its stdout.
-fn purge(database_url: &str, at: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["recordings", "purge", "--as-of", at])
-        .env("DATABASE_URL", database_url)
-        .env("HOTLINE_ARI_URL", "http://127.0.0.1:8088")
-        .output()
-        .expect("running hotline recordings purge");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "purge failed: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
 }
 
 #[test]
@@ -130,16 +112,16 @@ fn a_recorded_line_records_the_conversation_and_the_cleanup_removes_it_after_ret
 
     // Day 29: kept. Day 31: removed, and the journal says when.
     let url = directory.db.url();
-    assert!(purge(&url, &text(3)).contains("removed 0,"));
+    assert!(purge_recordings(&url, &[], &text(3)).contains("removed 0,"));
     assert!(file.exists());
-    let output = purge(&url, &text(4));
+    let output = purge_recordings(&url, &[], &text(4));
     assert!(output.contains("removed 1,"), "{output}");
     assert!(!file.exists(), "{} is still there", file.display());
     directory.wait_for_row(
         "SELECT (recording_removed_at IS NOT NULL)::text FROM call_record",
         "true",
     );
-    assert!(purge(&url, &text(4)).contains("removed 0, already gone 0"));
+    assert!(purge_recordings(&url, &[], &text(4)).contains("removed 0, already gone 0"));
     let (status, _, _) = admin.get_raw(&format!("/api/calls/{call_key}/recording"));
     assert_eq!(status, 409, "a removed recording is gone for good");
 

@@ -1011,6 +1011,25 @@ pub fn sandbox(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// `hotline recordings purge --as-of <at>` on the database at `database_url` (with
+/// extra `HOTLINE_*` settings, such as more Asterisk nodes); its stdout.
+pub fn purge_recordings(database_url: &str, settings: &[(&str, &str)], at: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["recordings", "purge", "--as-of", at])
+        .env("DATABASE_URL", database_url)
+        .env("HOTLINE_ARI_URL", "http://127.0.0.1:8088")
+        .envs(settings.iter().copied())
+        .output()
+        .expect("running hotline recordings purge");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "purge failed: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// Where the sandbox's root file system is, as this process sees it.
 pub fn sandbox_root() -> PathBuf {
     let dir = std::env::var_os("HOTLINE_SANDBOX_DIR").map_or_else(
