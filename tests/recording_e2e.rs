@@ -57,9 +57,11 @@ fn a_recorded_line_records_the_conversation_and_the_cleanup_removes_it_after_ret
         .console_users()
         .start();
 
-    // Health on Tuesday morning: staff01 answers; the citizen stays 6 s after the digit.
+    // Health on Tuesday morning: staff01 answers. The citizen presses 1 during the
+    // greeting and notice (11 s, not cut short), which then lead to "connecting"
+    // (3 s) and staff; the citizen hangs up 20 s after the digit.
     let staff = scene.phone("staff01", Phone::Answers);
-    Sipp::citizen("122", Some("1"), 6_000, &scene.work).assert_success();
+    Sipp::citizen("122", Some("1"), 20_000, &scene.work).assert_success();
     staff.assert_success();
 
     let directory = &scene.directory;

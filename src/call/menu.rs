@@ -24,7 +24,26 @@ impl Call {
         };
     }
 
+    /// A recorded line's greeting and notice, which keys do not cut short.
+    pub(super) fn play_notice(&mut self, greeting: Vec<String>) {
+        let playback = self.new_playback_id();
+        let mut sounds = greeting;
+        sounds.push(sounds::RECORDING_NOTICE.to_owned());
+        self.commands.push_back(CallCommand::Play {
+            playback: playback.clone(),
+            sounds,
+        });
+        self.state = State::Notice {
+            playback,
+            early_digit: None,
+        };
+    }
+
     pub(super) fn on_digit(&mut self, digit: char, now: DateTime<Utc>) {
+        if let State::Notice { early_digit, .. } = &mut self.state {
+            early_digit.get_or_insert(digit);
+            return;
+        }
         if self.is_queued() {
             if self.callback_offered && digit == sounds::CALLBACK_DIGIT {
                 self.callback_requested(now);
@@ -55,6 +74,19 @@ impl Call {
 
     pub(super) fn on_playback_finished(&mut self, id: &PlaybackId, now: DateTime<Utc>) {
         match &mut self.state {
+            State::Notice {
+                playback,
+                early_digit,
+            } if playback == id => match early_digit.take() {
+                // Chosen during the notice: as if chosen at the menu's first words.
+                Some(digit) => {
+                    self.menus_offered += 1;
+                    self.state = State::Deciding;
+                    self.commands
+                        .push_back(CallCommand::Decide(MenuChoice::Digit(digit)));
+                }
+                None => self.offer_menu(&[]),
+            },
             State::Menu {
                 playback,
                 digit_deadline,

@@ -173,13 +173,14 @@ impl Call {
                 at: now,
             }));
         call.commands.push_back(CallCommand::Answer);
-        // The greeting, then the recording notice (the caller hears it before
-        // choosing, so before anything is recorded), then the menu.
-        let mut prefaces: Vec<String> = call.start.greeting_prompt.iter().cloned().collect();
+        let greeting: Vec<String> = call.start.greeting_prompt.iter().cloned().collect();
         if call.start.record_calls {
-            prefaces.push(sounds::RECORDING_NOTICE.to_owned());
+            // The greeting and the recording notice, whole, then the menu: nothing is
+            // recorded before the caller chose, and every recorded caller was told.
+            call.play_notice(greeting);
+        } else {
+            call.offer_menu(&greeting);
         }
-        call.offer_menu(&prefaces);
         call
     }
 

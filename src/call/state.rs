@@ -9,6 +9,15 @@ use crate::routing::DialTarget;
 /// Where the call is in its life; see the module doc for the picture.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum State {
+    /// A recorded line's greeting and recording notice playing: they cannot be cut
+    /// short, so every recorded caller hears the notice; a key pressed meanwhile is
+    /// kept as the menu choice.
+    Notice {
+        /// The greeting and notice playback.
+        playback: PlaybackId,
+        /// The first key pressed during it, if any.
+        early_digit: Option<char>,
+    },
     /// Answered, menu playing or waiting for a digit.
     Menu {
         /// The menu playback, while it plays.

@@ -119,7 +119,11 @@ impl Call {
                 self.commands.push_back(CallCommand::DestroyBridge(bridge));
                 self.specialist_free();
             }
-            State::Menu { .. } | State::Deciding | State::Leaving { .. } | State::Finished => {}
+            State::Notice { .. }
+            | State::Menu { .. }
+            | State::Deciding
+            | State::Leaving { .. }
+            | State::Finished => {}
         }
     }
 

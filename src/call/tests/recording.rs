@@ -18,20 +18,51 @@ fn a_recorded_line_says_so_after_the_greeting_and_before_the_menu_once() {
     let first = h.commands();
     assert_eq!(
         sounds_of(&first),
-        ["hotline/greeting-122+hotline/recording-notice+hotline/menu-122"]
+        ["hotline/greeting-122+hotline/recording-notice"]
     );
-    // A wrong digit brings the menu back, without the notice again.
-    h.input(CallInput::PlaybackFinished(played(&first)));
+    // Then the menu alone; a wrong digit brings it back without the notice.
+    let menu = h.input(CallInput::PlaybackFinished(played(&first)));
+    assert_eq!(sounds_of(&menu), ["hotline/menu-122"]);
+    h.input(CallInput::PlaybackFinished(played(&menu)));
     let again = h.input(CallInput::Dtmf('7'));
     assert_eq!(
         sounds_of(&again),
         [format!("{}+hotline/menu-122", sounds::INVALID_CHOICE)]
     );
 
-    // A line that does not record says nothing of it.
+    // A line that does not record says nothing of it, in one playback.
     let mut plain = Harness::new("122", WORKING);
     let sounds = sounds_of(&plain.commands());
     assert_eq!(sounds, ["hotline/greeting-122+hotline/menu-122"]);
+}
+
+#[test]
+fn a_key_pressed_during_the_notice_waits_for_its_end_and_chooses() {
+    let mut h = Harness::recorded("122", WORKING);
+    let notice = played(&h.commands());
+    // Keys do not cut the notice short; the first one is the choice.
+    let pressed = h.input(CallInput::Dtmf('1'));
+    assert!(pressed.is_empty(), "{pressed:#?}");
+    assert!(h.input(CallInput::Dtmf('2')).is_empty());
+    let chosen = h.input(CallInput::PlaybackFinished(notice));
+    assert!(chosen.contains(&CallCommand::Decide(MenuChoice::Digit('1'))));
+    assert!(matches!(
+        journal(&chosen)[0],
+        JournalEntry::Routed { topic: Some(t), .. } if t.0 == "health"
+    ));
+    assert_eq!(sounds_of(&chosen), [sounds::CONNECTING_STAFF]);
+
+    // A caller who leaves during the notice ends the call like one in the menu.
+    let mut gone = Harness::recorded("122", WORKING);
+    gone.commands();
+    let ended = gone.input(CallInput::CallerHungUp);
+    assert!(journal(&ended).iter().any(|e| matches!(
+        e,
+        JournalEntry::Ended {
+            outcome: CallOutcome::Abandoned,
+            ..
+        }
+    )));
 }
 
 #[test]
