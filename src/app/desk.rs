@@ -6,10 +6,10 @@
 
 use serde::Deserialize;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
 use super::{DeskRequest, QueueHandle};
+use crate::directory::listener::{Backoff, ListenEvent, NotificationListener};
 use crate::routing::SpecialistId;
 
 /// This process's name in `specialist_desk.changed_by`: its own changes, already
@@ -85,53 +85,33 @@ struct Changed {
 }
 
 /// Applies the desk changes other instances' consoles announce, until `stop`.
-/// The listener reconnects by itself on its next `recv`; while Postgres is away it
-/// waits between attempts (1 s doubling to 30 s) instead of spinning. At the first
-/// notification after such a gap it restores every state, for a change recorded
-/// while it was reconnecting (none can be recorded while Postgres is away).
+/// The listener reconnects with backoff (1 s doubling to 30 s) while Postgres is
+/// away; on each connection it restores every state, for a change recorded while
+/// nobody listened.
 pub async fn follow(pool: PgPool, queue: QueueHandle, stop: CancellationToken) {
-    const RETRY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
-    const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
-    let mut listener = match PgListener::connect_with(&pool).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            tracing::warn!(%error, "cannot listen for desk changes made on other instances");
-            return;
-        }
+    let backoff = Backoff {
+        min: std::time::Duration::from_secs(1),
+        max: std::time::Duration::from_secs(30),
     };
-    if let Err(error) = listener.listen("specialist_desk_changed").await {
-        tracing::warn!(%error, "cannot listen for desk changes made on other instances");
-        return;
-    }
-    let mut retry: Option<std::time::Duration> = None;
-    loop {
-        let Some(received) = stop.run_until_cancelled(listener.recv()).await else {
-            return;
-        };
-        let notification = match received {
-            Ok(notification) => notification,
-            Err(error) => {
-                let wait = retry.map_or(RETRY_MIN, |last| (last * 2).min(RETRY_MAX));
-                if retry.is_none() {
-                    tracing::warn!(%error, "desk change listener lost Postgres; reconnecting");
-                }
-                retry = Some(wait);
-                if stop
-                    .run_until_cancelled(tokio::time::sleep(wait))
-                    .await
-                    .is_none()
-                {
-                    return;
+    let mut listener = NotificationListener::new(
+        pool.clone(),
+        &["specialist_desk_changed"],
+        backoff,
+        "desk change listener",
+    );
+    while let Some(event) = stop.run_until_cancelled(listener.next()).await {
+        let notification = match event {
+            ListenEvent::Notification(notification) => notification,
+            // Also at the first connection: a change made between the restore at
+            // start and this LISTEN would be missed otherwise.
+            ListenEvent::Connected { .. } => {
+                if let Err(error) = restore(&pool, &queue).await {
+                    tracing::warn!(%error, "cannot restore the specialists' desk states");
                 }
                 continue;
             }
+            ListenEvent::Lost(_) => continue,
         };
-        if retry.take().is_some() {
-            tracing::info!("desk change listener reconnected");
-            if let Err(error) = restore(&pool, &queue).await {
-                tracing::warn!(%error, "cannot restore the specialists' desk states");
-            }
-        }
         let Ok(changed) = serde_json::from_str::<Changed>(notification.payload()) else {
             continue;
         };

@@ -16,11 +16,14 @@
 //! # How a call flows
 //!
 //! ```text
-//! Answering ─▶ Menu ──digit──▶ (Decide) ──automatic──▶ Hunting(staff) ──answer──▶ Connected
-//!               │ ▲  invalid/none   │                       │ all failed               │
-//!               └─┘ (N attempts)    └─manual, after hours,──▶ Hunting(specialists) ───┘
-//!                                     unknown, nobody ──────▶
+//! Answering ─▶ [Notice] ─▶ Menu ──digit──▶ (Decide) ──automatic──▶ Hunting(staff) ──answer──▶ Connected
+//!                            │ ▲  invalid/none   │                       │ all failed               │
+//!                            └─┘ (N attempts)    └─manual, after hours,──▶ Hunting(specialists) ───┘
+//!                                                  unknown, nobody ──────▶
 //! ```
+//!
+//! `Notice`: a recorded line's greeting and recording notice, which keys do not cut
+//! short (the first key pressed is the choice once it ends).
 //!
 //! Whatever the state, a caller who hangs up cancels every ringing leg; a hang-up of
 //! either side of a connected call ends the other and destroys the bridge.

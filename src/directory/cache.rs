@@ -23,12 +23,12 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::directory::error::DirectoryError;
+use crate::directory::listener::{Backoff, ListenEvent, NotificationListener, listener_pool};
 use crate::directory::repository::load_snapshot;
 use crate::routing::DirectorySnapshot;
 
@@ -216,22 +216,8 @@ async fn run(
     tracing::debug!("directory cache stopped");
 }
 
-/// A one-connection pool for a `LISTEN` connection, separate from the pool queries
-/// use, so listening never holds one of their connections; `application_name` makes
-/// it findable in `pg_stat_activity`. Shared with the console's appeal listener.
-pub(crate) fn listener_pool(pool: &PgPool, application_name: &str) -> PgPool {
-    let options = (*pool.connect_options())
-        .clone()
-        .application_name(application_name);
-    PgPoolOptions::new()
-        .max_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_lazy_with(options)
-}
-
 /// The listener task: (re)connects with backoff, asks for a full reload after every
-/// connect, then forwards notifications until the connection is lost.
+/// connect, then forwards notifications as reload requests until `shutdown`.
 async fn listen(
     cache: &DirectoryCache,
     pool: &PgPool,
@@ -239,66 +225,34 @@ async fn listen(
     requests: &mpsc::Sender<ReloadRequest>,
     shutdown: &CancellationToken,
 ) {
-    let mut backoff = options.reconnect_min;
-    loop {
-        let connected = shutdown.run_until_cancelled(connect_listener(pool)).await;
-        match connected {
-            None => return,
-            Some(Ok(mut listener)) => {
-                backoff = options.reconnect_min;
+    let backoff = Backoff {
+        min: options.reconnect_min,
+        max: options.reconnect_max,
+    };
+    let mut listener = NotificationListener::new(
+        pool.clone(),
+        &[DIRECTORY_CHANNEL],
+        backoff,
+        "directory listener",
+    );
+    while let Some(event) = shutdown.run_until_cancelled(listener.next()).await {
+        match event {
+            ListenEvent::Connected { .. } => {
                 cache.set_listening(true);
                 tracing::info!(
                     channel = DIRECTORY_CHANNEL,
                     "listening for directory changes"
                 );
                 request_reload(requests);
-                let lost = shutdown
-                    .run_until_cancelled(forward(&mut listener, requests))
-                    .await;
-                cache.set_listening(false);
-                match lost {
-                    None => return,
-                    Some(reason) => {
-                        tracing::warn!(%reason, "directory listener lost its connection; reconnecting")
-                    }
-                }
             }
-            Some(Err(error)) => {
-                tracing::warn!(%error, ?backoff, "directory listener cannot connect; retrying")
-            }
-        }
-        if shutdown
-            .run_until_cancelled(tokio::time::sleep(backoff))
-            .await
-            .is_none()
-        {
-            return;
-        }
-        backoff = (backoff * 2).min(options.reconnect_max);
-    }
-}
-
-/// A fresh listener subscribed to the directory channel.
-async fn connect_listener(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    // Reconnection is ours (with backoff and a full reload), not the driver's.
-    listener.eager_reconnect(false);
-    listener.listen(DIRECTORY_CHANNEL).await?;
-    Ok(listener)
-}
-
-/// Forwards notifications as reload requests; returns why the connection ended.
-async fn forward(listener: &mut PgListener, requests: &mpsc::Sender<ReloadRequest>) -> String {
-    loop {
-        match listener.try_recv().await {
-            Ok(Some(notification)) => {
+            ListenEvent::Notification(notification) => {
                 tracing::debug!(table = notification.payload(), "directory changed");
                 request_reload(requests);
             }
-            Ok(None) => return "connection closed".to_owned(),
-            Err(error) => return error.to_string(),
+            ListenEvent::Lost(_) => cache.set_listening(false),
         }
     }
+    cache.set_listening(false);
 }
 
 /// Queues a reload unless one is already queued.

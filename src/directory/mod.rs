@@ -8,6 +8,8 @@
 //!   reported with its table, key and rule.
 //! - [`cache`]: keeps the current snapshot in memory and reloads it when the database
 //!   announces a change (LISTEN/NOTIFY); an invalid edit never replaces a good snapshot.
+//! - [`listener`]: a `LISTEN` that reconnects with backoff and says when it did
+//!   (used by the cache, the console's live events and the specialists' desks).
 //! - [`constraints`]: what each named constraint of the schema means, in English and
 //!   Russian, and the message for an edit the database refused.
 //! - [`calendar`]: the text format of the annual decrees on transferring days off, its
@@ -22,6 +24,7 @@ pub mod calendar;
 pub mod constraints;
 pub mod demo;
 mod error;
+pub mod listener;
 pub mod repository;
 pub mod rows;
 

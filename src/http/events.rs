@@ -21,12 +21,12 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::directory::listener::{Backoff, ListenEvent, NotificationListener, listener_pool};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -76,9 +76,17 @@ impl AppealNotification {
 /// Returns once the listener is connected and listening, so an appeal written or a
 /// session ended after this returns is certain to be announced.
 pub async fn start_event_sources(state: &HttpState) -> Result<JoinHandle<()>, sqlx::Error> {
-    let listen_pool =
-        crate::directory::cache::listener_pool(&state.pool, LISTENER_APPLICATION_NAME);
-    let listener = connect_listener(&listen_pool).await?;
+    let listen_pool = listener_pool(&state.pool, LISTENER_APPLICATION_NAME);
+    let mut listener = NotificationListener::new(
+        listen_pool.clone(),
+        &[APPEAL_CHANNEL, SESSION_CLOSED_CHANNEL],
+        Backoff {
+            min: Duration::from_millis(250),
+            max: Duration::from_secs(30),
+        },
+        "console listener",
+    );
+    listener.connect().await?;
     let sinks = Sinks {
         events: state.events.clone(),
         sessions: state.sessions.clone(),
@@ -110,82 +118,30 @@ struct Sinks {
     sessions: SessionSignals,
 }
 
-/// A listener subscribed to [`APPEAL_CHANNEL`] and [`SESSION_CLOSED_CHANNEL`];
-/// reconnection is ours, not the driver's.
-async fn connect_listener(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.eager_reconnect(false);
-    listener
-        .listen_all([APPEAL_CHANNEL, SESSION_CLOSED_CHANNEL])
-        .await?;
-    Ok(listener)
-}
-
-/// Turns notifications into events and session signals; on a lost connection
-/// reconnects with backoff (250 ms doubling to 30 s), then publishes
-/// [`ConsoleEvent::Resync`] and [`SessionSignal::Recheck`] for what it missed.
+/// Turns notifications into events and session signals until `shutdown`; after a
+/// reconnection publishes [`ConsoleEvent::Resync`] and [`SessionSignal::Recheck`]
+/// for what it missed.
 async fn forward_database(
-    first: PgListener,
+    mut listener: NotificationListener,
     pool: PgPool,
     sinks: Sinks,
     shutdown: CancellationToken,
 ) {
-    const RECONNECT_MIN: Duration = Duration::from_millis(250);
-    const RECONNECT_MAX: Duration = Duration::from_secs(30);
-    let mut connected = Some(first);
-    let mut backoff = RECONNECT_MIN;
-    loop {
-        let listener = match connected.take() {
-            Some(listener) => listener,
-            None => {
-                let slept = shutdown
-                    .run_until_cancelled(tokio::time::sleep(backoff))
-                    .await;
-                if slept.is_none() {
-                    break;
-                }
-                match connect_listener(&pool).await {
-                    Ok(listener) => {
-                        tracing::info!("console listener reconnected");
-                        backoff = RECONNECT_MIN;
-                        sinks.events.publish(ConsoleEvent::Resync);
-                        sinks.sessions.publish(SessionSignal::Recheck);
-                        listener
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, ?backoff, "console listener cannot connect; retrying");
-                        backoff = (backoff * 2).min(RECONNECT_MAX);
-                        continue;
-                    }
-                }
+    while let Some(event) = shutdown.run_until_cancelled(listener.next()).await {
+        match event {
+            ListenEvent::Connected { reconnected: true } => {
+                sinks.events.publish(ConsoleEvent::Resync);
+                sinks.sessions.publish(SessionSignal::Recheck);
             }
-        };
-        // The listener (and the pool's only connection) is dropped when this returns.
-        match forward_notifications(listener, &sinks, &shutdown).await {
-            None => break,
-            Some(reason) => {
-                tracing::warn!(%reason, "console listener lost its connection; reconnecting")
-            }
-        }
-    }
-    pool.close().await;
-}
-
-/// Publishes each notification until the connection is lost (returns why) or
-/// `shutdown` (returns `None`).
-async fn forward_notifications(
-    mut listener: PgListener,
-    sinks: &Sinks,
-    shutdown: &CancellationToken,
-) -> Option<String> {
-    loop {
-        match shutdown.run_until_cancelled(listener.try_recv()).await? {
-            Ok(Some(notification)) if notification.channel() == SESSION_CLOSED_CHANNEL => {
+            ListenEvent::Connected { .. } | ListenEvent::Lost(_) => {}
+            ListenEvent::Notification(notification)
+                if notification.channel() == SESSION_CLOSED_CHANNEL =>
+            {
                 sinks
                     .sessions
                     .publish(SessionSignal::Closed(notification.payload().to_owned()));
             }
-            Ok(Some(notification)) => {
+            ListenEvent::Notification(notification) => {
                 match serde_json::from_str::<AppealNotification>(notification.payload()) {
                     Ok(parsed) => {
                         if let Some(event) = parsed.into_event() {
@@ -197,10 +153,11 @@ async fn forward_notifications(
                     }
                 }
             }
-            Ok(None) => return Some("connection closed".to_owned()),
-            Err(error) => return Some(error.to_string()),
         }
     }
+    // The listener (and the pool's only connection) is dropped before the pool closes.
+    drop(listener);
+    pool.close().await;
 }
 
 /// Announces every new directory snapshot.
