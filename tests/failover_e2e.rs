@@ -4,8 +4,8 @@
 //! console shows that queue (passed on to the active instance). Killing the active
 //! one with `kill -9` mid-call: the standby takes over within 5 s with the
 //! specialist still ready, adopts the caller left in Stasis and offers it to that
-//! specialist, then routes the next call to staff automatically; the journal has
-//! both calls whole.
+//! specialist, then routes the next call to staff automatically; a new standby
+//! killed in the middle of a call disturbs nothing; the journal has every call whole.
 //!
 //! Needs `scripts/sandbox start`, SIPp and `DATABASE_URL` (see `scripts/test`).
 
@@ -103,6 +103,16 @@ fn when_the_active_instance_is_killed_the_standby_takes_over_and_adopts_its_call
     let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
     Sipp::citizen("122", Some("1"), 4_000, &work).assert_success();
     staff01.assert_success();
+
+    // A new standby killed in the middle of a call disturbs nothing: the call is the
+    // active instance's.
+    let second = Service::start_standby(&directory, TUESDAY_MORNING, &work, "standby2.log");
+    let staff01 = Sipp::phone("staff01", Phone::Answers, &work);
+    let citizen = Sipp::citizen("122", Some("1"), 6_000, &work);
+    staff01.wait_for_invite();
+    second.crash();
+    citizen.assert_success();
+    staff01.assert_success();
     standby.stop();
     assert_asterisk_idle();
     assert_eq!(
@@ -111,6 +121,7 @@ fn when_the_active_instance_is_killed_the_standby_takes_over_and_adopts_its_call
         [
             row(&[Some("answered_by_specialist"), Some("PJSIP/spec01")]),
             row(&[Some("answered_by_staff"), Some("PJSIP/staff01")]),
+            row(&[Some("answered_by_staff"), Some("PJSIP/staff01")]),
         ]
     );
     assert_eq!(
@@ -118,6 +129,7 @@ fn when_the_active_instance_is_killed_the_standby_takes_over_and_adopts_its_call
         [
             row(&[Some("PJSIP/staff01"), Some("cancelled")]),
             row(&[Some("PJSIP/spec01"), Some("answered")]),
+            row(&[Some("PJSIP/staff01"), Some("answered")]),
             row(&[Some("PJSIP/staff01"), Some("answered")]),
         ]
     );

@@ -96,6 +96,7 @@ fn a_recorded_line_records_the_conversation_and_the_cleanup_removes_it_after_ret
         conversation > 2.0 && (recorded - conversation).abs() < 1.0,
         "recorded {recorded:.2} s of a {conversation:.2} s conversation"
     );
+    eprintln!("recorded {recorded:.2} s of a {conversation:.2} s conversation");
 
     // Only admins hear it; each hearing is written down.
     let operator = ConsoleSession::sign_in(&scene.service, "operator1");
