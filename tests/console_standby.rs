@@ -95,6 +95,12 @@ async fn a_standby_console_passes_the_queue_and_the_calls_on_to_the_active_insta
         StatusCode::FORBIDDEN,
         "the origin passed on was refused: {body}"
     );
+    // A body over the API's limit is refused here, not cut and passed on.
+    let huge = json!({"topic": "x".repeat(100 * 1024)});
+    let (status, _) = standby
+        .post("/api/calls/1796000000.7/transfer", &operator, huge)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 
     // The live events stream through, as they come.
     let request = Request::builder()

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 use super::{DeskRequest, QueueHandle};
-use crate::directory::listener::{Backoff, ListenEvent, NotificationListener};
+use crate::directory::listener::{Backoff, ListenEvent, NotificationListener, listener_pool};
 use crate::routing::SpecialistId;
 
 /// This process's name in `specialist_desk.changed_by`: its own changes, already
@@ -93,8 +93,9 @@ pub async fn follow(pool: PgPool, queue: QueueHandle, stop: CancellationToken) {
         min: std::time::Duration::from_secs(1),
         max: std::time::Duration::from_secs(30),
     };
+    // A connection of its own, as the other listeners have: never one of the pool's.
     let mut listener = NotificationListener::new(
-        pool.clone(),
+        listener_pool(&pool, "hotline-desk-listener"),
         &["specialist_desk_changed"],
         backoff,
         "desk change listener",

@@ -112,7 +112,12 @@ pub async fn forward_to_active(
         Ok(None) => return no_active_instance(),
         Err(error) => return HttpError::Database(error).into_response(),
     };
-    match forward(console, &target, request).await {
+    let (parts, body) = request.into_parts();
+    // Within the body limit the API takes anyway.
+    let Ok(body) = axum::body::to_bytes(body, super::guards::BODY_LIMIT).await else {
+        return HttpError::TooLarge.into_response();
+    };
+    match forward(console, &target, parts, body).await {
         Ok(response) => response,
         Err(error) => {
             tracing::warn!(%target, %error, "the active instance's console did not answer");
@@ -142,19 +147,15 @@ fn no_active_instance() -> Response {
 async fn forward(
     console: &ActiveConsole,
     target: &str,
-    request: Request,
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
 ) -> Result<Response, reqwest::Error> {
-    let (parts, body) = request.into_parts();
     // The whole path: inside `/api` the router sees it without that prefix.
     let uri = parts
         .extensions
         .get::<axum::extract::OriginalUri>()
         .map_or(&parts.uri, |original| &original.0);
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    // Within the body limit the API takes anyway.
-    let body = axum::body::to_bytes(body, super::guards::BODY_LIMIT)
-        .await
-        .unwrap_or_default();
     let mut outgoing = console
         .client
         .request(parts.method.clone(), format!("{target}{path}"))
