@@ -139,7 +139,7 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
         .collect();
 
     // Each Asterisk node gets its own client, event socket and Stasis app.
-    let nodes = node_clients(&settings)?;
+    let nodes = clients_of(&node_settings)?;
     let asterisk = crate::ari::AsteriskNodes::new(nodes.clone());
     let (first_node, ari) = nodes[0].clone();
 
@@ -326,10 +326,14 @@ pub async fn serve(settings: Settings, shutdown: CancellationToken) -> Result<()
 
 /// An ARI client for each Asterisk node the settings name, the `ari_url` one first.
 pub fn node_clients(settings: &Settings) -> Result<Vec<(String, AriClient)>, ServeError> {
-    let nodes = settings.asterisk_nodes().map_err(ServeError::Nodes)?;
+    clients_of(&settings.asterisk_nodes().map_err(ServeError::Nodes)?)
+}
+
+/// An ARI client for each node of [`Settings::asterisk_nodes`].
+fn clients_of(nodes: &[(String, Settings)]) -> Result<Vec<(String, AriClient)>, ServeError> {
     nodes
-        .into_iter()
-        .map(|(name, node)| Ok((name, ari_client(&node)?)))
+        .iter()
+        .map(|(name, node)| Ok((name.clone(), ari_client(node)?)))
         .collect()
 }
 

@@ -48,6 +48,11 @@ async fn a_standby_console_passes_the_queue_and_the_calls_on_to_the_active_insta
     let (status, body) = standby.get("/api/queue", &operator).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"], "no_active_instance");
+    // In the API's error format, with the Russian half the console shows.
+    assert_eq!(
+        body["message_ru"],
+        "сейчас ни один экземпляр не обслуживает звонки"
+    );
     // What Postgres holds is served by the standby itself all the same.
     let (status, _) = standby.get("/api/directory", &operator).await;
     assert_eq!(status, StatusCode::OK);

@@ -489,8 +489,8 @@ impl StasisApp {
 /// a killed instance took their last facts (at most its last 100 ms) with it, and
 /// their channels are gone from Asterisk. Each ends as `conversation_ended` gives
 /// (answered by whoever answered, else abandoned). Calls of other Asterisk nodes,
-/// calls of this instance and calls whose channel Asterisk still has are left alone; so is anything when
-/// Postgres does not answer (the next resync tries again).
+/// calls of this instance and calls whose channel Asterisk still has are left
+/// alone; so is anything when Postgres does not answer (the next resync tries again).
 async fn close_vanished_calls(
     context: Arc<AppContext>,
     alive: Arc<HashSet<String>>,

@@ -426,13 +426,7 @@ impl AriClient {
             source,
         };
         let response = self
-            .inner
-            .http
-            .get(self.inner.base.join(&path)?)
-            .basic_auth(
-                &self.inner.credentials.user,
-                Some(&self.inner.credentials.password),
-            )
+            .http_request(Method::GET, &path)?
             // The request timeout of the client covers the whole transfer: a long
             // recording on a slow link needs longer than a REST answer.
             .timeout(RECORDING_DOWNLOAD_TIMEOUT)
@@ -632,6 +626,19 @@ impl AriClient {
         answer
     }
 
+    /// An HTTP request to `path` below `/ari/`, signed in.
+    fn http_request(
+        &self,
+        method: Method,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder, AriError> {
+        let url = self.inner.base.join(path)?;
+        Ok(self.inner.http.request(method, url).basic_auth(
+            &self.inner.credentials.user,
+            Some(&self.inner.credentials.password),
+        ))
+    }
+
     async fn send_over_http(&self, request: AriRequest) -> Result<Answer, AriError> {
         let AriRequest {
             method,
@@ -640,16 +647,7 @@ impl AriClient {
             body,
             ..
         } = request;
-        let url = self.inner.base.join(&path)?;
-        let mut http = self
-            .inner
-            .http
-            .request(method.clone(), url)
-            .basic_auth(
-                &self.inner.credentials.user,
-                Some(&self.inner.credentials.password),
-            )
-            .query(&query);
+        let mut http = self.http_request(method.clone(), &path)?.query(&query);
         if let Some(body) = body {
             http = http.json(&body);
         }
@@ -709,13 +707,9 @@ impl RecordingFile {
         self.response.content_length()
     }
 
-    /// Its bytes, chunk by chunk as they arrive.
-    pub fn into_chunks(
-        self,
-    ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, reqwest::Error>> + Send {
-        futures_util::stream::try_unfold(self.response, |mut response| async move {
-            Ok(response.chunk().await?.map(|chunk| (chunk, response)))
-        })
+    /// The HTTP answer, whose body is the file, to read as it arrives.
+    pub fn into_response(self) -> reqwest::Response {
+        self.response
     }
 }
 

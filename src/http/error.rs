@@ -87,6 +87,14 @@ pub enum HttpError {
     /// Asterisk, which keeps the recordings, did not give what was asked (502).
     #[error("Asterisk: {0}")]
     Asterisk(crate::ari::AriError),
+    /// This instance stands by and no instance has published its console yet, so
+    /// what only the active one knows cannot be asked (503).
+    #[error("no instance routes the calls")]
+    NoActiveInstance,
+    /// This instance stands by and the active one's console did not answer the
+    /// request passed on to it (502).
+    #[error("the active instance did not answer: {0}")]
+    ActiveUnreachable(reqwest::Error),
 }
 
 /// A row the database refused, with the broken rule.
@@ -187,7 +195,8 @@ impl HttpError {
             Self::InvalidRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Refused(refused) => refused.status,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Asterisk(_) => StatusCode::BAD_GATEWAY,
+            Self::Asterisk(_) | Self::ActiveUnreachable(_) => StatusCode::BAD_GATEWAY,
+            Self::NoActiveInstance => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -275,6 +284,21 @@ impl IntoResponse for HttpError {
                 (
                     "asterisk",
                     "Asterisk did not answer, see the service log / Asterisk не ответил, подробности в журнале службы"
+                        .to_owned(),
+                    None,
+                )
+            }
+            Self::NoActiveInstance => (
+                "no_active_instance",
+                "no instance routes the calls right now / сейчас ни один экземпляр не обслуживает звонки"
+                    .to_owned(),
+                None,
+            ),
+            Self::ActiveUnreachable(error) => {
+                tracing::warn!(%error, "the active instance's console did not answer");
+                (
+                    "active_unreachable",
+                    "the instance routing the calls does not answer / экземпляр, обслуживающий звонки, не отвечает"
                         .to_owned(),
                     None,
                 )

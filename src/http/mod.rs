@@ -186,6 +186,18 @@ fn active_only(state: HttpState) -> Router<HttpState> {
         .route_layer(from_fn_with_state(state, standby::forward_to_active))
 }
 
+/// The body of an answer fetched from elsewhere (Asterisk's recording, the active
+/// instance's console), passed on chunk by chunk as it arrives, never held whole:
+/// a recording runs to megabytes and an event stream never ends.
+fn relayed_body(answer: reqwest::Response) -> axum::body::Body {
+    axum::body::Body::from_stream(futures_util::stream::try_unfold(
+        answer,
+        |mut answer| async move {
+            Ok::<_, reqwest::Error>(answer.chunk().await?.map(|chunk| (chunk, answer)))
+        },
+    ))
+}
+
 /// Unknown `/api/…` paths answer in the API's JSON error format.
 async fn api_not_found(uri: Uri) -> HttpError {
     tracing::debug!(%uri, "no such API endpoint");

@@ -6,7 +6,6 @@
 //! audit cannot be written, the recording is not given.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
@@ -150,7 +149,7 @@ pub async fn file(
     if let Some(len) = file.size() {
         headers.push((CONTENT_LENGTH, len.to_string()));
     }
-    let mut response = Body::from_stream(file.into_chunks()).into_response();
+    let mut response = super::relayed_body(file.into_response()).into_response();
     for (name, value) in headers {
         if let Ok(value) = value.parse() {
             response.headers_mut().insert(name, value);

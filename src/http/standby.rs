@@ -16,12 +16,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::http::header::{
     ACCEPT, CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderName, LAST_MODIFIED, ORIGIN, SET_COOKIE,
 };
-use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
@@ -109,7 +108,7 @@ pub async fn forward_to_active(
     }
     let target = match console.active_url(&state.pool).await {
         Ok(Some(target)) => target,
-        Ok(None) => return no_active_instance(),
+        Ok(None) => return HttpError::NoActiveInstance.into_response(),
         Err(error) => return HttpError::Database(error).into_response(),
     };
     let (parts, body) = request.into_parts();
@@ -117,31 +116,9 @@ pub async fn forward_to_active(
     let Ok(body) = axum::body::to_bytes(body, super::guards::BODY_LIMIT).await else {
         return HttpError::TooLarge.into_response();
     };
-    match forward(console, &target, parts, body).await {
-        Ok(response) => response,
-        Err(error) => {
-            tracing::warn!(%target, %error, "the active instance's console did not answer");
-            (
-                StatusCode::BAD_GATEWAY,
-                axum::Json(serde_json::json!({
-                    "error": "active_unreachable",
-                    "message": "the instance routing the calls does not answer / экземпляр, обслуживающий звонки, не отвечает",
-                })),
-            )
-                .into_response()
-        }
-    }
-}
-
-fn no_active_instance() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        axum::Json(serde_json::json!({
-            "error": "no_active_instance",
-            "message": "no instance routes the calls right now / сейчас ни один экземпляр не обслуживает звонки",
-        })),
-    )
-        .into_response()
+    forward(console, &target, parts, body)
+        .await
+        .unwrap_or_else(|error| HttpError::ActiveUnreachable(error).into_response())
 }
 
 async fn forward(
@@ -177,10 +154,7 @@ async fn forward(
         }
     }
     let status = answer.status();
-    let chunks = futures_util::stream::try_unfold(answer, |mut answer| async move {
-        Ok::<_, reqwest::Error>(answer.chunk().await?.map(|chunk| (chunk, answer)))
-    });
-    let mut response = Body::from_stream(chunks).into_response();
+    let mut response = super::relayed_body(answer).into_response();
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     Ok(response)

@@ -810,23 +810,9 @@ impl ConsoleSession {
 
     /// GET whatever it answers: status, `Content-Type` and the body's bytes.
     pub fn get_raw(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.runtime.block_on(async {
-            let response = request
-                .header("cookie", &self.cookie)
-                .send()
-                .await
-                .expect("console request");
-            let status = response.status().as_u16();
-            let content_type = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
-            let body = response.bytes().await.expect("a body").to_vec();
-            (status, content_type, body)
-        })
+        let (status, content_type, body) =
+            self.exchange_raw(self.client.get(format!("{}{path}", self.base)));
+        (status.as_u16(), content_type, body)
     }
 
     /// POST JSON, expecting exactly `status`.
@@ -848,6 +834,17 @@ impl ConsoleSession {
         &self,
         request: reqwest::RequestBuilder,
     ) -> (reqwest::StatusCode, serde_json::Value) {
+        let (status, _, bytes) = self.exchange_raw(request);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
+    /// Sends with the session cookie; the status, `Content-Type` and body's bytes.
+    fn exchange_raw(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> (reqwest::StatusCode, String, Vec<u8>) {
         self.runtime.block_on(async {
             let response = request
                 .header("cookie", &self.cookie)
@@ -855,9 +852,14 @@ impl ConsoleSession {
                 .await
                 .expect("console request");
             let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
-            (status, body)
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let body = response.bytes().await.unwrap_or_default().to_vec();
+            (status, content_type, body)
         })
     }
 
