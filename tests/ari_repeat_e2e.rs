@@ -12,7 +12,8 @@ mod e2e;
 use std::time::Duration;
 
 use hotline::ari::{
-    AriClient, AriClientSettings, AriCredentials, AriMessage, AriRequest, Gone, run_events,
+    AriClient, AriClientSettings, AriCredentials, AriEvent, AriMessage, AriRequest, Gone,
+    run_events,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -88,6 +89,23 @@ fn adding_a_channel_twice_and_removing_twice_are_harmless() {
             ))
             .await
             .expect("channel created");
+        // Asterisk answers `channels/create` before the channel is in the app (it
+        // enters Stasis on a thread of its own): wait for its StasisStart, as the
+        // service does before dialling a leg, or addChannel may find it not there yet.
+        let entered = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(message) = rx.recv().await {
+                if let AriMessage::Event(AriEvent::StasisStart {
+                    channel: started, ..
+                }) = message
+                    && started.id == channel
+                {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(entered, Ok(true), "{channel} never entered the app");
         client
             .create_bridge(&bridge, false)
             .await
